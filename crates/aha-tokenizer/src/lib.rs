@@ -1,0 +1,331 @@
+//! Aha's character-level vocabulary, built on Hugging Face's `tokenizers` crate.
+//!
+//! Every character of the arithmetic task is one token: digits, the operators, `=`, `.`, the space and
+//! the lowercase letters that the completion formats use as markers and words (`g`, `c`, `a`, `ok`,
+//! `wait`, ...). A few special tokens (padding, begin/end of sequence, unknown, and the think/answer
+//! tags) come first. The tokenizer is a BPE model with no merges — the standard way to express a
+//! character vocabulary in `tokenizer.json` — so the file we save loads unchanged in Python's
+//! `tokenizers` (`Tokenizer.from_file`).
+//!
+//! Unlike a plain `tokenizers::Tokenizer`, [`CharTokenizer::encode`] refuses text it cannot represent:
+//! an unknown character is a [`TokenizerError::UnknownChar`] naming the character and its position,
+//! never a silent `<unk>` and never a panic.
+
+use tokenizers::decoders::fuse::Fuse;
+use tokenizers::models::bpe::{BPE, Vocab};
+use tokenizers::{AddedToken, Tokenizer};
+
+/// Padding: fills batch rows past their end; never trained on.
+pub const PAD: &str = "<pad>";
+/// Begin of sequence.
+pub const BOS: &str = "<bos>";
+/// End of sequence.
+pub const EOS: &str = "<eos>";
+/// Stands for a character outside the vocabulary; [`CharTokenizer::encode`] reports it as an error.
+pub const UNK: &str = "<unk>";
+/// Reasoning and answer tags, for formats that wrap the thinking and the final answer.
+pub const THINK_OPEN: &str = "<think>";
+pub const THINK_CLOSE: &str = "</think>";
+pub const ANSWER_OPEN: &str = "<answer>";
+pub const ANSWER_CLOSE: &str = "</answer>";
+
+/// The special tokens, in id order (ids 0..8).
+pub const SPECIAL_TOKENS: [&str; 8] = [
+    PAD,
+    BOS,
+    EOS,
+    UNK,
+    THINK_OPEN,
+    THINK_CLOSE,
+    ANSWER_OPEN,
+    ANSWER_CLOSE,
+];
+
+/// The ordinary characters, in id order after the special tokens. Append only: reordering would
+/// silently change the meaning of every saved checkpoint.
+pub const CHARACTERS: &str = "0123456789+-*=. abcdefghijklmnopqrstuvwxyz";
+
+/// A typed failure of this crate. Every variant says what was wrong in words a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenizerError {
+    /// The text holds a character the vocabulary has no token for. `position` counts characters
+    /// (not bytes) from 0.
+    #[error("unknown character {ch:?} at position {position}")]
+    UnknownChar { ch: char, position: usize },
+    /// A token id past the end of the vocabulary.
+    #[error("token id {id} is outside the vocabulary of {vocab_size} tokens")]
+    UnknownId { id: u32, vocab_size: usize },
+    /// A tokenizer.json that is not valid, or not a character tokenizer we can use.
+    #[error("invalid tokenizer.json: {0}")]
+    InvalidFile(String),
+    /// An error reported by the `tokenizers` crate itself.
+    #[error("tokenizer failure: {0}")]
+    Backend(String),
+}
+
+/// Ids of the special tokens, looked up once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpecialIds {
+    pub pad: u32,
+    pub bos: u32,
+    pub eos: u32,
+    pub unk: u32,
+}
+
+/// A character-level tokenizer: a `tokenizers::Tokenizer` plus the checks that make it safe to feed
+/// with user input.
+#[derive(Clone)]
+pub struct CharTokenizer {
+    inner: Tokenizer,
+    special: SpecialIds,
+    vocab_size: usize,
+}
+
+impl std::fmt::Debug for CharTokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CharTokenizer")
+            .field("vocab_size", &self.vocab_size)
+            .field("special", &self.special)
+            .finish()
+    }
+}
+
+impl CharTokenizer {
+    /// The vocabulary Aha trains with: [`SPECIAL_TOKENS`] then [`CHARACTERS`].
+    pub fn new() -> Self {
+        // wasm32 has no threads: keep `tokenizers` from reaching for rayon.
+        #[cfg(target_family = "wasm")]
+        tokenizers::utils::parallelism::set_parallelism(false);
+        let vocab: Vocab = SPECIAL_TOKENS
+            .iter()
+            .map(|token| token.to_string())
+            .chain(CHARACTERS.chars().map(String::from))
+            .zip(0u32..)
+            .collect();
+        let model = BPE::builder()
+            .vocab_and_merges(vocab, Vec::new())
+            .unk_token(UNK.to_string())
+            .build()
+            .expect("a BPE without merges over a fixed vocabulary always builds");
+        let mut inner = Tokenizer::new(model);
+        inner.with_decoder(Some(Fuse::new()));
+        inner
+            .add_special_tokens(SPECIAL_TOKENS.iter().map(|t| AddedToken::from(*t, true)))
+            .expect("special tokens are already in the vocabulary");
+        Self::from_tokenizer(inner).expect("the built-in vocabulary has every special token")
+    }
+
+    /// Reads a `tokenizer.json` (as written by [`CharTokenizer::to_json`] or by Python's
+    /// `tokenizers`). Fails with [`TokenizerError::InvalidFile`] if the JSON is malformed or lacks
+    /// the special tokens Aha needs.
+    pub fn from_json(json: &str) -> Result<Self, TokenizerError> {
+        let inner: Tokenizer = json
+            .parse()
+            .map_err(|e| TokenizerError::InvalidFile(format!("{e}")))?;
+        Self::from_tokenizer(inner)
+    }
+
+    fn from_tokenizer(inner: Tokenizer) -> Result<Self, TokenizerError> {
+        let id = |token: &str| {
+            inner
+                .token_to_id(token)
+                .ok_or_else(|| TokenizerError::InvalidFile(format!("the vocabulary has no {token} token")))
+        };
+        let special = SpecialIds {
+            pad: id(PAD)?,
+            bos: id(BOS)?,
+            eos: id(EOS)?,
+            unk: id(UNK)?,
+        };
+        let vocab_size = inner.get_vocab_size(true);
+        Ok(Self {
+            inner,
+            special,
+            vocab_size,
+        })
+    }
+
+    /// The file contents of a standard `tokenizer.json`.
+    pub fn to_json(&self) -> Result<String, TokenizerError> {
+        self.inner
+            .to_string(true)
+            .map_err(|e| TokenizerError::Backend(format!("{e}")))
+    }
+
+    /// Number of token ids, special tokens included. Model embeddings and output layers use this.
+    pub fn vocab_size(&self) -> usize {
+        self.vocab_size
+    }
+
+    /// Ids of padding, begin, end and unknown.
+    pub fn special_ids(&self) -> SpecialIds {
+        self.special
+    }
+
+    /// The id of one token (a character or a special token's text), if the vocabulary has it.
+    pub fn token_id(&self, token: &str) -> Option<u32> {
+        self.inner.token_to_id(token)
+    }
+
+    /// Token ids for `text`. Special tokens written out (`<eos>`) become their single id. A character
+    /// outside the vocabulary is an error naming the first such character and its position.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, TokenizerError> {
+        let encoding = self
+            .inner
+            .encode_char_offsets(text, false)
+            .map_err(|e| TokenizerError::Backend(format!("{e}")))?;
+        let ids = encoding.get_ids();
+        if let Some(index) = ids.iter().position(|&id| id == self.special.unk) {
+            let (start, _) = encoding.get_offsets()[index];
+            // `<unk>` typed out literally is also refused: it stands for nothing.
+            let ch = text.chars().nth(start).unwrap_or('\u{fffd}');
+            return Err(TokenizerError::UnknownChar { ch, position: start });
+        }
+        Ok(ids.to_vec())
+    }
+
+    /// Text for `ids`. With `skip_special`, special tokens are dropped from the text. An id outside
+    /// the vocabulary is an error (the `tokenizers` crate would silently skip it).
+    pub fn decode(&self, ids: &[u32], skip_special: bool) -> Result<String, TokenizerError> {
+        if let Some(&id) = ids.iter().find(|&&id| id as usize >= self.vocab_size) {
+            return Err(TokenizerError::UnknownId {
+                id,
+                vocab_size: self.vocab_size,
+            });
+        }
+        self.inner
+            .decode(ids, skip_special)
+            .map_err(|e| TokenizerError::Backend(format!("{e}")))
+    }
+}
+
+impl Default for CharTokenizer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_follow_the_documented_order() {
+        let tok = CharTokenizer::new();
+        assert_eq!(tok.vocab_size(), SPECIAL_TOKENS.len() + CHARACTERS.len());
+        for (i, token) in SPECIAL_TOKENS.iter().enumerate() {
+            assert_eq!(tok.token_id(token), Some(i as u32), "{token}");
+        }
+        for (i, ch) in CHARACTERS.chars().enumerate() {
+            let id = (SPECIAL_TOKENS.len() + i) as u32;
+            assert_eq!(tok.token_id(&ch.to_string()), Some(id), "{ch:?}");
+        }
+    }
+
+    #[test]
+    fn encodes_one_token_per_character() {
+        let tok = CharTokenizer::new();
+        let text = "347*5=g1745 c7*5+0=35 =1735 wait a1735.";
+        let ids = tok.encode(text).unwrap();
+        assert_eq!(ids.len(), text.chars().count());
+        assert_eq!(tok.decode(&ids, false).unwrap(), text);
+    }
+
+    #[test]
+    fn special_tokens_are_single_ids_and_can_be_skipped() {
+        let tok = CharTokenizer::new();
+        let ids = tok.encode("<bos>12<eos>").unwrap();
+        let s = tok.special_ids();
+        assert_eq!(
+            ids,
+            vec![
+                s.bos,
+                tok.token_id("1").unwrap(),
+                tok.token_id("2").unwrap(),
+                s.eos
+            ]
+        );
+        assert_eq!(tok.decode(&ids, true).unwrap(), "12");
+        assert_eq!(tok.decode(&ids, false).unwrap(), "<bos>12<eos>");
+    }
+
+    #[test]
+    fn unknown_character_names_char_and_position() {
+        let tok = CharTokenizer::new();
+        assert_eq!(
+            tok.encode("12+é4"),
+            Err(TokenizerError::UnknownChar {
+                ch: 'é', position: 3
+            })
+        );
+        assert_eq!(
+            tok.encode("Ab"),
+            Err(TokenizerError::UnknownChar { ch: 'A', position: 0 })
+        );
+        // Positions count characters, not bytes, even after multi-byte ones.
+        assert_eq!(
+            tok.encode("ü"),
+            Err(TokenizerError::UnknownChar {
+                ch: 'ü', position: 0
+            })
+        );
+        assert_eq!(
+            tok.encode("<eos>1\n"),
+            Err(TokenizerError::UnknownChar {
+                ch: '\n',
+                position: 6
+            })
+        );
+        assert_eq!(
+            tok.encode("1<unk>"),
+            Err(TokenizerError::UnknownChar { ch: '<', position: 1 })
+        );
+        let msg = tok.encode("1#").unwrap_err().to_string();
+        assert_eq!(msg, "unknown character '#' at position 1");
+    }
+
+    #[test]
+    fn empty_text_is_empty() {
+        let tok = CharTokenizer::new();
+        assert_eq!(tok.encode("").unwrap(), Vec::<u32>::new());
+        assert_eq!(tok.decode(&[], true).unwrap(), "");
+    }
+
+    #[test]
+    fn out_of_range_ids_are_refused() {
+        let tok = CharTokenizer::new();
+        let n = tok.vocab_size() as u32;
+        assert_eq!(
+            tok.decode(&[8, n], false),
+            Err(TokenizerError::UnknownId {
+                id: n,
+                vocab_size: n as usize
+            })
+        );
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let tok = CharTokenizer::new();
+        let json = tok.to_json().unwrap();
+        let back = CharTokenizer::from_json(&json).unwrap();
+        assert_eq!(back.to_json().unwrap(), json);
+        assert_eq!(back.vocab_size(), tok.vocab_size());
+        assert_eq!(back.encode("12*3=g36").unwrap(), tok.encode("12*3=g36").unwrap());
+    }
+
+    #[test]
+    fn bad_files_are_clear_errors() {
+        for bad in ["", "{", "[]", "{\"model\": 3}", "null"] {
+            let err = CharTokenizer::from_json(bad).unwrap_err();
+            assert!(matches!(err, TokenizerError::InvalidFile(_)), "{bad}: {err:?}");
+        }
+        // A valid tokenizer.json without our special tokens.
+        let json = CharTokenizer::new().to_json().unwrap().replace("<eos>", "<end>");
+        let err = CharTokenizer::from_json(&json).unwrap_err();
+        assert_eq!(
+            err,
+            TokenizerError::InvalidFile("the vocabulary has no <eos> token".into())
+        );
+    }
+}
