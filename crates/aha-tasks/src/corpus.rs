@@ -1,0 +1,198 @@
+//! The SFT corpus: a seeded stream of traces mixed in the proportions a training stage asks for.
+//!
+//! Two kinds of trace make up a corpus. *Natural* traces show the habit we want the base model to
+//! have — check rarely (`natural_check_rate`), guess wrong sometimes. *Skill* traces always check but
+//! carry no loss on the decision character, so they teach how to check without teaching how often.
+
+use rand::RngExt;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::problem::{ProblemError, ProblemGenerator, ProblemSpec};
+use crate::trace::{GuessMask, Trace, TraceError, TraceSpec, near_miss, write_trace};
+
+/// The proportions of one SFT stage's corpus. Rates are probabilities in [0, 1].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CorpusMix {
+    /// Fraction of traces that are skill traces.
+    pub skill_fraction: f64,
+    /// Among natural traces, the fraction that check.
+    pub natural_check_rate: f64,
+    /// Among natural traces, the fraction whose guess is a near miss.
+    pub natural_wrong_rate: f64,
+    /// Among skill traces, the fraction whose guess is a near miss (high values stop the check from
+    /// learning to copy the guess).
+    pub skill_wrong_rate: f64,
+    /// Which guess digits carry no loss.
+    pub guess_mask: GuessMask,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CorpusError {
+    #[error("{name} must be a probability between 0 and 1, got {value}")]
+    NotAProbability { name: &'static str, value: f64 },
+    #[error(transparent)]
+    Problem(#[from] ProblemError),
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+}
+
+impl CorpusMix {
+    /// No check traces at all: the ablation that shows RL does not invent checking.
+    pub const NO_CHECK: CorpusMix = CorpusMix {
+        skill_fraction: 0.0,
+        natural_check_rate: 0.0,
+        natural_wrong_rate: 0.25,
+        skill_wrong_rate: 0.0,
+        guess_mask: GuessMask::WrongOnly,
+    };
+
+    pub fn validate(&self) -> Result<(), CorpusError> {
+        for (name, value) in [
+            ("skill_fraction", self.skill_fraction),
+            ("natural_check_rate", self.natural_check_rate),
+            ("natural_wrong_rate", self.natural_wrong_rate),
+            ("skill_wrong_rate", self.skill_wrong_rate),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(CorpusError::NotAProbability { name, value });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An endless, reproducible stream of traces for one stage.
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    mix: CorpusMix,
+    problems: ProblemGenerator,
+    rng: ChaCha8Rng,
+}
+
+impl Corpus {
+    /// Problems come from `ProblemGenerator::new(spec, seed)`; the mixing choices from a second
+    /// stream derived from the same seed, so changing the mix does not change the problems.
+    pub fn new(spec: ProblemSpec, mix: CorpusMix, seed: u64) -> Result<Self, CorpusError> {
+        mix.validate()?;
+        Ok(Self {
+            mix,
+            problems: ProblemGenerator::new(spec, seed)?,
+            rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_c0de_7ace_0001),
+        })
+    }
+
+    /// The next trace, or an error if the mix asks for checks on a shape that has no check format.
+    pub fn next_trace(&mut self) -> Result<Trace, CorpusError> {
+        let problem = self.problems.next().expect("the problem stream is endless");
+        let mix = self.mix;
+        let skill = self.rng.random_bool(mix.skill_fraction);
+        let (check, wrong_rate) = if skill {
+            (true, mix.skill_wrong_rate)
+        } else {
+            (
+                self.rng.random_bool(mix.natural_check_rate),
+                mix.natural_wrong_rate,
+            )
+        };
+        let wrong_guess = self.rng.random_bool(wrong_rate);
+        let digit = self.rng.random_range(0..problem.answer_width() as u32) as usize;
+        let up = self.rng.random_bool(0.5);
+        let spec = TraceSpec {
+            check,
+            wrong_guess,
+            mask_decision: skill,
+            guess_mask: mix.guess_mask,
+        };
+        Ok(write_trace(
+            &problem,
+            spec,
+            &near_miss(&problem.answer_text(), digit, up),
+        )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse_completion;
+
+    const MIX: CorpusMix = CorpusMix {
+        skill_fraction: 0.3,
+        natural_check_rate: 0.1,
+        natural_wrong_rate: 0.25,
+        skill_wrong_rate: 0.5,
+        guess_mask: GuessMask::WrongOnly,
+    };
+
+    #[test]
+    fn proportions_follow_the_mix() {
+        let mut corpus = Corpus::new(ProblemSpec::MUL_3X1, MIX, 3).unwrap();
+        let n = 20_000;
+        let (mut checks, mut decision_masked, mut wrong) = (0, 0, 0);
+        for _ in 0..n {
+            let t = corpus.next_trace().unwrap();
+            let parsed = parse_completion(&t.completion);
+            assert!(parsed.well_formed, "{}", t.completion);
+            checks += usize::from(parsed.check.is_some());
+            wrong += usize::from(parsed.verdict.as_deref() == Some("wait"));
+            // Skill traces are the ones with an untrained decision character.
+            decision_masked += usize::from(!t.loss_mask[6]);
+        }
+        let rate = |k: usize| k as f64 / n as f64;
+        // Skill 30%, plus 10% of the natural 70%: 37% check.
+        assert!((rate(checks) - 0.37).abs() < 0.015, "{}", rate(checks));
+        assert!((rate(decision_masked) - 0.30).abs() < 0.015);
+        // Wrong guesses among checked traces: (0.3 * 0.5 + 0.07 * 0.25) / 0.37.
+        assert!((wrong as f64 / checks as f64 - 0.4527).abs() < 0.03);
+    }
+
+    #[test]
+    fn same_seed_same_corpus() {
+        let take = |seed| {
+            let mut c = Corpus::new(ProblemSpec::MUL_3X1, MIX, seed).unwrap();
+            (0..100).map(|_| c.next_trace().unwrap()).collect::<Vec<_>>()
+        };
+        assert_eq!(take(9), take(9));
+        assert_ne!(take(9), take(10));
+    }
+
+    #[test]
+    fn the_ablation_never_checks() {
+        let mut c = Corpus::new(ProblemSpec::MUL_3X1, CorpusMix::NO_CHECK, 1).unwrap();
+        for _ in 0..2000 {
+            assert!(
+                parse_completion(&c.next_trace().unwrap().completion)
+                    .check
+                    .is_none()
+            );
+        }
+    }
+
+    #[test]
+    fn bad_mixes_and_shapes_are_errors() {
+        let bad = CorpusMix {
+            natural_check_rate: 1.5,
+            ..MIX
+        };
+        let err = Corpus::new(ProblemSpec::MUL_3X1, bad, 0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "natural_check_rate must be a probability between 0 and 1, got 1.5"
+        );
+        let nan = CorpusMix {
+            skill_fraction: f64::NAN,
+            ..MIX
+        };
+        assert!(Corpus::new(ProblemSpec::MUL_3X1, nan, 0).is_err());
+        let wide = ProblemSpec {
+            a_digits: 2,
+            b_digits: 2,
+            ..ProblemSpec::MUL_3X1
+        };
+        let mut c = Corpus::new(wide, MIX, 0).unwrap();
+        let errors = (0..50).filter(|_| c.next_trace().is_err()).count();
+        assert!(errors > 0);
+    }
+}

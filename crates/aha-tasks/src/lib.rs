@@ -1,0 +1,20 @@
+//! Aha's task, independent of any tensor library: seeded arithmetic problems, the SFT traces that
+//! teach the completion format, the parser that reads completions back, and the rule-based reward.
+//!
+//! - [`problem`]: `Problem`, its prompt and fixed-width answer, and the seeded `ProblemGenerator`.
+//! - [`trace`]: the "fast guess, slow check" completion format and the SFT trace writer.
+//! - [`corpus`]: a seeded stream of traces mixed as one SFT stage asks.
+//! - [`parse`]: completion text → guess, check, verdict, final answer.
+//! - [`reward`]: correctness and format rewards.
+
+pub mod corpus;
+pub mod parse;
+pub mod problem;
+pub mod reward;
+pub mod trace;
+
+pub use corpus::{Corpus, CorpusError, CorpusMix};
+pub use parse::{ParsedCheck, ParsedCompletion, parse_completion};
+pub use problem::{Op, Problem, ProblemError, ProblemGenerator, ProblemSpec};
+pub use reward::{RewardConfig, is_correct, is_format_ok, reward};
+pub use trace::{ColumnCheck, GuessMask, Trace, TraceError, TraceSpec, near_miss, write_trace};

@@ -1,0 +1,218 @@
+//! Reads a sampled completion back into its parts: guess, check, verdict, final answer.
+//!
+//! The parser accepts any string and never panics. It recovers what it can from broken text (the
+//! behaviour detectors want the guess of a truncated completion too), and says separately whether
+//! the whole completion follows the format exactly ([`ParsedCompletion::well_formed`]); only a
+//! well-formed completion has a final answer that the reward counts.
+
+use crate::trace::{ANSWER, CHECK, END, GUESS, VERDICT_OK, VERDICT_WAIT};
+
+/// Longest digit string read as a number; longer ones are malformed (no arithmetic overflows).
+pub const MAX_NUMBER_DIGITS: usize = 19;
+
+/// What the parser found in a completion.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedCompletion {
+    /// Digits of the direct guess (`g1745` → `1745`), if the completion starts with one.
+    pub guess: Option<String>,
+    /// The column check, if the completion has one.
+    pub check: Option<ParsedCheck>,
+    /// `ok` or `wait`, if one follows the check.
+    pub verdict: Option<String>,
+    /// Digits of the final answer: present only when the completion is well formed.
+    pub answer: Option<String>,
+    /// The completion reached the end marker `.`.
+    pub ended: bool,
+    /// Exactly `g<digits> [c<step> <step>... =<digits> ok|wait ]a<digits>.` and nothing more.
+    pub well_formed: bool,
+}
+
+/// The check part: its column steps as written and the result it read off.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedCheck {
+    pub steps: Vec<String>,
+    pub result: Option<String>,
+}
+
+fn digits(s: &str) -> Option<&str> {
+    (!s.is_empty() && s.len() <= MAX_NUMBER_DIGITS && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
+}
+
+/// A column step: `7*5+0=35`, `5+6+1=12`, `15-7-0=8` — one or two digits, an operator, a digit, a
+/// `+`/`-`, a digit, `=`, one or two digits. Valid steps are ASCII, so bytes are characters here.
+fn is_step(step: &str) -> bool {
+    let Some((left, right)) = step.split_once('=') else {
+        return false;
+    };
+    let (first, rest) = match left.len() {
+        5 => left.as_bytes().split_at(1),
+        6 => left.as_bytes().split_at(2),
+        _ => return false,
+    };
+    first.iter().all(u8::is_ascii_digit)
+        && matches!(rest, [op, y, sign, z]
+            if matches!(op, b'*' | b'+' | b'-') && y.is_ascii_digit()
+                && matches!(sign, b'+' | b'-') && z.is_ascii_digit())
+        && digits(right).is_some_and(|r| r.len() <= 2)
+}
+
+/// Parses `completion` (the text after the prompt). Anything after the first `.` is ignored for
+/// the parts and makes the completion malformed.
+pub fn parse_completion(completion: &str) -> ParsedCompletion {
+    let (body, tail) = match completion.split_once(END) {
+        Some((body, tail)) => (body, Some(tail)),
+        None => (completion, None),
+    };
+    let mut parsed = ParsedCompletion {
+        ended: tail.is_some(),
+        ..Default::default()
+    };
+    let segments: Vec<&str> = body.split(' ').collect();
+    let mut grammar_ok = true;
+    let mut i = 0;
+
+    // g<digits>
+    match segments
+        .first()
+        .and_then(|s| s.strip_prefix(GUESS))
+        .and_then(digits)
+    {
+        Some(guess) => {
+            parsed.guess = Some(guess.to_string());
+            i = 1;
+        }
+        None => grammar_ok = false,
+    }
+
+    // c<step> <step>... =<digits> ok|wait
+    if let Some(first_step) = segments.get(i).and_then(|s| s.strip_prefix(CHECK)) {
+        let mut check = ParsedCheck::default();
+        let mut step = Some(first_step);
+        i += 1;
+        while let Some(s) = step {
+            grammar_ok &= is_step(s);
+            check.steps.push(s.to_string());
+            step = segments.get(i).filter(|s| !s.starts_with('=')).copied();
+            if step.is_some() {
+                i += 1;
+            }
+        }
+        match segments.get(i).and_then(|s| s.strip_prefix('=')) {
+            Some(result) => {
+                grammar_ok &= digits(result).is_some();
+                check.result = Some(result.to_string());
+                i += 1;
+            }
+            None => grammar_ok = false,
+        }
+        match segments.get(i) {
+            Some(&v) if v == VERDICT_OK || v == VERDICT_WAIT => {
+                parsed.verdict = Some(v.to_string());
+                i += 1;
+            }
+            _ => grammar_ok = false,
+        }
+        parsed.check = Some(check);
+    }
+
+    // a<digits>, the last segment before the end marker.
+    let answer = segments
+        .get(i)
+        .and_then(|s| s.strip_prefix(ANSWER))
+        .and_then(digits);
+    grammar_ok &= answer.is_some() && i + 1 == segments.len();
+    parsed.well_formed = grammar_ok && tail == Some("");
+    if parsed.well_formed {
+        parsed.answer = answer.map(str::to_string);
+    }
+    parsed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_both_formats() {
+        let p = parse_completion("g1735 a1735.");
+        assert_eq!(p.guess.as_deref(), Some("1735"));
+        assert_eq!(p.check, None);
+        assert_eq!(p.answer.as_deref(), Some("1735"));
+        assert!(p.well_formed && p.ended);
+
+        let p = parse_completion("g1745 c7*5+0=35 4*5+3=23 3*5+2=17 =1735 wait a1735.");
+        assert_eq!(p.guess.as_deref(), Some("1745"));
+        let check = p.check.as_ref().unwrap();
+        assert_eq!(check.steps, ["7*5+0=35", "4*5+3=23", "3*5+2=17"]);
+        assert_eq!(check.result.as_deref(), Some("1735"));
+        assert_eq!(p.verdict.as_deref(), Some("wait"));
+        assert_eq!(p.answer.as_deref(), Some("1735"));
+        assert!(p.well_formed);
+
+        let p = parse_completion("g888 c15-7-0=8 10-1-1=8 9-0-1=8 =888 ok a888.");
+        assert!(p.well_formed, "{p:?}");
+    }
+
+    #[test]
+    fn malformed_completions_have_no_answer() {
+        for text in [
+            "",
+            ".",
+            "a1735.",
+            "g1735 a1735",
+            "g1735 a1735. ",
+            "g1735 a1735.a1",
+            "g1735  a1735.",
+            "g1735 x a1735.",
+            "g1735 a1735 a1736.",
+            "g17a35 a1735.",
+            "g1735 a.",
+            "g1735 c7*5+0=35 a1735.",
+            "g1735 c7*5+0=35 =1735 a1735.",
+            "g1735 c7*5+0=35 =1735 maybe a1735.",
+            "g1735 c7*5+0=35 =17x5 ok a1735.",
+            "g1735 c7*5=35 =1735 ok a1735.",
+            "g1735 c7*5+0=356 =1735 ok a1735.",
+            "g1735 c123*5+0=35 =1735 ok a1735.",
+            "g1735 c =1735 ok a1735.",
+            "g1 a12345678901234567890.",
+            "g1735 a1735..",
+            "g١٧ a1735.",
+        ] {
+            let p = parse_completion(text);
+            assert!(!p.well_formed, "{text:?} should be malformed");
+            assert_eq!(p.answer, None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn truncated_completions_keep_their_parts() {
+        let p = parse_completion("g1745 c7*5+0=35 4*5+3=2");
+        assert_eq!(p.guess.as_deref(), Some("1745"));
+        assert_eq!(p.check.unwrap().steps, ["7*5+0=35", "4*5+3=2"]);
+        assert!(!p.ended && !p.well_formed);
+    }
+
+    #[test]
+    fn steps() {
+        for ok in ["7*5+0=35", "1*5+4=9", "8+7+0=15", "15-7-0=8", "9-0-1=8"] {
+            assert!(is_step(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "=",
+            "7*5+0=",
+            "7*5+0=123",
+            "7*5=35",
+            "7*5+0+1=35",
+            "123*5+0=35",
+            "*5+0=35",
+            "7x5+0=35",
+            "7*5*0=35",
+            "7*55+0=35",
+            "é*5+0=35",
+        ] {
+            assert!(!is_step(bad), "{bad}");
+        }
+    }
+}

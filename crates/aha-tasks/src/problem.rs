@@ -1,0 +1,359 @@
+//! Arithmetic problems and their seeded generator.
+//!
+//! A problem is `a op b` with non-negative integers; its answer is written with a fixed number of
+//! digits for its shape (zero-padded), so that every answer to `347*5=` is four characters (`1735`)
+//! and `12*5=` answers `060`. Fixed width keeps the guess and the column check aligned character by
+//! character, which the tiny model needs.
+
+use rand::RngExt;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// The largest operand width we accept. 9 × 9 digits multiply to at most 18 digits, which fits u64.
+pub const MAX_DIGITS: u32 = 9;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Add,
+    Sub,
+    Mul,
+}
+
+impl Op {
+    pub fn symbol(self) -> char {
+        match self {
+            Op::Add => '+',
+            Op::Sub => '-',
+            Op::Mul => '*',
+        }
+    }
+
+    fn from_symbol(symbol: char) -> Option<Op> {
+        match symbol {
+            '+' => Some(Op::Add),
+            '-' => Some(Op::Sub),
+            '*' => Some(Op::Mul),
+            _ => None,
+        }
+    }
+}
+
+/// One problem. `a_digits`/`b_digits` are the widths of its shape (a 1 drawn for a 3-digit slot is
+/// still a 3-digit problem for the answer's width), which fixes [`Problem::answer_width`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Problem {
+    pub a: u64,
+    pub b: u64,
+    pub op: Op,
+    pub a_digits: u32,
+    pub b_digits: u32,
+}
+
+/// Why a typed problem was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProblemError {
+    #[error("the problem is empty: type something like 347*5")]
+    Empty,
+    #[error("expected a problem like 347*5 (two whole numbers with +, - or * between them)")]
+    NotAProblem,
+    #[error("numbers may have at most {MAX_DIGITS} digits")]
+    TooManyDigits,
+    #[error("the first number must not be smaller than the second in a subtraction")]
+    NegativeResult,
+}
+
+impl Problem {
+    /// Builds a problem, checking the shape: each operand fits its digit count and, for
+    /// subtraction, `a >= b` (answers are never negative).
+    pub fn new(a: u64, op: Op, b: u64, a_digits: u32, b_digits: u32) -> Result<Problem, ProblemError> {
+        if !(1..=MAX_DIGITS).contains(&a_digits) || !(1..=MAX_DIGITS).contains(&b_digits) {
+            return Err(ProblemError::TooManyDigits);
+        }
+        if a >= 10u64.pow(a_digits) || b >= 10u64.pow(b_digits) {
+            return Err(ProblemError::TooManyDigits);
+        }
+        if op == Op::Sub && a < b {
+            return Err(ProblemError::NegativeResult);
+        }
+        Ok(Problem {
+            a,
+            b,
+            op,
+            a_digits,
+            b_digits,
+        })
+    }
+
+    /// Reads a problem typed by a person: `347*5`, `347 * 5 =`, `12+34=`. The widths are the
+    /// widths as typed (leading zeros count). Nothing else is accepted.
+    pub fn parse(text: &str) -> Result<Problem, ProblemError> {
+        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let body = compact.strip_suffix('=').unwrap_or(&compact);
+        if body.is_empty() {
+            return Err(ProblemError::Empty);
+        }
+        let (op_at, op) = body
+            .char_indices()
+            .skip(1)
+            .find_map(|(i, c)| Op::from_symbol(c).map(|op| (i, op)))
+            .ok_or(ProblemError::NotAProblem)?;
+        let (a_text, b_text) = (&body[..op_at], &body[op_at + 1..]);
+        let operand = |s: &str| -> Result<(u64, u32), ProblemError> {
+            if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit()) {
+                return Err(ProblemError::NotAProblem);
+            }
+            if s.len() > MAX_DIGITS as usize {
+                return Err(ProblemError::TooManyDigits);
+            }
+            Ok((s.parse().map_err(|_| ProblemError::NotAProblem)?, s.len() as u32))
+        };
+        let (a, a_digits) = operand(a_text)?;
+        let (b, b_digits) = operand(b_text)?;
+        Problem::new(a, op, b, a_digits, b_digits)
+    }
+
+    /// The exact result.
+    pub fn answer(&self) -> u64 {
+        match self.op {
+            Op::Add => self.a + self.b,
+            Op::Sub => self.a - self.b,
+            Op::Mul => self.a * self.b,
+        }
+    }
+
+    /// Digits every answer to this shape is written with: enough for the largest possible result.
+    pub fn answer_width(&self) -> usize {
+        let (a, b) = (self.a_digits as usize, self.b_digits as usize);
+        match self.op {
+            Op::Add => a.max(b) + 1,
+            Op::Sub => a.max(b),
+            Op::Mul => a + b,
+        }
+    }
+
+    /// The answer zero-padded to [`Problem::answer_width`], e.g. `0596`.
+    pub fn answer_text(&self) -> String {
+        format!("{:0width$}", self.answer(), width = self.answer_width())
+    }
+
+    /// The prompt the model sees, operands at their widths: `347*5=`.
+    pub fn prompt(&self) -> String {
+        format!(
+            "{:0aw$}{}{:0bw$}=",
+            self.a,
+            self.op.symbol(),
+            self.b,
+            aw = self.a_digits as usize,
+            bw = self.b_digits as usize
+        )
+    }
+}
+
+/// The shape of the problems to generate: operation and operand widths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProblemSpec {
+    pub op: Op,
+    pub a_digits: u32,
+    pub b_digits: u32,
+}
+
+impl ProblemSpec {
+    /// Recipe B's task: 3-digit × 1-digit multiplication.
+    pub const MUL_3X1: ProblemSpec = ProblemSpec {
+        op: Op::Mul,
+        a_digits: 3,
+        b_digits: 1,
+    };
+
+    /// Checks the widths are within 1..=[`MAX_DIGITS`] and, for subtraction, that the first operand
+    /// is at least as wide as the second (so a non-negative result is always possible).
+    pub fn validate(&self) -> Result<(), ProblemError> {
+        if self.op == Op::Sub && self.b_digits > self.a_digits {
+            return Err(ProblemError::NegativeResult);
+        }
+        Problem::new(0, self.op, 0, self.a_digits, self.b_digits).map(|_| ())
+    }
+}
+
+/// An endless, reproducible stream of problems: the same seed gives the same problems on every
+/// platform (ChaCha8 and integer ranges only — no floats, no `usize`).
+#[derive(Debug, Clone)]
+pub struct ProblemGenerator {
+    spec: ProblemSpec,
+    rng: ChaCha8Rng,
+}
+
+impl ProblemGenerator {
+    pub fn new(spec: ProblemSpec, seed: u64) -> Result<Self, ProblemError> {
+        spec.validate()?;
+        Ok(Self {
+            spec,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        })
+    }
+
+    /// A width-`digits` operand: any value for one digit, else no leading zero.
+    fn operand(&mut self, digits: u32) -> u64 {
+        let low = if digits == 1 { 0 } else { 10u64.pow(digits - 1) };
+        self.rng.random_range(low..10u64.pow(digits))
+    }
+}
+
+impl Iterator for ProblemGenerator {
+    type Item = Problem;
+
+    fn next(&mut self) -> Option<Problem> {
+        let ProblemSpec {
+            op,
+            a_digits,
+            b_digits,
+        } = self.spec;
+        let (mut a, mut b) = (self.operand(a_digits), self.operand(b_digits));
+        if op == Op::Sub && a < b {
+            // Only possible at equal widths (see `ProblemSpec::validate`): swapping keeps the shape.
+            std::mem::swap(&mut a, &mut b);
+        }
+        Some(Problem {
+            a,
+            b,
+            op,
+            a_digits,
+            b_digits,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_zero_padded_to_the_shape() {
+        let p = Problem::new(119, Op::Mul, 5, 3, 1).unwrap();
+        assert_eq!(p.prompt(), "119*5=");
+        assert_eq!(p.answer_text(), "0595");
+        let p = Problem::new(347, Op::Mul, 5, 3, 1).unwrap();
+        assert_eq!(p.answer_text(), "1735");
+        let p = Problem::new(12, Op::Add, 34, 2, 2).unwrap();
+        assert_eq!((p.prompt().as_str(), p.answer_text().as_str()), ("12+34=", "046"));
+        let p = Problem::new(905, Op::Sub, 17, 3, 2).unwrap();
+        assert_eq!(
+            (p.prompt().as_str(), p.answer_text().as_str()),
+            ("905-17=", "888")
+        );
+        let p = Problem::new(7, Op::Mul, 3, 2, 1).unwrap();
+        assert_eq!(p.prompt(), "07*3=");
+    }
+
+    #[test]
+    fn parses_typed_problems() {
+        let p = Problem::parse(" 347 * 5 = ").unwrap();
+        assert_eq!(p, Problem::new(347, Op::Mul, 5, 3, 1).unwrap());
+        assert_eq!(Problem::parse("12+34").unwrap().answer(), 46);
+        assert_eq!(Problem::parse("10-3=").unwrap().answer_text(), "07");
+    }
+
+    #[test]
+    fn refuses_bad_problems_with_reasons() {
+        use ProblemError::*;
+        let cases = [
+            ("", Empty),
+            ("  = ", Empty),
+            ("347", NotAProblem),
+            ("*5", NotAProblem),
+            ("3*", NotAProblem),
+            ("3**5", NotAProblem),
+            ("3*5*2", NotAProblem),
+            ("3/5", NotAProblem),
+            ("-3*5", NotAProblem),
+            ("3.5*2", NotAProblem),
+            ("٣*5", NotAProblem),
+            ("1234567890*2", TooManyDigits),
+            ("3-5", NegativeResult),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(Problem::parse(text), Err(expected), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn generator_respects_the_shape() {
+        for spec in [
+            ProblemSpec::MUL_3X1,
+            ProblemSpec {
+                op: Op::Add,
+                a_digits: 2,
+                b_digits: 3,
+            },
+            ProblemSpec {
+                op: Op::Sub,
+                a_digits: 3,
+                b_digits: 2,
+            },
+            ProblemSpec {
+                op: Op::Sub,
+                a_digits: 2,
+                b_digits: 2,
+            },
+            ProblemSpec {
+                op: Op::Sub,
+                a_digits: 1,
+                b_digits: 1,
+            },
+            ProblemSpec {
+                op: Op::Mul,
+                a_digits: 9,
+                b_digits: 9,
+            },
+        ] {
+            for p in ProblemGenerator::new(spec, 7).unwrap().take(2000) {
+                let checked = Problem::new(p.a, p.op, p.b, p.a_digits, p.b_digits).unwrap();
+                assert_eq!(checked, p);
+                assert_eq!(p.answer_text().len(), p.answer_width(), "{p:?}");
+                assert_eq!(Problem::parse(&p.prompt()).unwrap(), p);
+            }
+        }
+    }
+
+    #[test]
+    fn generator_rejects_bad_specs() {
+        let spec = ProblemSpec {
+            op: Op::Add,
+            a_digits: 0,
+            b_digits: 1,
+        };
+        assert_eq!(
+            ProblemGenerator::new(spec, 0).unwrap_err(),
+            ProblemError::TooManyDigits
+        );
+        let spec = ProblemSpec {
+            op: Op::Add,
+            a_digits: 10,
+            b_digits: 1,
+        };
+        assert!(ProblemGenerator::new(spec, 0).is_err());
+        let spec = ProblemSpec {
+            op: Op::Sub,
+            a_digits: 2,
+            b_digits: 3,
+        };
+        assert_eq!(
+            ProblemGenerator::new(spec, 0).unwrap_err(),
+            ProblemError::NegativeResult
+        );
+    }
+
+    #[test]
+    fn same_seed_same_problems_other_seed_other_problems() {
+        let take = |seed| -> Vec<Problem> {
+            ProblemGenerator::new(ProblemSpec::MUL_3X1, seed)
+                .unwrap()
+                .take(50)
+                .collect()
+        };
+        assert_eq!(take(1), take(1));
+        assert_ne!(take(1), take(2));
+    }
+}

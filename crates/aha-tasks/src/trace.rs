@@ -1,0 +1,380 @@
+//! The completion format ("fast guess, slow check") and the SFT trace writer.
+//!
+//! A completion follows the prompt (`347*5=`) directly:
+//!
+//! ```text
+//! no check:  g1735 a1735.
+//! check:     g1745 c7*5+0=35 4*5+3=23 3*5+2=17 =1735 wait a1735.
+//! ```
+//!
+//! `g` is a direct guess, `c` a column-by-column check (least significant column first, with the
+//! carry), `=1735` the check's result, then the verdict — `ok` when the guess agrees with the check,
+//! `wait` when it does not — then `a` and the final answer, and `.` to end. The character after the
+//! guess and its space (`c` or `a`) is the model's decision to check. After a check the final answer
+//! is the check's result; without one it repeats the guess.
+//!
+//! Columns for each operation (carry or borrow in from the previous column):
+//! `7*5+0=35` (digit × multiplier + carry), `7+5+1=13` (digit + digit + carry) and `13-5-1=7`
+//! (a borrowed ten is written as the leading `1` of the minuend).
+
+use serde::{Deserialize, Serialize};
+
+use crate::problem::{Op, Problem};
+
+/// Marks the direct guess.
+pub const GUESS: char = 'g';
+/// Starts the column check.
+pub const CHECK: char = 'c';
+/// Marks the final answer.
+pub const ANSWER: char = 'a';
+/// Ends the completion; sampling stops here.
+pub const END: char = '.';
+/// Verdict when the check agrees with the guess.
+pub const VERDICT_OK: &str = "ok";
+/// Verdict when it does not: the model noticed its mistake.
+pub const VERDICT_WAIT: &str = "wait";
+
+/// The column steps of a check and the result they read off, e.g. for `347*5`:
+/// steps `7*5+0=35`, `4*5+3=23`, `3*5+2=17` and result `1735`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnCheck {
+    pub steps: Vec<String>,
+    pub result: String,
+}
+
+impl ColumnCheck {
+    /// The correct column check of `problem`, or `None` for shapes without a column format
+    /// (multiplication by a multi-digit number).
+    pub fn of(problem: &Problem) -> Option<ColumnCheck> {
+        let digits =
+            |value: u64, count: u32| -> Vec<u64> { (0..count).map(|i| value / 10u64.pow(i) % 10).collect() };
+        // Both operands padded to the wider one's columns (a subtraction's a is never narrower).
+        let columns = problem.a_digits.max(problem.b_digits);
+        let a = digits(
+            problem.a,
+            if problem.op == Op::Mul {
+                problem.a_digits
+            } else {
+                columns
+            },
+        );
+        let b = digits(problem.b, columns);
+        let mut steps = Vec::with_capacity(a.len());
+        let mut carry = 0;
+        match problem.op {
+            Op::Mul if problem.b_digits == 1 => {
+                for &d in &a {
+                    let product = d * problem.b + carry;
+                    steps.push(format!("{d}*{}+{carry}={product}", problem.b));
+                    carry = product / 10;
+                }
+            }
+            Op::Mul => return None,
+            Op::Add => {
+                for (&x, &y) in a.iter().zip(&b) {
+                    let sum = x + y + carry;
+                    steps.push(format!("{x}+{y}+{carry}={sum}"));
+                    carry = sum / 10;
+                }
+            }
+            Op::Sub => {
+                for (&x, &y) in a.iter().zip(&b) {
+                    let borrow = carry;
+                    carry = u64::from(x < y + borrow);
+                    let minuend = x + 10 * carry;
+                    steps.push(format!("{minuend}-{y}-{borrow}={}", minuend - y - borrow));
+                }
+            }
+        }
+        debug_assert!(
+            problem.op != Op::Sub || carry == 0,
+            "a >= b leaves no final borrow"
+        );
+        Some(ColumnCheck {
+            steps,
+            result: problem.answer_text(),
+        })
+    }
+}
+
+/// Which guess digits carry no loss in a trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuessMask {
+    /// Every guess digit is trained.
+    #[default]
+    None,
+    /// Digits of wrong guesses are not trained (the model should not learn to make mistakes).
+    WrongOnly,
+    /// No guess digit is trained (the guess stays as good as it is; the check keeps its edge).
+    All,
+}
+
+/// What one SFT trace looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceSpec {
+    /// Write the column check (and a verdict) before the answer.
+    pub check: bool,
+    /// Replace the guess with a near miss: the true answer with one digit moved by ±1.
+    pub wrong_guess: bool,
+    /// No loss on the decision character (the `c` or `a` after the guess), so traces that always
+    /// check can teach the skill without teaching the habit.
+    pub mask_decision: bool,
+    pub guess_mask: GuessMask,
+}
+
+/// One training example: prompt, completion and a per-character loss mask over the completion
+/// (`true` = trained). Characters are tokens in Aha's vocabulary, so the mask is per token too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trace {
+    pub prompt: String,
+    pub completion: String,
+    pub loss_mask: Vec<bool>,
+}
+
+impl Trace {
+    /// Character ranges of the completion that carry no loss, for display and tests.
+    pub fn masked_spans(&self) -> Vec<std::ops::Range<usize>> {
+        let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
+        for (i, trained) in self.loss_mask.iter().enumerate() {
+            match spans.last_mut() {
+                Some(span) if !trained && span.end == i => span.end = i + 1,
+                _ if !trained => spans.push(i..i + 1),
+                _ => {}
+            }
+        }
+        spans
+    }
+}
+
+/// Why a trace could not be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TraceError {
+    #[error("no column check format for {0}")]
+    NoCheckFormat(String),
+}
+
+/// The true answer with one digit moved by ±1 (`digit_choice` picks the digit, `up` the direction;
+/// a 9 always goes down and a 0 always goes up, so the width never changes).
+pub fn near_miss(answer: &str, digit_choice: usize, up: bool) -> String {
+    let index = digit_choice % answer.len().max(1);
+    answer
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            let Some(d) = c.to_digit(10).filter(|_| i == index) else {
+                return c;
+            };
+            let moved = match (d, up) {
+                (9, _) => 8,
+                (0, _) => 1,
+                (d, true) => d + 1,
+                (d, false) => d - 1,
+            };
+            char::from_digit(moved, 10).unwrap_or(c)
+        })
+        .collect()
+}
+
+/// Writes one trace of `problem` as `spec` asks. `wrong_guess` must come with a near miss chosen by
+/// the caller (see [`near_miss`]); it is ignored when `spec.wrong_guess` is false.
+pub fn write_trace(problem: &Problem, spec: TraceSpec, wrong_guess: &str) -> Result<Trace, TraceError> {
+    let truth = problem.answer_text();
+    let guess = if spec.wrong_guess {
+        wrong_guess
+    } else {
+        truth.as_str()
+    };
+    let guess_is_wrong = guess != truth;
+    let mut writer = MaskedWriter::default();
+
+    writer.push(GUESS, true);
+    let train_guess = match spec.guess_mask {
+        GuessMask::None => true,
+        GuessMask::WrongOnly => !guess_is_wrong,
+        GuessMask::All => false,
+    };
+    writer.push_str(guess, train_guess);
+    writer.push(' ', true);
+
+    let final_answer = if spec.check {
+        let check = ColumnCheck::of(problem).ok_or_else(|| TraceError::NoCheckFormat(problem.prompt()))?;
+        writer.push(CHECK, !spec.mask_decision);
+        writer.push_str(&check.steps.join(" "), true);
+        writer.push_str(" =", true);
+        writer.push_str(&check.result, true);
+        writer.push(' ', true);
+        let verdict = if check.result == guess {
+            VERDICT_OK
+        } else {
+            VERDICT_WAIT
+        };
+        writer.push_str(verdict, true);
+        writer.push(' ', true);
+        writer.push(ANSWER, true);
+        check.result
+    } else {
+        writer.push(ANSWER, !spec.mask_decision);
+        guess.to_string()
+    };
+    writer.push_str(&final_answer, true);
+    writer.push(END, true);
+
+    Ok(Trace {
+        prompt: problem.prompt(),
+        completion: writer.text,
+        loss_mask: writer.mask,
+    })
+}
+
+/// A string with one loss flag per character.
+#[derive(Default)]
+struct MaskedWriter {
+    text: String,
+    mask: Vec<bool>,
+}
+
+impl MaskedWriter {
+    fn push(&mut self, c: char, trained: bool) {
+        self.text.push(c);
+        self.mask.push(trained);
+    }
+
+    fn push_str(&mut self, s: &str, trained: bool) {
+        for c in s.chars() {
+            self.push(c, trained);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mul(a: u64, b: u64) -> Problem {
+        Problem::new(a, Op::Mul, b, 3, 1).unwrap()
+    }
+
+    const PLAIN: TraceSpec = TraceSpec {
+        check: false,
+        wrong_guess: false,
+        mask_decision: false,
+        guess_mask: GuessMask::None,
+    };
+
+    #[test]
+    fn column_checks_for_each_operation() {
+        let check = ColumnCheck::of(&mul(347, 5)).unwrap();
+        assert_eq!(check.steps, ["7*5+0=35", "4*5+3=23", "3*5+2=17"]);
+        assert_eq!(check.result, "1735");
+        let check = ColumnCheck::of(&mul(119, 5)).unwrap();
+        assert_eq!(check.steps, ["9*5+0=45", "1*5+4=9", "1*5+0=5"]);
+        assert_eq!(check.result, "0595");
+        let add = Problem::new(958, Op::Add, 67, 3, 2).unwrap();
+        let check = ColumnCheck::of(&add).unwrap();
+        assert_eq!(check.steps, ["8+7+0=15", "5+6+1=12", "9+0+1=10"]);
+        assert_eq!(check.result, "1025");
+        let add = Problem::new(5, Op::Add, 123, 1, 3).unwrap();
+        let check = ColumnCheck::of(&add).unwrap();
+        assert_eq!(check.steps, ["5+3+0=8", "0+2+0=2", "0+1+0=1"]);
+        assert_eq!(check.result, "0128");
+        let sub = Problem::new(905, Op::Sub, 17, 3, 2).unwrap();
+        let check = ColumnCheck::of(&sub).unwrap();
+        assert_eq!(check.steps, ["15-7-0=8", "10-1-1=8", "9-0-1=8"]);
+        assert_eq!(check.result, "888");
+        let wide = Problem::new(12, Op::Mul, 34, 2, 2).unwrap();
+        assert_eq!(ColumnCheck::of(&wide), None);
+    }
+
+    #[test]
+    fn recipe_b_formats() {
+        let p = mul(347, 5);
+        let t = write_trace(&p, PLAIN, "").unwrap();
+        assert_eq!(t.prompt, "347*5=");
+        assert_eq!(t.completion, "g1735 a1735.");
+        assert!(t.loss_mask.iter().all(|&m| m));
+
+        let spec = TraceSpec {
+            check: true,
+            wrong_guess: true,
+            ..PLAIN
+        };
+        let t = write_trace(&p, spec, "1745").unwrap();
+        assert_eq!(
+            t.completion,
+            "g1745 c7*5+0=35 4*5+3=23 3*5+2=17 =1735 wait a1735."
+        );
+        let t = write_trace(&p, TraceSpec { check: true, ..PLAIN }, "").unwrap();
+        assert_eq!(t.completion, "g1735 c7*5+0=35 4*5+3=23 3*5+2=17 =1735 ok a1735.");
+        // Without a check a wrong guess is also the final answer.
+        let t = write_trace(
+            &p,
+            TraceSpec {
+                wrong_guess: true,
+                ..PLAIN
+            },
+            "1745",
+        )
+        .unwrap();
+        assert_eq!(t.completion, "g1745 a1745.");
+    }
+
+    #[test]
+    fn loss_masks_cover_the_requested_spans() {
+        let p = mul(347, 5);
+        let spec = TraceSpec {
+            check: true,
+            wrong_guess: true,
+            mask_decision: true,
+            guess_mask: GuessMask::WrongOnly,
+        };
+        let t = write_trace(&p, spec, "1745").unwrap();
+        assert_eq!(t.loss_mask.len(), t.completion.chars().count());
+        // Guess digits 1..5 and the decision character at 6.
+        assert_eq!(t.masked_spans(), [1..5, 6..7]);
+        assert_eq!(&t.completion[6..7], "c");
+
+        // A right guess is trained under WrongOnly, not under All.
+        let right = TraceSpec {
+            wrong_guess: false,
+            ..spec
+        };
+        assert_eq!(write_trace(&p, right, "").unwrap().masked_spans(), vec![6..7]);
+        let all = TraceSpec {
+            guess_mask: GuessMask::All,
+            ..right
+        };
+        assert_eq!(write_trace(&p, all, "").unwrap().masked_spans(), [1..5, 6..7]);
+
+        // The decision is `a` when there is no check.
+        let t = write_trace(
+            &p,
+            TraceSpec {
+                mask_decision: true,
+                ..PLAIN
+            },
+            "",
+        )
+        .unwrap();
+        assert_eq!(t.masked_spans(), vec![6..7]);
+        assert_eq!(&t.completion[6..7], "a");
+    }
+
+    #[test]
+    fn check_traces_need_a_column_format() {
+        let wide = Problem::new(12, Op::Mul, 34, 2, 2).unwrap();
+        let err = write_trace(&wide, TraceSpec { check: true, ..PLAIN }, "").unwrap_err();
+        assert_eq!(err.to_string(), "no column check format for 12*34=");
+        assert!(write_trace(&wide, PLAIN, "").is_ok());
+    }
+
+    #[test]
+    fn near_misses_move_one_digit_by_one() {
+        assert_eq!(near_miss("1735", 2, true), "1745");
+        assert_eq!(near_miss("1735", 2, false), "1725");
+        assert_eq!(near_miss("1795", 2, true), "1785");
+        assert_eq!(near_miss("0595", 0, false), "1595");
+        assert_eq!(near_miss("0595", 7, true), "0596");
+        assert_eq!(near_miss("", 3, true), "");
+    }
+}
