@@ -1,0 +1,14 @@
+//! Aha in the browser: the small `wasm-bindgen` surface that the page's Web Worker calls.
+//!
+//! This crate is a thin shell. It picks the compute backend (WebGPU through Burn's wgpu runtime,
+//! else Burn's pure-Rust CPU backend `flex`) and reports which one it got and why; everything that
+//! trains or samples lives in the crates below it.
+
+pub mod backend;
+pub mod prompt;
+
+#[cfg(target_family = "wasm")]
+mod bindings;
+
+pub use backend::{BackendInfo, cpu_backend, webgpu_backend};
+pub use prompt::{CheckedPrompt, check_prompt};

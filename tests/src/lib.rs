@@ -1,0 +1,6 @@
+//! Shared pieces of Aha's cross-crate tests, used by the native tests (`tests/tests/native_*.rs`)
+//! and by the browser tests (`tests/tests/browser_*.rs`, run with `wasm-pack test`), so both sides
+//! check exactly the same thing.
+
+pub mod golden;
+pub mod smoke;

@@ -1,0 +1,16 @@
+//! Native half of the stack checks; `browser_stack.rs` runs the same checks in headless Chromium.
+#![cfg(not(target_family = "wasm"))]
+
+use aha_tests::{golden, smoke};
+use burn::tensor::Device;
+
+#[test]
+fn problems_for_a_seed_match_the_golden_list() {
+    assert_eq!(golden::mul_3x1_seed_42(), golden::MUL_3X1_SEED_42);
+}
+
+#[test]
+fn tiny_model_trains_on_flex() {
+    let losses = pollster::block_on(smoke::train_tiny_mlp(&Device::flex(), 30)).unwrap();
+    smoke::check_losses(&losses).unwrap();
+}

@@ -1,0 +1,63 @@
+// The page starts its Worker, the Worker starts the wasm backend, and the page says which one.
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, servePage } from './harness.js';
+
+let page;
+beforeAll(async () => {
+  page = await servePage();
+});
+afterAll(async () => {
+  await page?.close();
+});
+
+async function backendLine(browser, hash = '') {
+  const tab = await browser.context.newPage();
+  await tab.goto(page.url + hash);
+  const line = tab.locator('#backend');
+  await line.and(tab.locator(':not([data-state="starting"])')).waitFor({ timeout: 240_000 });
+  return { tab, text: await line.textContent(), state: await line.getAttribute('data-state') };
+}
+
+describe('backend line', () => {
+  it('reports a WebGPU adapter when Chromium offers one', async () => {
+    const browser = await launch({ webgpu: true });
+    try {
+      const { tab, text, state } = await backendLine(browser);
+      mkdirSync('test-results', { recursive: true });
+      await tab.screenshot({ path: 'test-results/backend-webgpu.png' });
+      expect(state, text).toBe('webgpu');
+      expect(text).toMatch(/^Backend: WebGPU/);
+      expect(text).toContain('self-test passed');
+      expect(browser.consoleErrors).toEqual([]);
+      expect(browser.foreignRequests).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('falls back to the CPU, with the reason, when there is no adapter', async () => {
+    const browser = await launch({ webgpu: false });
+    try {
+      const { text, state } = await backendLine(browser);
+      expect(state, text).toBe('cpu');
+      expect(text).toMatch(/^Backend: CPU \(WebAssembly\) — .*WebGPU/);
+      expect(text).toContain('self-test passed');
+      expect(browser.foreignRequests).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('uses the CPU when the address asks for it', async () => {
+    const browser = await launch({ webgpu: true });
+    try {
+      const { text, state } = await backendLine(browser, '#backend=cpu');
+      expect(state, text).toBe('cpu');
+      expect(text).toContain('CPU requested');
+      expect(browser.consoleErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});

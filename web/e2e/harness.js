@@ -1,0 +1,59 @@
+// Shared end-to-end plumbing: serve dist/ on 127.0.0.1, launch Debian's Chromium headless through
+// playwright-core, and record console errors and every request that leaves 127.0.0.1.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { preview } from 'vite';
+
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** Serves the built page (run `npm run build` first) and returns `{ url, close }`. */
+export async function servePage() {
+  const server = await preview({
+    root: new URL('..', import.meta.url).pathname,
+    logLevel: 'warn',
+    preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
+  });
+  const url = server.resolvedUrls.local[0];
+  return { url, close: () => server.close() };
+}
+
+/** Launches headless Chromium; `webgpu` adds `--enable-unsafe-webgpu` (SwiftShader here). */
+export async function launch({ webgpu }) {
+  const profile = mkdtempSync(join(tmpdir(), 'aha-e2e-'));
+  const args = [
+    '--no-sandbox',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-dev-shm-usage',
+  ];
+  if (webgpu) args.push('--enable-unsafe-webgpu');
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args,
+  });
+  const consoleErrors = [];
+  const foreignRequests = [];
+  context.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(msg.text());
+  });
+  context.on('weberror', (error) => consoleErrors.push(String(error.error())));
+  context.on('response', (response) => {
+    if (response.status() >= 400) consoleErrors.push(`HTTP ${response.status()} for ${response.url()}`);
+  });
+  context.on('request', (request) => {
+    const { protocol, hostname } = new URL(request.url());
+    const local = hostname === '127.0.0.1' || protocol === 'data:' || protocol === 'blob:';
+    if (!local) foreignRequests.push(request.url());
+  });
+  const close = async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, consoleErrors, foreignRequests, close };
+}

@@ -1,0 +1,20 @@
+// Turns Worker reports into the words the page shows.
+
+/** The backend line: which device trains the model, and why when it is not the GPU. */
+export function describeBackend(backend) {
+  if (backend.kind === 'webgpu') {
+    const adapter = backend.adapter ? ` on ${backend.adapter}` : '';
+    const fallback = backend.fallback_adapter ? ' (software fallback adapter: slow)' : '';
+    return `WebGPU${adapter}${fallback}`;
+  }
+  if (backend.kind === 'cpu') {
+    return `CPU (WebAssembly) — ${backend.reason}`;
+  }
+  return `unknown backend ${JSON.stringify(backend.kind)}`;
+}
+
+/** Which backend the page asks for: `#backend=cpu` forces the CPU, anything else prefers WebGPU. */
+export function preferredBackend(hash) {
+  const params = new URLSearchParams(String(hash).replace(/^#/, ''));
+  return params.get('backend') === 'cpu' ? 'cpu' : 'webgpu';
+}

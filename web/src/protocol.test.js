@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION, ProtocolError, checkMessage, makeMessage } from './protocol.js';
+
+describe('protocol', () => {
+  it('builds messages that check', () => {
+    const init = makeMessage('init', { prefer: 'webgpu' });
+    expect(init).toEqual({ v: PROTOCOL_VERSION, kind: 'init', prefer: 'webgpu' });
+    expect(checkMessage(init)).toBe(init);
+    const ready = makeMessage('ready', { backend: { kind: 'cpu', reason: 'x' }, selfTest: 54 });
+    expect(ready.kind).toBe('ready');
+  });
+
+  it('refuses other versions, unknown kinds and wrong fields with reasons', () => {
+    const cases = [
+      [null, 'a message must be an object'],
+      [[], 'a message must be an object'],
+      ['init', 'a message must be an object'],
+      [{ v: 0, kind: 'init', prefer: 'cpu' }, 'protocol version 0 is not 1: reload the page'],
+      [{ v: 1, kind: 'train' }, 'unknown message kind "train"'],
+      [{ v: 1, kind: 'init' }, 'init.prefer must be a string, got undefined'],
+      [{ v: 1, kind: 'init', prefer: 'tpu' }, 'init.prefer must be "webgpu" or "cpu", got "tpu"'],
+      [{ v: 1, kind: 'ready', backend: null, selfTest: 54 }, 'ready.backend must be a object, got null'],
+      [{ v: 1, kind: 'error', message: 3 }, 'error.message must be a string, got number'],
+    ];
+    for (const [data, reason] of cases) {
+      expect(() => checkMessage(data)).toThrow(new ProtocolError(reason));
+    }
+  });
+
+  it('makeMessage checks too', () => {
+    expect(() => makeMessage('ready', { selfTest: 'no' })).toThrow(ProtocolError);
+  });
+});

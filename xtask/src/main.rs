@@ -1,0 +1,218 @@
+//! `cargo xtask`: the two commands a fresh machine needs, and a few more for developers.
+//!
+//! - `cargo xtask demo` builds the wasm (release) and the page, then serves it on 127.0.0.1.
+//! - `cargo xtask test` installs what the tests need, then runs every test and prints a summary.
+//! - `cargo xtask lint` runs rustfmt and clippy the way CI expects them clean.
+
+mod prereq;
+mod run;
+mod wasm;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::run::{Summary, cargo, workspace_root};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Aha's project commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the wasm (release) and the page, and serve it on 127.0.0.1.
+    Demo {
+        /// Port to serve on.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Build only; do not serve.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Install what the tests need, run every test, print a summary; non-zero exit on any failure.
+    Test {
+        /// Run only these suites (default: all).
+        #[arg(long, value_enum, value_delimiter = ',')]
+        only: Vec<Suite>,
+    },
+    /// rustfmt --check and clippy -D warnings over the workspace, natively and for wasm32.
+    Lint,
+}
+
+/// The test suites of `cargo xtask test`, in the order they run.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Suite {
+    /// `cargo fmt --check`.
+    Format,
+    /// `cargo test --workspace`.
+    Native,
+    /// `wasm-pack test --headless --chrome tests` (WebGPU and CPU in headless Chromium).
+    Browser,
+    /// vitest unit tests of the page's JavaScript.
+    Js,
+    /// The built page in headless Chromium (playwright-core).
+    E2e,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo { port, no_serve } => demo(port, no_serve),
+        Command::Test { only } => test(&only),
+        Command::Lint => lint(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn demo(port: u16, no_serve: bool) -> Result<ExitCode> {
+    let root = workspace_root();
+    prereq::wasm_target()?;
+    prereq::wasm_bindgen_cli()?;
+    prereq::npm_packages(&root.join("web"))?;
+    let wasm = wasm::build_page_wasm(wasm::Profile::Release)?;
+    wasm::report_size(&wasm)?;
+    run::npm(&root.join("web"), &["run", "build"])?;
+    if no_serve {
+        println!("Built the page in {}", root.join("web/dist").display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("\nAha is served at http://127.0.0.1:{port}/  (Ctrl-C stops it)\n");
+    run::npm(
+        &root.join("web"),
+        &[
+            "exec",
+            "--",
+            "vite",
+            "preview",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--strictPort",
+        ],
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn test(only: &[Suite]) -> Result<ExitCode> {
+    let wanted = |suite| only.is_empty() || only.contains(&suite);
+    let root = workspace_root();
+    let web = root.join("web");
+    let mut summary = Summary::default();
+
+    // Prerequisites first: a missing tool is a clear error, not a confusing test failure.
+    let needs_wasm = wanted(Suite::Browser) || wanted(Suite::E2e);
+    let needs_chromium = wanted(Suite::Browser) || wanted(Suite::E2e);
+    let needs_npm = wanted(Suite::Js) || wanted(Suite::E2e);
+    let prereqs = summary.step("prerequisites", || {
+        if needs_wasm {
+            prereq::wasm_target()?;
+            prereq::wasm_bindgen_cli()?;
+        }
+        if wanted(Suite::Browser) {
+            prereq::wasm_pack()?;
+        }
+        if needs_chromium {
+            prereq::chromium()?;
+        }
+        if needs_npm {
+            prereq::npm_packages(&web)?;
+        }
+        Ok(())
+    });
+    if !prereqs {
+        return Ok(summary.finish());
+    }
+
+    if wanted(Suite::Format) {
+        summary.step("format (cargo fmt --check)", || {
+            cargo(&["fmt", "--all", "--", "--check"])
+        });
+    }
+    if wanted(Suite::Native) {
+        summary.step("native tests (cargo test --workspace)", || {
+            cargo(&["test", "--workspace"])
+        });
+    }
+    if wanted(Suite::Browser) {
+        summary.step(
+            "browser tests (wasm-pack test --headless --chrome)",
+            browser_tests,
+        );
+    }
+    if wanted(Suite::Js) {
+        summary.step("page unit tests (vitest)", || run::npm(&web, &["test"]));
+    }
+    if wanted(Suite::E2e) {
+        let built = summary.step("page build (wasm dev profile + vite)", || {
+            wasm::build_page_wasm(wasm::Profile::Dev)?;
+            run::npm(&web, &["run", "build"])
+        });
+        if built {
+            summary.step("page end-to-end tests (playwright-core)", || {
+                run::npm(&web, &["run", "e2e"])
+            });
+        }
+    }
+    Ok(summary.finish())
+}
+
+/// The browser tests, exactly as the README tells users to run them, with the installed driver.
+fn browser_tests() -> Result<()> {
+    let root = workspace_root();
+    run::command(
+        "wasm-pack",
+        &[
+            "test",
+            "--headless",
+            "--chrome",
+            "--chromedriver",
+            prereq::CHROMEDRIVER,
+            "tests",
+        ],
+        &root,
+        // SwiftShader compiles pipelines slowly: give each test minutes, not the default 20 s.
+        &[("WASM_BINDGEN_TEST_TIMEOUT", "900")],
+    )
+}
+
+fn lint() -> Result<ExitCode> {
+    let mut summary = Summary::default();
+    summary.step("rustfmt", || cargo(&["fmt", "--all", "--", "--check"]));
+    summary.step("clippy (native)", || {
+        cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+    });
+    summary.step("clippy (wasm32)", || {
+        prereq::wasm_target()?;
+        cargo(&[
+            "clippy",
+            "-p",
+            "aha-web",
+            "-p",
+            "aha-tests",
+            "--all-targets",
+            "--target",
+            wasm::TARGET,
+            "--",
+            "-D",
+            "warnings",
+        ])
+    });
+    Ok(summary.finish())
+}
+
+/// Where a built file of the page goes.
+fn page_pkg_dir() -> PathBuf {
+    workspace_root().join("web/src/pkg")
+}

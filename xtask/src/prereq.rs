@@ -1,0 +1,78 @@
+//! Prerequisites: each function checks one tool and installs it when it is missing and installable
+//! here, or fails with the exact command to run.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+
+use crate::run::{command, output};
+use crate::wasm::{TARGET, WASM_BINDGEN_VERSION};
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// `rustup target add wasm32-unknown-unknown`, if it is not installed.
+pub fn wasm_target() -> Result<()> {
+    let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if installed.lines().any(|line| line.trim() == TARGET) {
+        return Ok(());
+    }
+    command("rustup", &["target", "add", TARGET], Path::new("."), &[])
+}
+
+/// wasm-bindgen's CLI at exactly the version Cargo.lock pins (they must match).
+pub fn wasm_bindgen_cli() -> Result<()> {
+    let version = output("wasm-bindgen", &["--version"]).unwrap_or_default();
+    if version.split_whitespace().nth(1) == Some(WASM_BINDGEN_VERSION) {
+        return Ok(());
+    }
+    // Not `--locked`: one of its locked dependency versions is no longer in the registry.
+    command(
+        "cargo",
+        &["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION],
+        Path::new("."),
+        &[],
+    )
+}
+
+/// wasm-pack, which runs the browser tests the way users run them.
+pub fn wasm_pack() -> Result<()> {
+    if output("wasm-pack", &["--version"]).is_some() {
+        return Ok(());
+    }
+    command(
+        "cargo",
+        &["install", "wasm-pack", "--locked"],
+        Path::new("."),
+        &[],
+    )
+}
+
+/// Debian's Chromium and ChromeDriver: installed with apt-get when we are root.
+pub fn chromium() -> Result<()> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    let install = "apt-get update && apt-get install -y chromium chromium-driver";
+    let is_root = output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
+    if !is_root {
+        bail!("headless Chromium is missing; install it with:\n    sudo sh -c '{install}'");
+    }
+    command(
+        "sh",
+        &["-c", install],
+        Path::new("."),
+        &[("DEBIAN_FRONTEND", "noninteractive")],
+    )
+}
+
+/// `npm ci` in the page's folder when node_modules is missing or older than package-lock.json.
+pub fn npm_packages(web: &Path) -> Result<()> {
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let lock = modified(&web.join("package-lock.json"));
+    let installed = modified(&web.join("node_modules/.package-lock.json"));
+    if installed.is_some() && installed >= lock {
+        return Ok(());
+    }
+    command("npm", &["ci", "--no-audit", "--no-fund"], web, &[])
+}

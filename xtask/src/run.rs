@@ -1,0 +1,108 @@
+//! Running commands and reporting steps.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+/// The workspace root (xtask lives one level below it).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is inside the workspace")
+        .to_path_buf()
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` if set (CI keeps it outside the clone), else
+/// `target/` in the workspace.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| {
+            if dir.is_relative() {
+                workspace_root().join(dir)
+            } else {
+                dir
+            }
+        })
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// Runs `program args` in `dir` with extra environment, echoing the command line; an error names
+/// the command when it cannot start or exits non-zero.
+pub fn command(program: &str, args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Result<()> {
+    println!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .status()
+        .with_context(|| format!("could not start `{program}`: is it installed and on PATH?"))?;
+    if !status.success() {
+        bail!("`{program} {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// The output of `program args` if it runs and succeeds.
+pub fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The cargo that runs this xtask, so toolchains agree.
+pub fn cargo(args: &[&str]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    command(&cargo, args, &workspace_root(), &[])
+}
+
+pub fn npm(dir: &Path, args: &[&str]) -> Result<()> {
+    command("npm", args, dir, &[])
+}
+
+/// Timed steps and a summary at the end.
+#[derive(Default)]
+pub struct Summary {
+    rows: Vec<(String, Result<(), String>, f64)>,
+}
+
+impl Summary {
+    /// Runs one step, recording whether it passed and how long it took. Returns whether it passed.
+    pub fn step(&mut self, name: &str, body: impl FnOnce() -> Result<()>) -> bool {
+        println!("\n==> {name}");
+        let start = Instant::now();
+        let result = body().map_err(|e| format!("{e:#}"));
+        let seconds = start.elapsed().as_secs_f64();
+        if let Err(error) = &result {
+            eprintln!("FAILED: {name}: {error}");
+        }
+        let passed = result.is_ok();
+        self.rows.push((name.to_string(), result, seconds));
+        passed
+    }
+
+    /// Prints the summary table and returns the exit code: failure if any step failed.
+    pub fn finish(self) -> ExitCode {
+        println!("\n==== summary ====");
+        let mut failed = 0;
+        for (name, result, seconds) in &self.rows {
+            let mark = if result.is_ok() { "ok    " } else { "FAILED" };
+            println!("{mark}  {seconds:>7.1} s  {name}");
+            if let Err(error) = result {
+                println!("                   {error}");
+                failed += 1;
+            }
+        }
+        let total: f64 = self.rows.iter().map(|row| row.2).sum();
+        if failed == 0 {
+            println!("all {} steps passed in {total:.0} s", self.rows.len());
+            ExitCode::SUCCESS
+        } else {
+            println!("{failed} of {} steps FAILED ({total:.0} s)", self.rows.len());
+            ExitCode::FAILURE
+        }
+    }
+}
