@@ -25,8 +25,7 @@ impl TinyMlp {
     }
 
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        self.output
-            .forward(self.activation.forward(self.hidden.forward(x)))
+        self.output.forward(self.activation.forward(self.hidden.forward(x)))
     }
 }
 
@@ -34,10 +33,7 @@ impl TinyMlp {
 fn regression_batch(device: &Device) -> (Tensor<2>, Tensor<2>) {
     let weights = [1.0f32, -2.0, 3.0, 0.5];
     let xs: Vec<f32> = (0..32 * 4).map(|i| ((i * 37 % 23) as f32 / 11.0) - 1.0).collect();
-    let ys: Vec<f32> = xs
-        .chunks(4)
-        .map(|row| row.iter().zip(weights).map(|(x, w)| x * w).sum())
-        .collect();
+    let ys: Vec<f32> = xs.chunks(4).map(|row| row.iter().zip(weights).map(|(x, w)| x * w).sum()).collect();
     (
         Tensor::<1>::from_floats(xs.as_slice(), device).reshape([32, 4]),
         Tensor::<1>::from_floats(ys.as_slice(), device).reshape([32, 1]),
@@ -82,9 +78,7 @@ pub fn check_losses(losses: &[f32]) -> Result<(), String> {
     if last < first * 0.5 {
         Ok(())
     } else {
-        Err(format!(
-            "loss did not fall: first {first}, last {last}, all {losses:?}"
-        ))
+        Err(format!("loss did not fall: first {first}, last {last}, all {losses:?}"))
     }
 }
 

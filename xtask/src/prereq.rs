@@ -27,12 +27,7 @@ pub fn wasm_bindgen_cli() -> Result<()> {
         return Ok(());
     }
     // Not `--locked`: one of its locked dependency versions is no longer in the registry.
-    command(
-        "cargo",
-        &["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION],
-        Path::new("."),
-        &[],
-    )
+    command("cargo", &["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION], Path::new("."), &[])
 }
 
 /// wasm-pack, which runs the browser tests the way users run them.
@@ -40,12 +35,7 @@ pub fn wasm_pack() -> Result<()> {
     if output("wasm-pack", &["--version"]).is_some() {
         return Ok(());
     }
-    command(
-        "cargo",
-        &["install", "wasm-pack", "--locked"],
-        Path::new("."),
-        &[],
-    )
+    command("cargo", &["install", "wasm-pack", "--locked"], Path::new("."), &[])
 }
 
 /// Debian's Chromium and ChromeDriver: installed with apt-get when we are root.
@@ -58,12 +48,7 @@ pub fn chromium() -> Result<()> {
     if !is_root {
         bail!("headless Chromium is missing; install it with:\n    sudo sh -c '{install}'");
     }
-    command(
-        "sh",
-        &["-c", install],
-        Path::new("."),
-        &[("DEBIAN_FRONTEND", "noninteractive")],
-    )
+    command("sh", &["-c", install], Path::new("."), &[("DEBIAN_FRONTEND", "noninteractive")])
 }
 
 /// `npm ci` in the page's folder when node_modules is missing or older than package-lock.json.

@@ -8,10 +8,7 @@ use anyhow::{Context, Result, bail};
 
 /// The workspace root (xtask lives one level below it).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask is inside the workspace")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
 }
 
 /// Cargo's target directory: `CARGO_TARGET_DIR` if set (CI keeps it outside the clone), else
@@ -19,13 +16,7 @@ pub fn workspace_root() -> PathBuf {
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|dir| {
-            if dir.is_relative() {
-                workspace_root().join(dir)
-            } else {
-                dir
-            }
-        })
+        .map(|dir| if dir.is_relative() { workspace_root().join(dir) } else { dir })
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
@@ -48,9 +39,7 @@ pub fn command(program: &str, args: &[&str], dir: &Path, env: &[(&str, &str)]) -
 /// The output of `program args` if it runs and succeeds.
 pub fn output(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// The cargo that runs this xtask, so toolchains agree.

@@ -26,6 +26,14 @@ pub struct CorpusMix {
     pub skill_wrong_rate: f64,
     /// Which guess digits carry no loss.
     pub guess_mask: GuessMask,
+    /// Among wrong guesses of skill traces, the fraction that are any other number of the answer's
+    /// width instead of a near miss: a check can then only be right by computing, never by
+    /// copying digits from the guess.
+    #[serde(default)]
+    pub skill_far_wrong_rate: f64,
+    /// Column results always two digits (`1*5+4=09`): one fixed layout per check.
+    #[serde(default)]
+    pub padded_steps: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -46,6 +54,8 @@ impl CorpusMix {
         natural_wrong_rate: 0.25,
         skill_wrong_rate: 0.0,
         guess_mask: GuessMask::WrongOnly,
+        skill_far_wrong_rate: 0.0,
+        padded_steps: false,
     };
 
     pub fn validate(&self) -> Result<(), CorpusError> {
@@ -54,6 +64,7 @@ impl CorpusMix {
             ("natural_check_rate", self.natural_check_rate),
             ("natural_wrong_rate", self.natural_wrong_rate),
             ("skill_wrong_rate", self.skill_wrong_rate),
+            ("skill_far_wrong_rate", self.skill_far_wrong_rate),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(CorpusError::NotAProbability { name, value });
@@ -91,10 +102,7 @@ impl Corpus {
         let (check, wrong_rate) = if skill {
             (true, mix.skill_wrong_rate)
         } else {
-            (
-                self.rng.random_bool(mix.natural_check_rate),
-                mix.natural_wrong_rate,
-            )
+            (self.rng.random_bool(mix.natural_check_rate), mix.natural_wrong_rate)
         };
         let wrong_guess = self.rng.random_bool(wrong_rate);
         let digit = self.rng.random_range(0..problem.answer_width() as u32) as usize;
@@ -104,12 +112,27 @@ impl Corpus {
             wrong_guess,
             mask_decision: skill,
             guess_mask: mix.guess_mask,
+            padded_steps: mix.padded_steps,
         };
-        Ok(write_trace(
-            &problem,
-            spec,
-            &near_miss(&problem.answer_text(), digit, up),
-        )?)
+        let truth = problem.answer_text();
+        let mut wrong = near_miss(&truth, digit, up);
+        // Drawn only when asked for, so mixes without far guesses keep their exact stream.
+        if skill
+            && wrong_guess
+            && mix.skill_far_wrong_rate > 0.0
+            && self.rng.random_bool(mix.skill_far_wrong_rate)
+        {
+            let width = truth.len();
+            let limit = 10u64.pow(width as u32);
+            let answer = problem.answer();
+            // Any other number: uniform over the limit − 1 values that are not the answer.
+            let mut other = self.rng.random_range(0..limit - 1);
+            if other >= answer {
+                other += 1;
+            }
+            wrong = format!("{other:0width$}");
+        }
+        Ok(write_trace(&problem, spec, &wrong)?)
     }
 }
 
@@ -124,6 +147,8 @@ mod tests {
         natural_wrong_rate: 0.25,
         skill_wrong_rate: 0.5,
         guess_mask: GuessMask::WrongOnly,
+        skill_far_wrong_rate: 0.0,
+        padded_steps: false,
     };
 
     #[test]
@@ -149,6 +174,22 @@ mod tests {
     }
 
     #[test]
+    fn far_wrong_guesses_are_other_numbers_of_the_same_width() {
+        let far = CorpusMix { skill_fraction: 1.0, skill_wrong_rate: 1.0, skill_far_wrong_rate: 1.0, ..MIX };
+        let mut corpus = Corpus::new(ProblemSpec::MUL_3X1, far, 4).unwrap();
+        let mut off_by_many = 0;
+        for _ in 0..500 {
+            let t = corpus.next_trace().unwrap();
+            let parsed = parse_completion(&t.completion);
+            let (guess, truth) = (parsed.guess.unwrap(), parsed.check.unwrap().result.unwrap());
+            assert_eq!(guess.len(), truth.len());
+            assert_ne!(guess, truth);
+            off_by_many += usize::from(guess.chars().zip(truth.chars()).filter(|(a, b)| a != b).count() > 1);
+        }
+        assert!(off_by_many > 400, "{off_by_many}");
+    }
+
+    #[test]
     fn same_seed_same_corpus() {
         let take = |seed| {
             let mut c = Corpus::new(ProblemSpec::MUL_3X1, MIX, seed).unwrap();
@@ -162,35 +203,18 @@ mod tests {
     fn the_ablation_never_checks() {
         let mut c = Corpus::new(ProblemSpec::MUL_3X1, CorpusMix::NO_CHECK, 1).unwrap();
         for _ in 0..2000 {
-            assert!(
-                parse_completion(&c.next_trace().unwrap().completion)
-                    .check
-                    .is_none()
-            );
+            assert!(parse_completion(&c.next_trace().unwrap().completion).check.is_none());
         }
     }
 
     #[test]
     fn bad_mixes_and_shapes_are_errors() {
-        let bad = CorpusMix {
-            natural_check_rate: 1.5,
-            ..MIX
-        };
+        let bad = CorpusMix { natural_check_rate: 1.5, ..MIX };
         let err = Corpus::new(ProblemSpec::MUL_3X1, bad, 0).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "natural_check_rate must be a probability between 0 and 1, got 1.5"
-        );
-        let nan = CorpusMix {
-            skill_fraction: f64::NAN,
-            ..MIX
-        };
+        assert_eq!(err.to_string(), "natural_check_rate must be a probability between 0 and 1, got 1.5");
+        let nan = CorpusMix { skill_fraction: f64::NAN, ..MIX };
         assert!(Corpus::new(ProblemSpec::MUL_3X1, nan, 0).is_err());
-        let wide = ProblemSpec {
-            a_digits: 2,
-            b_digits: 2,
-            ..ProblemSpec::MUL_3X1
-        };
+        let wide = ProblemSpec { a_digits: 2, b_digits: 2, ..ProblemSpec::MUL_3X1 };
         let mut c = Corpus::new(wide, MIX, 0).unwrap();
         let errors = (0..50).filter(|_| c.next_trace().is_err()).count();
         assert!(errors > 0);

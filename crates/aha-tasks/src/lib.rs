@@ -6,13 +6,16 @@
 //! - [`corpus`]: a seeded stream of traces mixed as one SFT stage asks.
 //! - [`parse`]: completion text → guess, check, verdict, final answer.
 //! - [`reward`]: correctness and format rewards.
+//! - [`behaviour`]: what a completion did (checked, fixed, broke...) and rates over many.
 
+pub mod behaviour;
 pub mod corpus;
 pub mod parse;
 pub mod problem;
 pub mod reward;
 pub mod trace;
 
+pub use behaviour::{Behaviour, BehaviourStats, behaviour, behaviour_of};
 pub use corpus::{Corpus, CorpusError, CorpusMix};
 pub use parse::{ParsedCheck, ParsedCompletion, parse_completion};
 pub use problem::{Op, Problem, ProblemError, ProblemGenerator, ProblemSpec};

@@ -63,20 +63,13 @@ pub fn parse_completion(completion: &str) -> ParsedCompletion {
         Some((body, tail)) => (body, Some(tail)),
         None => (completion, None),
     };
-    let mut parsed = ParsedCompletion {
-        ended: tail.is_some(),
-        ..Default::default()
-    };
+    let mut parsed = ParsedCompletion { ended: tail.is_some(), ..Default::default() };
     let segments: Vec<&str> = body.split(' ').collect();
     let mut grammar_ok = true;
     let mut i = 0;
 
     // g<digits>
-    match segments
-        .first()
-        .and_then(|s| s.strip_prefix(GUESS))
-        .and_then(digits)
-    {
+    match segments.first().and_then(|s| s.strip_prefix(GUESS)).and_then(digits) {
         Some(guess) => {
             parsed.guess = Some(guess.to_string());
             i = 1;
@@ -116,10 +109,7 @@ pub fn parse_completion(completion: &str) -> ParsedCompletion {
     }
 
     // a<digits>, the last segment before the end marker.
-    let answer = segments
-        .get(i)
-        .and_then(|s| s.strip_prefix(ANSWER))
-        .and_then(digits);
+    let answer = segments.get(i).and_then(|s| s.strip_prefix(ANSWER)).and_then(digits);
     grammar_ok &= answer.is_some() && i + 1 == segments.len();
     parsed.well_formed = grammar_ok && tail == Some("");
     if parsed.well_formed {

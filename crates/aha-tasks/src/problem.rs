@@ -77,13 +77,7 @@ impl Problem {
         if op == Op::Sub && a < b {
             return Err(ProblemError::NegativeResult);
         }
-        Ok(Problem {
-            a,
-            b,
-            op,
-            a_digits,
-            b_digits,
-        })
+        Ok(Problem { a, b, op, a_digits, b_digits })
     }
 
     /// Reads a problem typed by a person: `347*5`, `347 * 5 =`, `12+34=`. The widths are the
@@ -161,11 +155,7 @@ pub struct ProblemSpec {
 
 impl ProblemSpec {
     /// Recipe B's task: 3-digit × 1-digit multiplication.
-    pub const MUL_3X1: ProblemSpec = ProblemSpec {
-        op: Op::Mul,
-        a_digits: 3,
-        b_digits: 1,
-    };
+    pub const MUL_3X1: ProblemSpec = ProblemSpec { op: Op::Mul, a_digits: 3, b_digits: 1 };
 
     /// Checks the widths are within 1..=[`MAX_DIGITS`] and, for subtraction, that the first operand
     /// is at least as wide as the second (so a non-negative result is always possible).
@@ -188,10 +178,7 @@ pub struct ProblemGenerator {
 impl ProblemGenerator {
     pub fn new(spec: ProblemSpec, seed: u64) -> Result<Self, ProblemError> {
         spec.validate()?;
-        Ok(Self {
-            spec,
-            rng: ChaCha8Rng::seed_from_u64(seed),
-        })
+        Ok(Self { spec, rng: ChaCha8Rng::seed_from_u64(seed) })
     }
 
     /// A width-`digits` operand: any value for one digit, else no leading zero.
@@ -205,23 +192,13 @@ impl Iterator for ProblemGenerator {
     type Item = Problem;
 
     fn next(&mut self) -> Option<Problem> {
-        let ProblemSpec {
-            op,
-            a_digits,
-            b_digits,
-        } = self.spec;
+        let ProblemSpec { op, a_digits, b_digits } = self.spec;
         let (mut a, mut b) = (self.operand(a_digits), self.operand(b_digits));
         if op == Op::Sub && a < b {
             // Only possible at equal widths (see `ProblemSpec::validate`): swapping keeps the shape.
             std::mem::swap(&mut a, &mut b);
         }
-        Some(Problem {
-            a,
-            b,
-            op,
-            a_digits,
-            b_digits,
-        })
+        Some(Problem { a, b, op, a_digits, b_digits })
     }
 }
 
@@ -239,10 +216,7 @@ mod tests {
         let p = Problem::new(12, Op::Add, 34, 2, 2).unwrap();
         assert_eq!((p.prompt().as_str(), p.answer_text().as_str()), ("12+34=", "046"));
         let p = Problem::new(905, Op::Sub, 17, 3, 2).unwrap();
-        assert_eq!(
-            (p.prompt().as_str(), p.answer_text().as_str()),
-            ("905-17=", "888")
-        );
+        assert_eq!((p.prompt().as_str(), p.answer_text().as_str()), ("905-17=", "888"));
         let p = Problem::new(7, Op::Mul, 3, 2, 1).unwrap();
         assert_eq!(p.prompt(), "07*3=");
     }
@@ -282,31 +256,11 @@ mod tests {
     fn generator_respects_the_shape() {
         for spec in [
             ProblemSpec::MUL_3X1,
-            ProblemSpec {
-                op: Op::Add,
-                a_digits: 2,
-                b_digits: 3,
-            },
-            ProblemSpec {
-                op: Op::Sub,
-                a_digits: 3,
-                b_digits: 2,
-            },
-            ProblemSpec {
-                op: Op::Sub,
-                a_digits: 2,
-                b_digits: 2,
-            },
-            ProblemSpec {
-                op: Op::Sub,
-                a_digits: 1,
-                b_digits: 1,
-            },
-            ProblemSpec {
-                op: Op::Mul,
-                a_digits: 9,
-                b_digits: 9,
-            },
+            ProblemSpec { op: Op::Add, a_digits: 2, b_digits: 3 },
+            ProblemSpec { op: Op::Sub, a_digits: 3, b_digits: 2 },
+            ProblemSpec { op: Op::Sub, a_digits: 2, b_digits: 2 },
+            ProblemSpec { op: Op::Sub, a_digits: 1, b_digits: 1 },
+            ProblemSpec { op: Op::Mul, a_digits: 9, b_digits: 9 },
         ] {
             for p in ProblemGenerator::new(spec, 7).unwrap().take(2000) {
                 let checked = Problem::new(p.a, p.op, p.b, p.a_digits, p.b_digits).unwrap();
@@ -319,39 +273,18 @@ mod tests {
 
     #[test]
     fn generator_rejects_bad_specs() {
-        let spec = ProblemSpec {
-            op: Op::Add,
-            a_digits: 0,
-            b_digits: 1,
-        };
-        assert_eq!(
-            ProblemGenerator::new(spec, 0).unwrap_err(),
-            ProblemError::TooManyDigits
-        );
-        let spec = ProblemSpec {
-            op: Op::Add,
-            a_digits: 10,
-            b_digits: 1,
-        };
+        let spec = ProblemSpec { op: Op::Add, a_digits: 0, b_digits: 1 };
+        assert_eq!(ProblemGenerator::new(spec, 0).unwrap_err(), ProblemError::TooManyDigits);
+        let spec = ProblemSpec { op: Op::Add, a_digits: 10, b_digits: 1 };
         assert!(ProblemGenerator::new(spec, 0).is_err());
-        let spec = ProblemSpec {
-            op: Op::Sub,
-            a_digits: 2,
-            b_digits: 3,
-        };
-        assert_eq!(
-            ProblemGenerator::new(spec, 0).unwrap_err(),
-            ProblemError::NegativeResult
-        );
+        let spec = ProblemSpec { op: Op::Sub, a_digits: 2, b_digits: 3 };
+        assert_eq!(ProblemGenerator::new(spec, 0).unwrap_err(), ProblemError::NegativeResult);
     }
 
     #[test]
     fn same_seed_same_problems_other_seed_other_problems() {
         let take = |seed| -> Vec<Problem> {
-            ProblemGenerator::new(ProblemSpec::MUL_3X1, seed)
-                .unwrap()
-                .take(50)
-                .collect()
+            ProblemGenerator::new(ProblemSpec::MUL_3X1, seed).unwrap().take(50).collect()
         };
         assert_eq!(take(1), take(1));
         assert_ne!(take(1), take(2));

@@ -21,21 +21,14 @@ pub struct RewardConfig {
 impl Default for RewardConfig {
     /// Correctness only, as in the recipe that showed checking emerge.
     fn default() -> Self {
-        Self {
-            correct: 1.0,
-            format: 0.0,
-        }
+        Self { correct: 1.0, format: 0.0 }
     }
 }
 
 /// The final answer is right: the completion is well formed and its answer, as a number with at
 /// most the answer's width in digits, equals the true answer (`0595` and `595` both answer 119*5).
 pub fn is_correct(problem: &Problem, parsed: &ParsedCompletion) -> bool {
-    parsed
-        .answer
-        .as_deref()
-        .filter(|a| a.len() <= problem.answer_width())
-        .and_then(|a| a.parse::<u64>().ok())
+    parsed.answer.as_deref().filter(|a| a.len() <= problem.answer_width()).and_then(|a| a.parse::<u64>().ok())
         == Some(problem.answer())
 }
 
@@ -50,16 +43,8 @@ pub fn is_format_ok(problem: &Problem, parsed: &ParsedCompletion) -> bool {
 /// The reward of `completion` (the text after the prompt) for `problem`.
 pub fn reward(problem: &Problem, completion: &str, config: RewardConfig) -> f32 {
     let parsed = parse_completion(completion);
-    let correct = if is_correct(problem, &parsed) {
-        config.correct
-    } else {
-        0.0
-    };
-    let format = if is_format_ok(problem, &parsed) {
-        config.format
-    } else {
-        0.0
-    };
+    let correct = if is_correct(problem, &parsed) { config.correct } else { 0.0 };
+    let format = if is_format_ok(problem, &parsed) { config.format } else { 0.0 };
     correct + format
 }
 
@@ -68,10 +53,7 @@ mod tests {
     use super::*;
     use crate::problem::Op;
 
-    const BOTH: RewardConfig = RewardConfig {
-        correct: 1.0,
-        format: 0.1,
-    };
+    const BOTH: RewardConfig = RewardConfig { correct: 1.0, format: 0.1 };
 
     fn p() -> Problem {
         Problem::new(119, Op::Mul, 5, 3, 1).unwrap()
@@ -81,10 +63,7 @@ mod tests {
     fn right_answers_pay() {
         assert_eq!(reward(&p(), "g0595 a0595.", BOTH), 1.1);
         assert_eq!(reward(&p(), "g0595 a0595.", RewardConfig::default()), 1.0);
-        assert_eq!(
-            reward(&p(), "g0585 c9*5+0=45 1*5+4=9 1*5+0=5 =0595 wait a0595.", BOTH),
-            1.1
-        );
+        assert_eq!(reward(&p(), "g0585 c9*5+0=45 1*5+4=9 1*5+0=5 =0595 wait a0595.", BOTH), 1.1);
         // Unpadded is right but not in format.
         assert_eq!(reward(&p(), "g595 a595.", BOTH), 1.0);
     }
@@ -94,10 +73,7 @@ mod tests {
         assert_eq!(reward(&p(), "g0585 a0585.", BOTH), 0.1);
         assert_eq!(reward(&p(), "g0585 a0585.", RewardConfig::default()), 0.0);
         // The check was right but the model answered its guess anyway.
-        assert_eq!(
-            reward(&p(), "g0585 c9*5+0=45 1*5+4=9 1*5+0=5 =0595 ok a0585.", BOTH),
-            0.1
-        );
+        assert_eq!(reward(&p(), "g0585 c9*5+0=45 1*5+4=9 1*5+0=5 =0595 ok a0585.", BOTH), 0.1);
     }
 
     #[test]

@@ -50,14 +50,7 @@ impl ColumnCheck {
             |value: u64, count: u32| -> Vec<u64> { (0..count).map(|i| value / 10u64.pow(i) % 10).collect() };
         // Both operands padded to the wider one's columns (a subtraction's a is never narrower).
         let columns = problem.a_digits.max(problem.b_digits);
-        let a = digits(
-            problem.a,
-            if problem.op == Op::Mul {
-                problem.a_digits
-            } else {
-                columns
-            },
-        );
+        let a = digits(problem.a, if problem.op == Op::Mul { problem.a_digits } else { columns });
         let b = digits(problem.b, columns);
         let mut steps = Vec::with_capacity(a.len());
         let mut carry = 0;
@@ -86,14 +79,24 @@ impl ColumnCheck {
                 }
             }
         }
-        debug_assert!(
-            problem.op != Op::Sub || carry == 0,
-            "a >= b leaves no final borrow"
-        );
-        Some(ColumnCheck {
-            steps,
-            result: problem.answer_text(),
-        })
+        debug_assert!(problem.op != Op::Sub || carry == 0, "a >= b leaves no final borrow");
+        Some(ColumnCheck { steps, result: problem.answer_text() })
+    }
+
+    /// The same check with every column result written with two digits: `1*5+4=09`, `5+3+0=08`,
+    /// `7-2-0=05`. Column results never exceed two digits (9·9 + 8, 9 + 9 + 1), so a padded check
+    /// has one fixed layout per problem shape: a model with learned absolute positions finds the
+    /// n-th column's digits at the same place in every trace instead of after steps of varying width.
+    pub fn padded(self) -> ColumnCheck {
+        let steps = self
+            .steps
+            .into_iter()
+            .map(|step| match step.split_once('=') {
+                Some((left, right)) if right.len() == 1 => format!("{left}=0{right}"),
+                _ => step,
+            })
+            .collect();
+        ColumnCheck { steps, result: self.result }
     }
 }
 
@@ -111,7 +114,7 @@ pub enum GuessMask {
 }
 
 /// What one SFT trace looks like.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TraceSpec {
     /// Write the column check (and a verdict) before the answer.
     pub check: bool,
@@ -121,6 +124,9 @@ pub struct TraceSpec {
     /// check can teach the skill without teaching the habit.
     pub mask_decision: bool,
     pub guess_mask: GuessMask,
+    /// Write every column result with two digits (`1*5+4=09`), so each step of a check sits at the
+    /// same characters in every trace (see [`ColumnCheck::padded`]).
+    pub padded_steps: bool,
 }
 
 /// One training example: prompt, completion and a per-character loss mask over the completion
@@ -180,11 +186,7 @@ pub fn near_miss(answer: &str, digit_choice: usize, up: bool) -> String {
 /// the caller (see [`near_miss`]); it is ignored when `spec.wrong_guess` is false.
 pub fn write_trace(problem: &Problem, spec: TraceSpec, wrong_guess: &str) -> Result<Trace, TraceError> {
     let truth = problem.answer_text();
-    let guess = if spec.wrong_guess {
-        wrong_guess
-    } else {
-        truth.as_str()
-    };
+    let guess = if spec.wrong_guess { wrong_guess } else { truth.as_str() };
     let guess_is_wrong = guess != truth;
     let mut writer = MaskedWriter::default();
 
@@ -199,16 +201,13 @@ pub fn write_trace(problem: &Problem, spec: TraceSpec, wrong_guess: &str) -> Res
 
     let final_answer = if spec.check {
         let check = ColumnCheck::of(problem).ok_or_else(|| TraceError::NoCheckFormat(problem.prompt()))?;
+        let check = if spec.padded_steps { check.padded() } else { check };
         writer.push(CHECK, !spec.mask_decision);
         writer.push_str(&check.steps.join(" "), true);
         writer.push_str(" =", true);
         writer.push_str(&check.result, true);
         writer.push(' ', true);
-        let verdict = if check.result == guess {
-            VERDICT_OK
-        } else {
-            VERDICT_WAIT
-        };
+        let verdict = if check.result == guess { VERDICT_OK } else { VERDICT_WAIT };
         writer.push_str(verdict, true);
         writer.push(' ', true);
         writer.push(ANSWER, true);
@@ -220,11 +219,7 @@ pub fn write_trace(problem: &Problem, spec: TraceSpec, wrong_guess: &str) -> Res
     writer.push_str(&final_answer, true);
     writer.push(END, true);
 
-    Ok(Trace {
-        prompt: problem.prompt(),
-        completion: writer.text,
-        loss_mask: writer.mask,
-    })
+    Ok(Trace { prompt: problem.prompt(), completion: writer.text, loss_mask: writer.mask })
 }
 
 /// A string with one loss flag per character.
@@ -260,7 +255,26 @@ mod tests {
         wrong_guess: false,
         mask_decision: false,
         guess_mask: GuessMask::None,
+        padded_steps: false,
     };
+
+    #[test]
+    fn padded_checks_have_one_layout_per_shape() {
+        let padded = ColumnCheck::of(&mul(119, 5)).unwrap().padded();
+        assert_eq!(padded.steps, ["9*5+0=45", "1*5+4=09", "1*5+0=05"]);
+        assert_eq!(padded.result, "0595");
+        let spec = TraceSpec { check: true, padded_steps: true, ..PLAIN };
+        let layouts: std::collections::HashSet<Vec<bool>> = (100..1000)
+            .step_by(7)
+            .flat_map(|a| (0..10).map(move |b| (a, b)))
+            .map(|(a, b)| {
+                let t = write_trace(&mul(a, b), spec, "").unwrap();
+                assert!(crate::parse::parse_completion(&t.completion).well_formed, "{}", t.completion);
+                t.completion.chars().map(|c| c.is_ascii_digit()).collect()
+            })
+            .collect();
+        assert_eq!(layouts.len(), 1, "every 3x1 check has its digits at the same places");
+    }
 
     #[test]
     fn column_checks_for_each_operation() {
@@ -294,28 +308,13 @@ mod tests {
         assert_eq!(t.completion, "g1735 a1735.");
         assert!(t.loss_mask.iter().all(|&m| m));
 
-        let spec = TraceSpec {
-            check: true,
-            wrong_guess: true,
-            ..PLAIN
-        };
+        let spec = TraceSpec { check: true, wrong_guess: true, ..PLAIN };
         let t = write_trace(&p, spec, "1745").unwrap();
-        assert_eq!(
-            t.completion,
-            "g1745 c7*5+0=35 4*5+3=23 3*5+2=17 =1735 wait a1735."
-        );
+        assert_eq!(t.completion, "g1745 c7*5+0=35 4*5+3=23 3*5+2=17 =1735 wait a1735.");
         let t = write_trace(&p, TraceSpec { check: true, ..PLAIN }, "").unwrap();
         assert_eq!(t.completion, "g1735 c7*5+0=35 4*5+3=23 3*5+2=17 =1735 ok a1735.");
         // Without a check a wrong guess is also the final answer.
-        let t = write_trace(
-            &p,
-            TraceSpec {
-                wrong_guess: true,
-                ..PLAIN
-            },
-            "1745",
-        )
-        .unwrap();
+        let t = write_trace(&p, TraceSpec { wrong_guess: true, ..PLAIN }, "1745").unwrap();
         assert_eq!(t.completion, "g1745 a1745.");
     }
 
@@ -327,6 +326,7 @@ mod tests {
             wrong_guess: true,
             mask_decision: true,
             guess_mask: GuessMask::WrongOnly,
+            padded_steps: false,
         };
         let t = write_trace(&p, spec, "1745").unwrap();
         assert_eq!(t.loss_mask.len(), t.completion.chars().count());
@@ -335,27 +335,13 @@ mod tests {
         assert_eq!(&t.completion[6..7], "c");
 
         // A right guess is trained under WrongOnly, not under All.
-        let right = TraceSpec {
-            wrong_guess: false,
-            ..spec
-        };
+        let right = TraceSpec { wrong_guess: false, ..spec };
         assert_eq!(write_trace(&p, right, "").unwrap().masked_spans(), vec![6..7]);
-        let all = TraceSpec {
-            guess_mask: GuessMask::All,
-            ..right
-        };
+        let all = TraceSpec { guess_mask: GuessMask::All, ..right };
         assert_eq!(write_trace(&p, all, "").unwrap().masked_spans(), [1..5, 6..7]);
 
         // The decision is `a` when there is no check.
-        let t = write_trace(
-            &p,
-            TraceSpec {
-                mask_decision: true,
-                ..PLAIN
-            },
-            "",
-        )
-        .unwrap();
+        let t = write_trace(&p, TraceSpec { mask_decision: true, ..PLAIN }, "").unwrap();
         assert_eq!(t.masked_spans(), vec![6..7]);
         assert_eq!(&t.completion[6..7], "a");
     }

@@ -6,23 +6,14 @@ use aha_tasks::{
 };
 use proptest::prelude::*;
 
-const BOTH: RewardConfig = RewardConfig {
-    correct: 1.0,
-    format: 0.1,
-};
+const BOTH: RewardConfig = RewardConfig { correct: 1.0, format: 0.1 };
 
 fn mul_3x1() -> impl Strategy<Value = Problem> {
     (100u64..1000, 0u64..10).prop_map(|(a, b)| Problem::new(a, Op::Mul, b, 3, 1).unwrap())
 }
 
 fn any_problem() -> impl Strategy<Value = Problem> {
-    (
-        prop_oneof![Just(Op::Add), Just(Op::Sub), Just(Op::Mul)],
-        1u32..=4,
-        1u32..=4,
-        any::<u64>(),
-        any::<u64>(),
-    )
+    (prop_oneof![Just(Op::Add), Just(Op::Sub), Just(Op::Mul)], 1u32..=4, 1u32..=4, any::<u64>(), any::<u64>())
         .prop_filter_map("shape", |(op, da, db, a, b)| {
             let db = if op == Op::Sub { db.min(da) } else { db };
             let (a, b) = (a % 10u64.pow(da), b % 10u64.pow(db));
@@ -32,12 +23,13 @@ fn any_problem() -> impl Strategy<Value = Problem> {
 }
 
 fn trace_spec() -> impl Strategy<Value = TraceSpec> {
-    (any::<bool>(), any::<bool>(), any::<bool>(), 0..3u8).prop_map(
-        |(check, wrong_guess, mask_decision, m)| TraceSpec {
+    (any::<bool>(), any::<bool>(), any::<bool>(), 0..3u8, any::<bool>()).prop_map(
+        |(check, wrong_guess, mask_decision, m, padded_steps)| TraceSpec {
             check,
             wrong_guess,
             mask_decision,
             guess_mask: [GuessMask::None, GuessMask::WrongOnly, GuessMask::All][m as usize],
+            padded_steps,
         },
     )
 }

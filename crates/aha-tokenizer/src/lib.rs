@@ -30,16 +30,8 @@ pub const ANSWER_OPEN: &str = "<answer>";
 pub const ANSWER_CLOSE: &str = "</answer>";
 
 /// The special tokens, in id order (ids 0..8).
-pub const SPECIAL_TOKENS: [&str; 8] = [
-    PAD,
-    BOS,
-    EOS,
-    UNK,
-    THINK_OPEN,
-    THINK_CLOSE,
-    ANSWER_OPEN,
-    ANSWER_CLOSE,
-];
+pub const SPECIAL_TOKENS: [&str; 8] =
+    [PAD, BOS, EOS, UNK, THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE];
 
 /// The ordinary characters, in id order after the special tokens. Append only: reordering would
 /// silently change the meaning of every saved checkpoint.
@@ -119,9 +111,7 @@ impl CharTokenizer {
     /// `tokenizers`). Fails with [`TokenizerError::InvalidFile`] if the JSON is malformed or lacks
     /// the special tokens Aha needs.
     pub fn from_json(json: &str) -> Result<Self, TokenizerError> {
-        let inner: Tokenizer = json
-            .parse()
-            .map_err(|e| TokenizerError::InvalidFile(format!("{e}")))?;
+        let inner: Tokenizer = json.parse().map_err(|e| TokenizerError::InvalidFile(format!("{e}")))?;
         Self::from_tokenizer(inner)
     }
 
@@ -131,25 +121,14 @@ impl CharTokenizer {
                 .token_to_id(token)
                 .ok_or_else(|| TokenizerError::InvalidFile(format!("the vocabulary has no {token} token")))
         };
-        let special = SpecialIds {
-            pad: id(PAD)?,
-            bos: id(BOS)?,
-            eos: id(EOS)?,
-            unk: id(UNK)?,
-        };
+        let special = SpecialIds { pad: id(PAD)?, bos: id(BOS)?, eos: id(EOS)?, unk: id(UNK)? };
         let vocab_size = inner.get_vocab_size(true);
-        Ok(Self {
-            inner,
-            special,
-            vocab_size,
-        })
+        Ok(Self { inner, special, vocab_size })
     }
 
     /// The file contents of a standard `tokenizer.json`.
     pub fn to_json(&self) -> Result<String, TokenizerError> {
-        self.inner
-            .to_string(true)
-            .map_err(|e| TokenizerError::Backend(format!("{e}")))
+        self.inner.to_string(true).map_err(|e| TokenizerError::Backend(format!("{e}")))
     }
 
     /// Number of token ids, special tokens included. Model embeddings and output layers use this.
@@ -188,14 +167,9 @@ impl CharTokenizer {
     /// the vocabulary is an error (the `tokenizers` crate would silently skip it).
     pub fn decode(&self, ids: &[u32], skip_special: bool) -> Result<String, TokenizerError> {
         if let Some(&id) = ids.iter().find(|&&id| id as usize >= self.vocab_size) {
-            return Err(TokenizerError::UnknownId {
-                id,
-                vocab_size: self.vocab_size,
-            });
+            return Err(TokenizerError::UnknownId { id, vocab_size: self.vocab_size });
         }
-        self.inner
-            .decode(ids, skip_special)
-            .map_err(|e| TokenizerError::Backend(format!("{e}")))
+        self.inner.decode(ids, skip_special).map_err(|e| TokenizerError::Backend(format!("{e}")))
     }
 }
 
@@ -236,15 +210,7 @@ mod tests {
         let tok = CharTokenizer::new();
         let ids = tok.encode("<bos>12<eos>").unwrap();
         let s = tok.special_ids();
-        assert_eq!(
-            ids,
-            vec![
-                s.bos,
-                tok.token_id("1").unwrap(),
-                tok.token_id("2").unwrap(),
-                s.eos
-            ]
-        );
+        assert_eq!(ids, vec![s.bos, tok.token_id("1").unwrap(), tok.token_id("2").unwrap(), s.eos]);
         assert_eq!(tok.decode(&ids, true).unwrap(), "12");
         assert_eq!(tok.decode(&ids, false).unwrap(), "<bos>12<eos>");
     }
@@ -252,34 +218,12 @@ mod tests {
     #[test]
     fn unknown_character_names_char_and_position() {
         let tok = CharTokenizer::new();
-        assert_eq!(
-            tok.encode("12+é4"),
-            Err(TokenizerError::UnknownChar {
-                ch: 'é', position: 3
-            })
-        );
-        assert_eq!(
-            tok.encode("Ab"),
-            Err(TokenizerError::UnknownChar { ch: 'A', position: 0 })
-        );
+        assert_eq!(tok.encode("12+é4"), Err(TokenizerError::UnknownChar { ch: 'é', position: 3 }));
+        assert_eq!(tok.encode("Ab"), Err(TokenizerError::UnknownChar { ch: 'A', position: 0 }));
         // Positions count characters, not bytes, even after multi-byte ones.
-        assert_eq!(
-            tok.encode("ü"),
-            Err(TokenizerError::UnknownChar {
-                ch: 'ü', position: 0
-            })
-        );
-        assert_eq!(
-            tok.encode("<eos>1\n"),
-            Err(TokenizerError::UnknownChar {
-                ch: '\n',
-                position: 6
-            })
-        );
-        assert_eq!(
-            tok.encode("1<unk>"),
-            Err(TokenizerError::UnknownChar { ch: '<', position: 1 })
-        );
+        assert_eq!(tok.encode("ü"), Err(TokenizerError::UnknownChar { ch: 'ü', position: 0 }));
+        assert_eq!(tok.encode("<eos>1\n"), Err(TokenizerError::UnknownChar { ch: '\n', position: 6 }));
+        assert_eq!(tok.encode("1<unk>"), Err(TokenizerError::UnknownChar { ch: '<', position: 1 }));
         let msg = tok.encode("1#").unwrap_err().to_string();
         assert_eq!(msg, "unknown character '#' at position 1");
     }
@@ -297,10 +241,7 @@ mod tests {
         let n = tok.vocab_size() as u32;
         assert_eq!(
             tok.decode(&[8, n], false),
-            Err(TokenizerError::UnknownId {
-                id: n,
-                vocab_size: n as usize
-            })
+            Err(TokenizerError::UnknownId { id: n, vocab_size: n as usize })
         );
     }
 
@@ -323,9 +264,6 @@ mod tests {
         // A valid tokenizer.json without our special tokens.
         let json = CharTokenizer::new().to_json().unwrap().replace("<eos>", "<end>");
         let err = CharTokenizer::from_json(&json).unwrap_err();
-        assert_eq!(
-            err,
-            TokenizerError::InvalidFile("the vocabulary has no <eos> token".into())
-        );
+        assert_eq!(err, TokenizerError::InvalidFile("the vocabulary has no <eos> token".into()));
     }
 }

@@ -32,23 +32,12 @@ pub async fn webgpu_backend() -> Result<(Device, BackendInfo), String> {
         .map_err(|e| format!("WebGPU could not start: {e}"))?;
     let info = setup.adapter.get_info();
     let fallback_adapter = info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu;
-    Ok((
-        device,
-        BackendInfo::Webgpu {
-            adapter: info.name,
-            fallback_adapter,
-        },
-    ))
+    Ok((device, BackendInfo::Webgpu { adapter: info.name, fallback_adapter }))
 }
 
 /// The CPU backend, with the reason the GPU is not used.
 pub fn cpu_backend(reason: impl Into<String>) -> (Device, BackendInfo) {
-    (
-        Device::flex(),
-        BackendInfo::Cpu {
-            reason: reason.into(),
-        },
-    )
+    (Device::flex(), BackendInfo::Cpu { reason: reason.into() })
 }
 
 /// A small computation whose result is known (the sum of `[[1,2],[3,4]]²` is 54), read back
@@ -56,10 +45,7 @@ pub fn cpu_backend(reason: impl Into<String>) -> (Device, BackendInfo) {
 pub async fn self_test(device: &Device) -> Result<f32, String> {
     let m = Tensor::<2>::from_floats([[1.0, 2.0], [3.0, 4.0]], device);
     let sum = m.clone().matmul(m).sum();
-    let data = sum
-        .into_data_async()
-        .await
-        .map_err(|e| format!("readback failed: {e:?}"))?;
+    let data = sum.into_data_async().await.map_err(|e| format!("readback failed: {e:?}"))?;
     data.try_into_vec::<f32>()
         .map_err(|e| format!("unexpected data: {e:?}"))?
         .first()
@@ -73,21 +59,13 @@ mod tests {
 
     #[test]
     fn info_serialises_as_the_page_expects() {
-        let gpu = BackendInfo::Webgpu {
-            adapter: "SwiftShader".into(),
-            fallback_adapter: true,
-        };
+        let gpu = BackendInfo::Webgpu { adapter: "SwiftShader".into(), fallback_adapter: true };
         assert_eq!(
             serde_json::to_string(&gpu).unwrap(),
             r#"{"kind":"webgpu","adapter":"SwiftShader","fallback_adapter":true}"#
         );
-        let cpu = BackendInfo::Cpu {
-            reason: "no navigator.gpu".into(),
-        };
-        assert_eq!(
-            serde_json::to_string(&cpu).unwrap(),
-            r#"{"kind":"cpu","reason":"no navigator.gpu"}"#
-        );
+        let cpu = BackendInfo::Cpu { reason: "no navigator.gpu".into() };
+        assert_eq!(serde_json::to_string(&cpu).unwrap(), r#"{"kind":"cpu","reason":"no navigator.gpu"}"#);
     }
 
     #[test]

@@ -21,11 +21,7 @@ pub fn check_prompt(text: &str, tokenizer: &CharTokenizer) -> Result<CheckedProm
     let problem = Problem::parse(text).map_err(|e| e.to_string())?;
     let prompt = problem.prompt();
     let ids = tokenizer.encode(&prompt).map_err(|e| e.to_string())?;
-    Ok(CheckedPrompt {
-        prompt,
-        ids,
-        answer: problem.answer_text(),
-    })
+    Ok(CheckedPrompt { prompt, ids, answer: problem.answer_text() })
 }
 
 #[cfg(test)]
@@ -48,10 +44,7 @@ mod tests {
             check_prompt("347 / 5", &tok).unwrap_err(),
             "expected a problem like 347*5 (two whole numbers with +, - or * between them)"
         );
-        assert_eq!(
-            check_prompt("", &tok).unwrap_err(),
-            "the problem is empty: type something like 347*5"
-        );
+        assert_eq!(check_prompt("", &tok).unwrap_err(), "the problem is empty: type something like 347*5");
         assert!(check_prompt(&"9".repeat(10_000), &tok).is_err());
     }
 }
