@@ -1,0 +1,91 @@
+//! `aha eval`: how a checkpoint behaves on the held-out set, and whether checking pays for it.
+
+use std::path::PathBuf;
+
+use aha_tasks::{Behaviour, BehaviourStats, Problem, ProblemGenerator, behaviour};
+use aha_train::complete::{complete, sampling};
+use aha_train::{Checkpoint, Decision, Probe, RunConfig};
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::Backend;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Checkpoint directory (model.bpk, config.json, tokenizer.json).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Held-out problems (the default preset's held-out seed).
+    #[arg(long, default_value_t = 256)]
+    problems: usize,
+    /// Samples per problem at temperature 1.
+    #[arg(long, default_value_t = 4)]
+    samples: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    backend: Backend,
+    /// Also print this many forced-check completions (sampled), to see what the checks look like.
+    #[arg(long, default_value_t = 0)]
+    show: usize,
+}
+
+#[derive(Serialize)]
+struct Report {
+    sampled: BehaviourStats,
+    greedy: BehaviourStats,
+    forced_sampled: aha_train::CheckPays,
+    forced_greedy: aha_train::CheckPays,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    anyhow::ensure!(args.problems > 0 && args.samples > 0, "--problems and --samples must be at least 1");
+    let checkpoint = Checkpoint::load_dir(&args.checkpoint)?;
+    let device = args.backend.device()?;
+    let model = checkpoint.load_model(&device)?;
+    let run = RunConfig::named("default").expect("the default preset exists");
+    let problems: Vec<_> = ProblemGenerator::new(run.grpo.task, run.eval.seed)?.take(args.problems).collect();
+    let max_new = run.grpo.max_completion_length;
+    let probe = |temperature, seed| Probe {
+        model: &model,
+        tokenizer: &checkpoint.tokenizer,
+        device: &device,
+        temperature,
+        seed,
+        max_new_tokens: max_new,
+    };
+    let natural = |temperature: f32, repeats: usize| -> Result<BehaviourStats> {
+        let mut all: Vec<Behaviour> = Vec::new();
+        for r in 0..repeats {
+            let p = probe(temperature, args.seed.wrapping_add(r as u64));
+            let stats = pollster::block_on(natural_sample(&p, &problems))?;
+            all.extend(stats);
+        }
+        Ok(BehaviourStats::from_behaviours(&all))
+    };
+    let report = Report {
+        sampled: natural(1.0, args.samples)?,
+        greedy: natural(0.0, 1)?,
+        forced_sampled: pollster::block_on(probe(1.0, args.seed).check_pays(&problems))?,
+        forced_greedy: pollster::block_on(probe(0.0, args.seed).check_pays(&problems))?,
+    };
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if args.show > 0 {
+        let shown = &problems[..args.show.min(problems.len())];
+        let completions =
+            pollster::block_on(probe(1.0, args.seed).forced_completions(shown, Decision::Check))?;
+        for (problem, completion) in shown.iter().zip(completions) {
+            let mark = if behaviour(problem, &completion).correct { "right" } else { "wrong" };
+            println!("{}{completion}   [{mark}, answer {}]", problem.prompt(), problem.answer_text());
+        }
+    }
+    Ok(())
+}
+
+/// Unforced completions of `problems` with the probe's sampling settings.
+async fn natural_sample(probe: &Probe<'_>, problems: &[Problem]) -> Result<Vec<Behaviour>> {
+    let prompts: Vec<String> = problems.iter().map(Problem::prompt).collect();
+    let sampling = sampling(probe.tokenizer, '.', probe.temperature, probe.max_new_tokens, probe.seed);
+    let completed = complete(probe.model, probe.tokenizer, &prompts, &sampling, probe.device).await?;
+    Ok(problems.iter().zip(&completed.texts).map(|(p, c)| behaviour(p, c)).collect())
+}

@@ -1,0 +1,96 @@
+//! `aha`: Aha's training code on the command line, for scripts, benchmarks and base-model builds.
+//!
+//! ```text
+//! aha pretrain --recipe recipe-b --out web/public/base-model --metrics sft.csv
+//! aha grpo --checkpoint web/public/base-model --preset default --steps 300 --metrics run.csv
+//! aha sample --checkpoint web/public/base-model --prompt 347*5 -n 8
+//! aha export --checkpoint web/public/base-model --out model.safetensors
+//! ```
+
+mod eval;
+mod grpo;
+mod metrics;
+mod pretrain;
+mod sample;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use aha_train::{Checkpoint, export_safetensors};
+use anyhow::{Context, Result};
+use burn::tensor::Device;
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "aha", version, about = "Aha: train and sample the tiny MoE model of the R1-Zero demo")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build a base model with supervised fine-tuning on the task corpus.
+    Pretrain(pretrain::Args),
+    /// Reinforcement learning (GRPO) from a base checkpoint, with held-out evaluations.
+    Grpo(grpo::Args),
+    /// Sample completions from a checkpoint.
+    Sample(sample::Args),
+    /// Measure a checkpoint on the held-out set: behaviour, and whether checking pays.
+    Eval(eval::Args),
+    /// Export a checkpoint's weights to safetensors with Hugging Face-style names.
+    Export {
+        /// Checkpoint directory (model.bpk, config.json, tokenizer.json).
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// The .safetensors file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Where tensors live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// Burn's pure-Rust CPU backend (`flex`): deterministic, the reference.
+    Cpu,
+    /// Burn's wgpu backend on the first GPU adapter (Vulkan, Metal, DX12...).
+    Wgpu,
+}
+
+impl Backend {
+    pub fn device(self) -> Result<Device> {
+        match self {
+            Backend::Cpu => Ok(Device::flex()),
+            Backend::Wgpu => {
+                Device::wgpu_options().init().map_err(|e| anyhow::anyhow!("wgpu could not start: {e}"))
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Pretrain(args) => pretrain::run(args),
+        Command::Grpo(args) => grpo::run(args),
+        Command::Sample(args) => sample::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Export { checkpoint, out } => export(&checkpoint, &out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn export(checkpoint: &std::path::Path, out: &std::path::Path) -> Result<()> {
+    let checkpoint = Checkpoint::load_dir(checkpoint)?;
+    let model = checkpoint.load_model(&Device::flex())?;
+    let bytes = export_safetensors(&model, &checkpoint.config)?;
+    std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {} ({} bytes)", out.display(), bytes.len());
+    Ok(())
+}

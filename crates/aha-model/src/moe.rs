@@ -1,0 +1,247 @@
+//! The Mixture-of-Experts feed-forward: a linear router, a softmax gate, top-k selection, E experts,
+//! an optional shared expert, and the Switch-Transformer load-balancing loss.
+//!
+//! Two choices here are about the browser, not the maths:
+//!
+//! - **Top-k without a readback.** Burn's `topk_with_indices`, `sort` and `argwhere` read data back
+//!   synchronously, which panics on WebGPU in wasm. For E ≤ 16 experts we select with k rounds of
+//!   `argmax` + mask, which stay on the device ([`top_k_mask`]). A custom WGSL kernel replaces this
+//!   on wgpu later, checked against this function as its reference.
+//! - **Dense experts, sparse gates.** Dispatching each token to its experts needs per-expert token
+//!   counts on the host (a readback) or scatter/gather kernels. At this size it is cheaper and
+//!   exactly equivalent to run every expert on every token as one batched matmul and multiply by the
+//!   gate weights, which are zero for the experts a token was not routed to. Outputs and gradients
+//!   equal those of sparse dispatch; only the FLOPs are E/k times higher.
+
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::{Device, Int, Tensor};
+
+use crate::config::MoeConfig;
+
+#[derive(Config, Debug)]
+pub struct MoeLayerConfig {
+    pub d_model: usize,
+    pub moe: MoeConfig,
+}
+
+impl MoeLayerConfig {
+    pub fn init(&self, device: &Device) -> MoeLayer {
+        let (d, h, e) = (self.d_model, self.moe.d_expert, self.moe.n_experts);
+        // Kaiming-style fan-in scaling for the expert weights, as `Linear` uses.
+        let uniform = |fan_in: usize| {
+            let bound = (1.0 / fan_in as f64).sqrt();
+            Initializer::Uniform { min: -bound, max: bound }
+        };
+        MoeLayer {
+            router: LinearConfig::new(d, e).with_bias(false).init(device),
+            w_in: uniform(d).init([e, d, h], device),
+            w_out: uniform(h).init([e, h, d], device),
+            shared: self.moe.shared_expert.then(|| SharedExpertConfig::new(d, h).init(device)),
+            top_k: self.moe.top_k,
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct MoeLayer {
+    router: Linear,
+    /// `[E, d, h]`: every expert's input projection.
+    w_in: Param<Tensor<3>>,
+    /// `[E, h, d]`: every expert's output projection.
+    w_out: Param<Tensor<3>>,
+    shared: Option<SharedExpert>,
+    top_k: usize,
+}
+
+/// What routing did in one layer, for the loss and for the page's expert view.
+#[derive(Debug, Clone)]
+pub struct Routing {
+    /// Switch-Transformer balance loss `E · Σ_e f_e · P_e`: 1 when routing is uniform, larger
+    /// when it is skewed. `[1]`.
+    pub aux_loss: Tensor<1>,
+    /// `f_e`: the fraction of (real) token slots sent to each expert, summing to 1. `[E]`.
+    pub load: Tensor<1>,
+    /// Gate weights per token, zero for unselected experts. `[N, E]`.
+    pub gates: Tensor<2>,
+}
+
+impl MoeLayer {
+    pub fn n_experts(&self) -> usize {
+        self.w_in.dims()[0]
+    }
+
+    /// `x: [N, d]` tokens (flattened batch), `token_mask: [N]` with 1 for real tokens and 0 for
+    /// padding (padding is excluded from the balance loss and the load).
+    pub fn forward(&self, x: Tensor<2>, token_mask: Tensor<1>) -> (Tensor<2>, Routing) {
+        let [n, d] = x.dims();
+        let e = self.n_experts();
+        let probs = softmax(self.router.forward(x.clone()), 1); // [N, E]
+        let selected = top_k_mask(probs.clone(), self.top_k); // [N, E], k ones per row
+        let gates = gate_weights(probs.clone(), selected.clone(), self.top_k);
+
+        // Every expert on every token: [1, N, d] @ [E, d, h] → [E, N, h] → [E, N, d].
+        let hidden = gelu(x.clone().unsqueeze::<3>().matmul(self.w_in.val()));
+        let expert_out = hidden.matmul(self.w_out.val());
+        let weights = gates.clone().transpose().reshape([e, n, 1]);
+        let mut y: Tensor<2> = (expert_out * weights).sum_dim(0).reshape([n, d]);
+        if let Some(shared) = &self.shared {
+            y = y + shared.forward(x);
+        }
+
+        let (aux_loss, load) = balance_loss(probs, selected, token_mask, self.top_k);
+        (y, Routing { aux_loss, load, gates })
+    }
+}
+
+/// `[N, E]` with 1 at each row's `k` largest probabilities, 0 elsewhere, chosen by k rounds of
+/// argmax and masking (on the device; ties go to the lower expert index). Probabilities are ≥ 0,
+/// so masking a chosen expert with -1 removes it from later rounds.
+pub fn top_k_mask(probs: Tensor<2>, k: usize) -> Tensor<2> {
+    let [n, e] = probs.dims();
+    let device = probs.device();
+    let expert_ids = Tensor::<1, Int>::arange(0..e as i64, &device).reshape([1, e]).expand([n, e]);
+    let mut remaining = probs;
+    let mut selected = Tensor::<2>::zeros([n, e], &device);
+    for _ in 0..k {
+        let best = remaining.clone().argmax(1).expand([n, e]); // [N, E] copies of each row's winner
+        let hit = expert_ids.clone().equal(best);
+        selected = selected + hit.clone().float();
+        remaining = remaining.mask_fill(hit, -1.0);
+    }
+    selected
+}
+
+/// Gate weight per (token, expert). Top-1 uses the router probability itself, as the Switch
+/// Transformer does, so the router learns from the output; top-2 renormalises the two chosen
+/// probabilities to sum to 1 (Mixtral style).
+pub fn gate_weights(probs: Tensor<2>, selected: Tensor<2>, top_k: usize) -> Tensor<2> {
+    let chosen = probs * selected;
+    if top_k == 1 { chosen } else { chosen.clone() / chosen.sum_dim(1).clamp_min(1e-9) }
+}
+
+/// The Switch-Transformer balance loss and the per-expert load over real tokens.
+pub fn balance_loss(
+    probs: Tensor<2>,
+    selected: Tensor<2>,
+    token_mask: Tensor<1>,
+    top_k: usize,
+) -> (Tensor<1>, Tensor<1>) {
+    let [n, e] = probs.dims();
+    let mask = token_mask.reshape([n, 1]);
+    let real = mask.clone().sum().clamp_min(1.0); // [1]
+    let load = (selected * mask.clone()).sum_dim(0).reshape([e]) / (real.clone() * top_k as f32);
+    let mean_prob = (probs * mask).sum_dim(0).reshape([e]) / real;
+    let aux = (load.clone() * mean_prob).sum() * e as f32;
+    (aux, load)
+}
+
+#[derive(Config, Debug)]
+pub struct SharedExpertConfig {
+    pub d_model: usize,
+    pub d_hidden: usize,
+}
+
+impl SharedExpertConfig {
+    pub fn init(&self, device: &Device) -> SharedExpert {
+        SharedExpert {
+            up: LinearConfig::new(self.d_model, self.d_hidden).with_bias(false).init(device),
+            down: LinearConfig::new(self.d_hidden, self.d_model).with_bias(false).init(device),
+        }
+    }
+}
+
+/// An always-on expert every token passes through (DeepSeekMoE's shared expert).
+#[derive(Module, Debug)]
+pub struct SharedExpert {
+    up: Linear,
+    down: Linear,
+}
+
+impl SharedExpert {
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        self.down.forward(gelu(self.up.forward(x)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(t: Tensor<2>) -> Vec<f32> {
+        t.into_data().try_into_vec::<f32>().unwrap()
+    }
+
+    #[test]
+    fn top_k_picks_the_largest_and_breaks_ties_low() {
+        let device = Device::flex();
+        let probs = Tensor::<2>::from_floats(
+            [[0.1, 0.6, 0.2, 0.1], [0.25, 0.25, 0.25, 0.25], [0.0, 0.0, 0.3, 0.7]],
+            &device,
+        );
+        #[rustfmt::skip]
+        assert_eq!(data(top_k_mask(probs.clone(), 1)), [
+            0.0, 1.0, 0.0, 0.0,
+            1.0, 0.0, 0.0, 0.0,
+            0.0, 0.0, 0.0, 1.0,
+        ]);
+        #[rustfmt::skip]
+        assert_eq!(data(top_k_mask(probs, 2)), [
+            0.0, 1.0, 1.0, 0.0,
+            1.0, 1.0, 0.0, 0.0,
+            0.0, 0.0, 1.0, 1.0,
+        ]);
+    }
+
+    #[test]
+    fn gates_are_probabilities_for_top1_and_renormalised_for_top2() {
+        let device = Device::flex();
+        let probs = Tensor::<2>::from_floats([[0.1, 0.6, 0.3]], &device);
+        let g1 = data(gate_weights(probs.clone(), top_k_mask(probs.clone(), 1), 1));
+        assert_eq!(g1, [0.0, 0.6, 0.0]);
+        let g2 = data(gate_weights(probs.clone(), top_k_mask(probs, 2), 2));
+        assert!((g2[1] - 2.0 / 3.0).abs() < 1e-6 && (g2[2] - 1.0 / 3.0).abs() < 1e-6 && g2[0] == 0.0);
+    }
+
+    #[test]
+    fn balance_loss_is_one_for_uniform_routing_and_larger_when_skewed() {
+        let device = Device::flex();
+        let e = 4;
+        // Uniform probabilities and every expert chosen equally often.
+        let uniform = Tensor::<2>::full([8, e], 0.25, &device);
+        let selected = Tensor::<2>::from_floats(
+            [
+                [1., 0., 0., 0.],
+                [0., 1., 0., 0.],
+                [0., 0., 1., 0.],
+                [0., 0., 0., 1.],
+                [1., 0., 0., 0.],
+                [0., 1., 0., 0.],
+                [0., 0., 1., 0.],
+                [0., 0., 0., 1.],
+            ],
+            &device,
+        );
+        let mask = Tensor::<1>::ones([8], &device);
+        let (aux, load) = balance_loss(uniform, selected, mask.clone(), 1);
+        assert!((data(aux.reshape([1, 1]))[0] - 1.0).abs() < 1e-6);
+        assert_eq!(data(load.reshape([1, e])), [0.25; 4]);
+
+        // Everything on expert 0 with confident probabilities: loss approaches E.
+        let skewed = Tensor::<2>::from_floats([[0.97, 0.01, 0.01, 0.01]; 8], &device);
+        let (aux, _) = balance_loss(skewed.clone(), top_k_mask(skewed, 1), mask, 1);
+        let aux = data(aux.reshape([1, 1]))[0];
+        assert!(aux > 3.8, "{aux}");
+    }
+
+    #[test]
+    fn padding_is_not_counted() {
+        let device = Device::flex();
+        let probs = Tensor::<2>::from_floats([[0.9, 0.1], [0.1, 0.9], [0.1, 0.9]], &device);
+        let mask = Tensor::<1>::from_floats([1.0, 1.0, 0.0], &device);
+        let (_, load) = balance_loss(probs.clone(), top_k_mask(probs, 1), mask, 1);
+        assert_eq!(data(load.reshape([1, 2])), [0.5, 0.5]);
+    }
+}

@@ -1,0 +1,567 @@
+//! GRPO — group relative policy optimisation (DeepSeekMath, DeepSeek-R1-Zero) with a rule-based
+//! reward. One step:
+//!
+//! 1. **Rollout.** B problems, each answered G times by the current policy, sampled on the device
+//!    at the training temperature (one readback for all B·G completions).
+//! 2. **Reward.** The task's rule: is the final answer right? Nothing else is rewarded.
+//! 3. **Advantage.** Each completion's reward relative to its group: `(r − mean_g) / (std_g + ε)`.
+//!    Groups where every answer got the same reward teach nothing (advantage 0).
+//! 4. **Update.** The PPO-clipped policy-gradient loss over completion tokens, optionally plus β·KL
+//!    to the frozen starting model (k3 estimator), aggregated as GRPO, Dr. GRPO or DAPO do, then
+//!    one Adam step (`num_iterations` passes over the same rollout).
+//!
+//! Names follow TRL's `GRPOConfig` where one exists.
+
+use aha_model::Model;
+use aha_tasks::{
+    Behaviour, BehaviourStats, Problem, ProblemGenerator, ProblemSpec, RewardConfig, behaviour, reward,
+};
+use aha_tokenizer::CharTokenizer;
+use burn::grad_clipping::GradientClippingConfig;
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::activation::{log_softmax, softmax};
+use burn::tensor::{Device, Int, Tensor, Transaction};
+use serde::{Deserialize, Serialize};
+use web_time::Instant;
+
+use crate::complete::{Completed, complete, sampling};
+use crate::loss::token_logprobs;
+
+use crate::schedule::LrSchedule;
+use crate::sft::TrainError;
+
+/// How per-token losses are averaged (TRL's `loss_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossType {
+    /// Mean over each completion's tokens, then over completions (the original GRPO).
+    Grpo,
+    /// Sum over all tokens divided by rows × max_completion_length (Dr. GRPO: no length bias).
+    DrGrpo,
+    /// Sum over all tokens divided by the number of completion tokens (DAPO's token-level mean).
+    Dapo,
+}
+
+/// How rewards are scaled into advantages (TRL's `scale_rewards`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleRewards {
+    /// Divide by the group's standard deviation (GRPO).
+    Group,
+    /// Divide by the whole batch's standard deviation.
+    Batch,
+    /// Do not divide (Dr. GRPO).
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrpoConfig {
+    pub task: ProblemSpec,
+    pub reward: RewardConfig,
+    /// B: distinct problems per step.
+    pub prompts_per_step: usize,
+    /// G: completions per problem (TRL `num_generations`).
+    pub num_generations: usize,
+    pub max_completion_length: usize,
+    pub temperature: f32,
+    /// Sample among the k most likely tokens only; 0 keeps all.
+    pub top_k: usize,
+    pub learning_rate: f64,
+    pub warmup_steps: usize,
+    /// Weight of the KL penalty to the starting model; 0 disables it (and the reference model).
+    pub beta: f64,
+    /// PPO clip range below and (without `epsilon_high`) above 1.
+    pub epsilon: f64,
+    /// Upper clip range (DAPO's clip-higher); `None` uses `epsilon`.
+    pub epsilon_high: Option<f64>,
+    pub loss_type: LossType,
+    pub scale_rewards: ScaleRewards,
+    /// Passes over each rollout (1: on-policy, the ratio is exactly 1 at the first pass).
+    pub num_iterations: usize,
+    /// Clip each gradient tensor to this L2 norm (Burn clips per parameter tensor).
+    pub max_grad_norm: Option<f32>,
+    /// Weight of the MoE balance loss during RL.
+    pub aux_loss_weight: f32,
+    pub seed: u64,
+}
+
+impl GrpoConfig {
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let invalid = |msg: String| Err(TrainError::Invalid(msg));
+        let positive = [
+            ("prompts_per_step", self.prompts_per_step),
+            ("num_generations", self.num_generations),
+            ("max_completion_length", self.max_completion_length),
+            ("num_iterations", self.num_iterations),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return invalid(format!("{name} must be at least 1"));
+            }
+        }
+        if self.num_generations < 2 {
+            return invalid(
+                "num_generations must be at least 2: advantages compare answers within a group".into(),
+            );
+        }
+        if self.prompts_per_step * self.num_generations > 4096 {
+            return invalid("prompts_per_step × num_generations must be at most 4096".into());
+        }
+        if !(self.temperature > 0.0 && self.temperature.is_finite()) {
+            return invalid(format!(
+                "temperature must be positive for RL sampling, got {}",
+                self.temperature
+            ));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return invalid(format!("learning_rate must be positive, got {}", self.learning_rate));
+        }
+        if !(self.beta >= 0.0 && self.beta.is_finite()) {
+            return invalid(format!("beta must be ≥ 0, got {}", self.beta));
+        }
+        for (name, eps) in [("epsilon", Some(self.epsilon)), ("epsilon_high", self.epsilon_high)] {
+            if let Some(eps) = eps
+                && !(eps > 0.0 && eps < 10.0)
+            {
+                return invalid(format!("{name} must be in (0, 10), got {eps}"));
+            }
+        }
+        if let Some(norm) = self.max_grad_norm
+            && !(norm > 0.0 && norm.is_finite())
+        {
+            return invalid(format!("max_grad_norm must be positive, got {norm}"));
+        }
+        if !(self.aux_loss_weight >= 0.0 && self.aux_loss_weight.is_finite()) {
+            return invalid(format!("aux_loss_weight must be ≥ 0, got {}", self.aux_loss_weight));
+        }
+        for (name, value) in [("reward.correct", self.reward.correct), ("reward.format", self.reward.format)]
+        {
+            if !value.is_finite() {
+                return invalid(format!("{name} must be finite"));
+            }
+        }
+        self.task.validate().map_err(|e| TrainError::Invalid(e.to_string()))?;
+        Ok(())
+    }
+}
+
+/// Group-relative advantages of `rewards` laid out as consecutive groups of `group` completions.
+pub fn advantages(rewards: &[f32], group: usize, scale: ScaleRewards) -> Vec<f32> {
+    const EPS: f32 = 1e-4;
+    let std = |values: &[f32]| {
+        let mean = values.iter().sum::<f32>() / values.len() as f32;
+        // Unbiased (n − 1), as torch.std in TRL.
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / (values.len().max(2) - 1) as f32;
+        (mean, var.sqrt())
+    };
+    let (_, batch_std) = std(rewards);
+    rewards
+        .chunks(group)
+        .flat_map(|g| {
+            let (mean, group_std) = std(g);
+            let denominator = match scale {
+                ScaleRewards::Group => group_std + EPS,
+                ScaleRewards::Batch => batch_std + EPS,
+                ScaleRewards::None => 1.0,
+            };
+            g.iter().map(move |r| (r - mean) / denominator)
+        })
+        .collect()
+}
+
+/// The PPO-clip loss terms of one update, all on the device.
+pub struct PolicyLoss {
+    /// What the optimiser minimises, `[1]`.
+    pub loss: Tensor<1>,
+    /// Mean k3 KL to the reference over completion tokens (0 without one), `[1]`.
+    pub kl: Tensor<1>,
+    /// Fraction of completion tokens whose clipped term was the smaller (no gradient), `[1]`.
+    pub clip_fraction: Tensor<1>,
+}
+
+/// GRPO's loss. Shapes: `logp`, `old_logp`, `ref_logp`, `mask`: `[rows, T]`; `advantages`:
+/// `[rows, 1]`. `logp` carries the gradient; `old_logp` and `ref_logp` do not.
+#[allow(clippy::too_many_arguments)]
+pub fn policy_loss(
+    logp: Tensor<2>,
+    old_logp: Tensor<2>,
+    ref_logp: Option<Tensor<2>>,
+    advantages: Tensor<2>,
+    mask: Tensor<2>,
+    config: &GrpoConfig,
+) -> PolicyLoss {
+    let [rows, t] = logp.dims();
+    let advantages = advantages.expand([rows, t]);
+    let ratio = (logp.clone() - old_logp).exp();
+    let low = 1.0 - config.epsilon;
+    let high = 1.0 + config.epsilon_high.unwrap_or(config.epsilon);
+    let unclipped = ratio.clone() * advantages.clone();
+    let clipped = ratio.clamp(low, high) * advantages;
+    // −min(r·A, clip(r)·A): the clipped term wins where it is strictly smaller.
+    let clip_active = clipped.clone().lower(unclipped.clone()).float();
+    let mut per_token = unclipped.clone().min_pair(clipped).neg();
+    let token_count = mask.clone().sum().clamp_min(1.0);
+    let kl = match ref_logp {
+        Some(ref_logp) if config.beta > 0.0 => {
+            // k3 = exp(ref − logp) − (ref − logp) − 1 ≥ 0, unbiased for KL(π‖π_ref).
+            let delta = ref_logp - logp.clone();
+            let k3 = delta.clone().exp() - delta - 1.0;
+            per_token = per_token + k3.clone() * config.beta;
+            (k3 * mask.clone()).sum() / token_count.clone()
+        }
+        _ => Tensor::zeros([1], &logp.device()),
+    };
+    let masked = per_token * mask.clone();
+    let loss = match config.loss_type {
+        LossType::Grpo => (masked.sum_dim(1) / mask.clone().sum_dim(1).clamp_min(1.0)).mean(),
+        LossType::DrGrpo => masked.sum() / (rows * config.max_completion_length) as f32,
+        LossType::Dapo => masked.sum() / token_count.clone(),
+    };
+    PolicyLoss { loss, kl, clip_fraction: (clip_active * mask).sum() / token_count }
+}
+
+/// One rollout: B·G completions of B problems, with what the reward and the detectors made of them.
+#[derive(Debug, Clone)]
+pub struct Rollout {
+    /// Per row (groups of G consecutive rows share a problem).
+    pub problems: Vec<Problem>,
+    pub completions: Vec<String>,
+    pub tokens: Vec<Vec<u32>>,
+    pub rewards: Vec<f32>,
+    pub advantages: Vec<f32>,
+    pub behaviours: Vec<Behaviour>,
+}
+
+/// What one GRPO step measured. Flat, so it writes as one CSV row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrpoStepMetrics {
+    pub step: usize,
+    pub lr: f64,
+    pub reward_mean: f64,
+    pub reward_std: f64,
+    /// Fraction of groups in which every completion got the same reward (no learning signal).
+    pub zero_variance_groups: f64,
+    pub accuracy: f64,
+    pub first_guess_accuracy: f64,
+    pub check_rate: f64,
+    pub wait_rate: f64,
+    pub fix_rate: f64,
+    pub broke_rate: f64,
+    pub check_accuracy: Option<f64>,
+    pub mean_length: f64,
+    pub mean_length_correct: Option<f64>,
+    pub mean_length_wrong: Option<f64>,
+    pub loss: f32,
+    pub kl: f32,
+    pub clip_fraction: f32,
+    pub entropy: f32,
+    pub aux_loss: f32,
+    pub rollout_ms: f64,
+    pub update_ms: f64,
+    pub readbacks: usize,
+}
+
+/// A step's metrics plus what the page draws beside them.
+#[derive(Debug, Clone)]
+pub struct GrpoStep {
+    pub metrics: GrpoStepMetrics,
+    pub rollout: Rollout,
+    /// `[layers][experts]` fraction of completion tokens routed to each expert in the update.
+    pub expert_load: Vec<Vec<f32>>,
+}
+
+/// The policy being trained, its optimiser, the frozen reference and the problem stream.
+pub struct GrpoTrainer {
+    policy: Model,
+    reference: Option<Model>,
+    optim: ModuleOptimizer,
+    config: GrpoConfig,
+    tokenizer: CharTokenizer,
+    problems: ProblemGenerator,
+    device: Device,
+    step: usize,
+}
+
+impl GrpoTrainer {
+    /// Starts from `base` (a model on an inference device). Rollouts are seeded from
+    /// `config.seed` and the step number.
+    pub fn new(
+        base: Model,
+        config: GrpoConfig,
+        tokenizer: CharTokenizer,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
+        config.validate()?;
+        if base.vocab_size() != tokenizer.vocab_size() {
+            return Err(TrainError::Invalid(format!(
+                "the model's vocabulary ({}) is not the tokenizer's ({})",
+                base.vocab_size(),
+                tokenizer.vocab_size()
+            )));
+        }
+        let prompt_len = Problem::new(0, config.task.op, 0, config.task.a_digits, config.task.b_digits)
+            .map_err(|e| TrainError::Invalid(e.to_string()))?
+            .prompt()
+            .len();
+        if prompt_len + config.max_completion_length > base.max_seq_len() {
+            return Err(TrainError::Invalid(format!(
+                "prompt ({prompt_len}) + max_completion_length ({}) exceeds the model's max_seq_len ({})",
+                config.max_completion_length,
+                base.max_seq_len()
+            )));
+        }
+        let reference = (config.beta > 0.0).then(|| base.clone());
+        let mut adam = AdamConfig::new();
+        if let Some(norm) = config.max_grad_norm {
+            adam = adam.with_grad_clipping(Some(GradientClippingConfig::Norm(norm)));
+        }
+        Ok(Self {
+            policy: base.train(),
+            reference,
+            optim: adam.init(),
+            problems: ProblemGenerator::new(config.task, config.seed)
+                .map_err(|e| TrainError::Invalid(e.to_string()))?,
+            config,
+            tokenizer,
+            device: device.clone().autodiff(),
+            step: 0,
+        })
+    }
+
+    pub fn config(&self) -> &GrpoConfig {
+        &self.config
+    }
+
+    /// Steps taken so far.
+    pub fn steps_done(&self) -> usize {
+        self.step
+    }
+
+    /// The current policy without autodiff, for sampling, evaluation and export.
+    pub fn policy(&self) -> Model {
+        self.policy.valid()
+    }
+
+    /// Samples `repeats` completions of each problem with the current policy (one readback),
+    /// the sampler seeded with `seed`. Returns each row's problem and its completion.
+    pub async fn complete(
+        &self,
+        problems: &[Problem],
+        repeats: usize,
+        temperature: f32,
+        seed: u64,
+    ) -> Result<(Vec<Problem>, Completed), TrainError> {
+        let rows: Vec<Problem> = problems.iter().flat_map(|p| std::iter::repeat_n(*p, repeats)).collect();
+        let prompts: Vec<String> = rows.iter().map(Problem::prompt).collect();
+        let mut sampling =
+            sampling(&self.tokenizer, '.', temperature, self.config.max_completion_length, seed);
+        sampling.top_k = self.config.top_k;
+        let device = self.device.clone().inner();
+        let completed = complete(&self.policy.valid(), &self.tokenizer, &prompts, &sampling, &device).await?;
+        Ok((rows, completed))
+    }
+
+    /// Behaviour of the current policy on `problems` (a fixed held-out set), `repeats` samples each
+    /// at `temperature` (0: greedy, where one sample suffices). Every evaluation uses the same
+    /// draws (`seed`), so changes between evaluations come from the policy, not the dice.
+    pub async fn evaluate(
+        &self,
+        problems: &[Problem],
+        repeats: usize,
+        temperature: f32,
+        seed: u64,
+    ) -> Result<BehaviourStats, TrainError> {
+        let (rows, completed) = self.complete(problems, repeats, temperature, seed).await?;
+        let behaviours: Vec<Behaviour> =
+            rows.iter().zip(&completed.texts).map(|(p, c)| behaviour(p, c)).collect();
+        Ok(BehaviourStats::from_behaviours(&behaviours))
+    }
+
+    /// One GRPO step: rollout, reward, advantage, update.
+    pub async fn step(&mut self) -> Result<GrpoStep, TrainError> {
+        let config = self.config.clone();
+        let group = config.num_generations;
+
+        // --- rollout: B problems × G samples, one readback
+        let rollout_start = Instant::now();
+        let problems: Vec<Problem> = (&mut self.problems).take(config.prompts_per_step).collect();
+        let rollout_seed = config.seed ^ (self.step as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let (rows, completed) = self.complete(&problems, group, config.temperature, rollout_seed).await?;
+        let Completed { texts: completions, tokens, mut readbacks } = completed;
+        let rewards: Vec<f32> =
+            rows.iter().zip(&completions).map(|(p, c)| reward(p, c, config.reward)).collect();
+        let behaviours: Vec<Behaviour> =
+            rows.iter().zip(&completions).map(|(p, c)| behaviour(p, c)).collect();
+        let advantages = advantages(&rewards, group, config.scale_rewards);
+        let rollout_ms = rollout_start.elapsed().as_secs_f64() * 1e3;
+
+        // --- update batch: prompt + completion, targets shifted by one, loss on completion tokens
+        let update_start = Instant::now();
+        let prompt_ids = self.tokenizer.encode(&problems[0].prompt())?;
+        let batch = UpdateBatch::new(&rows, &tokens, &advantages, &self.tokenizer, prompt_ids.len())?;
+        let device = self.device.clone();
+        let t = batch.to_device(&device);
+        let scaled = |logits: Tensor<3>| logits.div_scalar(config.temperature);
+        let old_logp = if config.num_iterations > 1 {
+            let policy = self.policy.valid();
+            let logits = policy.forward(t.inputs.clone().inner(), t.token_mask.clone().inner()).logits;
+            Some(token_logprobs(scaled(logits), t.targets.clone().inner()))
+        } else {
+            None
+        };
+        let ref_logp = self.reference.as_ref().map(|reference| {
+            let logits = reference.forward(t.inputs.clone().inner(), t.token_mask.clone().inner()).logits;
+            token_logprobs(scaled(logits), t.targets.clone().inner())
+        });
+        let schedule = LrSchedule::warmup_only(config.learning_rate, config.warmup_steps);
+        let lr = schedule.lr(self.step);
+        let mut last = None;
+        for _ in 0..config.num_iterations {
+            let out = self.policy.forward(t.inputs.clone(), t.token_mask.clone());
+            let logits = scaled(out.logits);
+            let logp = token_logprobs(logits.clone(), t.targets.clone());
+            let old = old_logp.clone().unwrap_or_else(|| logp.clone().detach());
+            let parts =
+                policy_loss(logp, old, ref_logp.clone(), t.advantages.clone(), t.loss_mask.clone(), &config);
+            let total = parts.loss.clone() + out.aux_loss.clone() * config.aux_loss_weight;
+            let grads = GradientsParams::from_grads(total.backward(), &self.policy);
+            self.policy = self.optim.step(lr, self.policy.clone(), grads);
+            let entropy = masked_entropy(logits.detach(), t.loss_mask.clone());
+            last = Some((parts, entropy, out.aux_loss, out.expert_load));
+        }
+        let (parts, entropy, aux, load) = last.expect("num_iterations ≥ 1");
+        readbacks += 1;
+        let data = Transaction::default()
+            .register(parts.loss)
+            .register(parts.kl)
+            .register(parts.clip_fraction)
+            .register(entropy)
+            .register(aux)
+            .register(load)
+            .execute_async()
+            .await
+            .map_err(|e| TrainError::Readback(format!("{e:?}")))?;
+        let values = data
+            .into_iter()
+            .map(|d| d.try_into_vec_as::<f32>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| TrainError::Readback(format!("{e:?}")))?;
+        let update_ms = update_start.elapsed().as_secs_f64() * 1e3;
+        let n_experts = self.policy.n_experts().max(1);
+        let expert_load: Vec<Vec<f32>> = values[5].chunks(n_experts).map(<[f32]>::to_vec).collect();
+
+        // --- metrics
+        let stats = BehaviourStats::from_behaviours(&behaviours);
+        let mean = rewards.iter().map(|&r| f64::from(r)).sum::<f64>() / rewards.len() as f64;
+        let var = rewards.iter().map(|&r| (f64::from(r) - mean).powi(2)).sum::<f64>() / rewards.len() as f64;
+        let flat_groups = rewards.chunks(group).filter(|g| g.iter().all(|&r| r == g[0])).count();
+        let metrics = GrpoStepMetrics {
+            step: self.step,
+            lr,
+            reward_mean: mean,
+            reward_std: var.sqrt(),
+            zero_variance_groups: flat_groups as f64 / config.prompts_per_step as f64,
+            accuracy: stats.accuracy,
+            first_guess_accuracy: stats.first_guess_accuracy,
+            check_rate: stats.check_rate,
+            wait_rate: stats.wait_rate,
+            fix_rate: stats.fix_rate,
+            broke_rate: stats.broke_rate,
+            check_accuracy: stats.check_accuracy,
+            mean_length: stats.mean_length,
+            mean_length_correct: stats.mean_length_correct,
+            mean_length_wrong: stats.mean_length_wrong,
+            loss: values[0][0],
+            kl: values[1][0],
+            clip_fraction: values[2][0],
+            entropy: values[3][0],
+            aux_loss: values[4][0],
+            rollout_ms,
+            update_ms,
+            readbacks,
+        };
+        self.step += 1;
+        Ok(GrpoStep {
+            metrics,
+            rollout: Rollout { problems: rows, completions, tokens, rewards, advantages, behaviours },
+            expert_load,
+        })
+    }
+}
+
+/// Mean entropy (nats) of the next-token distribution over the masked positions, `[1]`.
+pub fn masked_entropy(logits: Tensor<3>, mask: Tensor<2>) -> Tensor<1> {
+    let [b, t, _] = logits.dims();
+    let entropy = (softmax(logits.clone(), 2) * log_softmax(logits, 2)).sum_dim(2).neg().reshape([b, t]);
+    (entropy * mask.clone()).sum() / mask.sum().clamp_min(1.0)
+}
+
+/// The host-side update batch: every row is prompt + completion, padded to the longest.
+struct UpdateBatch {
+    rows: usize,
+    seq_len: usize,
+    inputs: Vec<i64>,
+    targets: Vec<i64>,
+    loss_mask: Vec<f32>,
+    token_mask: Vec<f32>,
+    advantages: Vec<f32>,
+}
+
+struct UpdateTensors {
+    inputs: Tensor<2, Int>,
+    targets: Tensor<2, Int>,
+    loss_mask: Tensor<2>,
+    token_mask: Tensor<2>,
+    advantages: Tensor<2>,
+}
+
+impl UpdateBatch {
+    fn new(
+        rows: &[Problem],
+        completions: &[Vec<u32>],
+        advantages: &[f32],
+        tokenizer: &CharTokenizer,
+        prompt_len: usize,
+    ) -> Result<Self, TrainError> {
+        let pad = i64::from(tokenizer.special_ids().pad);
+        let longest = completions.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let seq_len = prompt_len + longest - 1;
+        let mut batch = UpdateBatch {
+            rows: rows.len(),
+            seq_len,
+            inputs: Vec::with_capacity(rows.len() * seq_len),
+            targets: Vec::with_capacity(rows.len() * seq_len),
+            loss_mask: Vec::with_capacity(rows.len() * seq_len),
+            token_mask: Vec::with_capacity(rows.len() * seq_len),
+            advantages: advantages.to_vec(),
+        };
+        for (problem, completion) in rows.iter().zip(completions) {
+            let mut ids: Vec<i64> = tokenizer.encode(&problem.prompt())?.into_iter().map(i64::from).collect();
+            ids.extend(completion.iter().map(|&id| i64::from(id)));
+            let real = ids.len() - 1;
+            ids.resize(seq_len + 1, pad);
+            batch.inputs.extend(&ids[..seq_len]);
+            batch.targets.extend(&ids[1..]);
+            // Target position p predicts token p + 1: completion tokens are targets prompt_len − 1 ...
+            for p in 0..seq_len {
+                let trained = p + 1 >= prompt_len && p < real;
+                batch.loss_mask.push(if trained { 1.0 } else { 0.0 });
+                batch.token_mask.push(if p < real { 1.0 } else { 0.0 });
+            }
+        }
+        Ok(batch)
+    }
+
+    fn to_device(&self, device: &Device) -> UpdateTensors {
+        let shape = [self.rows, self.seq_len];
+        let floats = |v: &[f32]| Tensor::<1>::from_floats(v, device).reshape(shape);
+        UpdateTensors {
+            inputs: Tensor::<1, Int>::from_ints(self.inputs.as_slice(), device).reshape(shape),
+            targets: Tensor::<1, Int>::from_ints(self.targets.as_slice(), device).reshape(shape),
+            loss_mask: floats(&self.loss_mask),
+            token_mask: floats(&self.token_mask),
+            advantages: Tensor::<1>::from_floats(self.advantages.as_slice(), device).reshape([self.rows, 1]),
+        }
+    }
+}

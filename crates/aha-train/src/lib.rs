@@ -1,0 +1,32 @@
+//! Aha's training code, shared by the CLI and the browser: the SFT loop that builds the base model,
+//! checkpoints, and the GRPO loop. Everything that reads device data does so asynchronously.
+//!
+//! - [`complete`]: many prompts completed at once, one readback.
+//! - [`grpo`]: GRPO with a rule-based reward: rollout, group advantages, clipped update.
+//! - [`sft`]: staged supervised fine-tuning on the task corpus.
+//! - [`batch`]: traces → padded batches with loss masks; length bucketing.
+//! - [`loss`]: token log-probs and masked next-token loss.
+//! - [`schedule`]: warmup + cosine learning rate.
+//! - [`preset`]: named GRPO run configs and the held-out evaluation.
+//! - [`probe`]: does checking pay? Forced-check vs forced-answer accuracy.
+//! - [`recipe`]: named model + SFT settings (recipe B, its no-check ablation, a tiny variant).
+//! - [`checkpoint`]: save/load (Burn record + config.json + tokenizer.json), safetensors export.
+
+pub mod batch;
+pub mod checkpoint;
+pub mod complete;
+pub mod grpo;
+pub mod loss;
+pub mod preset;
+pub mod probe;
+pub mod recipe;
+pub mod schedule;
+pub mod sft;
+
+pub use checkpoint::{Checkpoint, CheckpointError, export_safetensors};
+pub use grpo::{GrpoConfig, GrpoStep, GrpoStepMetrics, GrpoTrainer, LossType, Rollout, ScaleRewards};
+pub use preset::{EvalConfig, EvalRow, RunConfig, evaluate};
+pub use probe::{CheckPays, Decision, Probe};
+pub use recipe::BaseRecipe;
+pub use schedule::LrSchedule;
+pub use sft::{SftConfig, SftRun, SftStage, SftStepMetrics, SftTrainer, TrainError};

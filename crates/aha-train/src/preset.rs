@@ -1,0 +1,142 @@
+//! Run presets: GRPO settings plus the held-out evaluation, by name. One `RunConfig` describes a
+//! whole RL run; it round-trips through JSON (the page keeps it in the URL hash).
+
+use aha_tasks::{BehaviourStats, Problem, ProblemGenerator, ProblemSpec, RewardConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::grpo::{GrpoConfig, GrpoTrainer, LossType, ScaleRewards};
+use crate::sft::TrainError;
+
+/// The fixed held-out set and how often it is measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalConfig {
+    /// Problems in the held-out set.
+    pub problems: usize,
+    /// Seed of the held-out set (distinct from any training seed).
+    pub seed: u64,
+    /// Evaluate every this many steps (and before the first); 0 never.
+    pub every: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    pub preset: String,
+    pub grpo: GrpoConfig,
+    pub eval: EvalConfig,
+}
+
+impl RunConfig {
+    pub const NAMES: [&'static str; 2] = ["default", "tiny"];
+
+    /// `default`: recipe B's GRPO (B 8 × G 8, lr 3e-4 with 5 warmup steps, clip 0.2, β 0,
+    /// temperature 1, one update per batch, group-std advantages, per-sequence token mean).
+    /// `tiny`: the same at B 4 × G 4 and a small held-out set, for quick demos and tests.
+    pub fn named(name: &str) -> Option<RunConfig> {
+        let default = RunConfig {
+            preset: "default".into(),
+            grpo: GrpoConfig {
+                task: ProblemSpec::MUL_3X1,
+                reward: RewardConfig::default(),
+                prompts_per_step: 8,
+                num_generations: 8,
+                max_completion_length: 56,
+                temperature: 1.0,
+                top_k: 0,
+                learning_rate: 3e-4,
+                warmup_steps: 5,
+                beta: 0.0,
+                epsilon: 0.2,
+                epsilon_high: None,
+                loss_type: LossType::Grpo,
+                scale_rewards: ScaleRewards::Group,
+                num_iterations: 1,
+                max_grad_norm: Some(1.0),
+                aux_loss_weight: 0.01,
+                seed: 0,
+            },
+            eval: EvalConfig { problems: 128, seed: 9_000_001, every: 10 },
+        };
+        match name {
+            "default" => Some(default),
+            "tiny" => Some(RunConfig {
+                preset: "tiny".into(),
+                grpo: GrpoConfig { prompts_per_step: 4, num_generations: 4, ..default.grpo },
+                eval: EvalConfig { problems: 16, every: 5, ..default.eval },
+            }),
+            _ => None,
+        }
+    }
+
+    /// The held-out problems.
+    pub fn held_out(&self) -> Result<Vec<Problem>, TrainError> {
+        Ok(ProblemGenerator::new(self.grpo.task, self.eval.seed)
+            .map_err(|e| TrainError::Invalid(e.to_string()))?
+            .take(self.eval.problems)
+            .collect())
+    }
+}
+
+/// One evaluation of the policy on the held-out set: sampled at the training temperature (one
+/// sample per problem) and greedy. Flat, so it writes as one CSV row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalRow {
+    pub step: usize,
+    pub sampled_acc: f64,
+    pub greedy_acc: f64,
+    pub first_guess_acc: f64,
+    pub check_rate: f64,
+    pub greedy_check_rate: f64,
+    pub wait_rate: f64,
+    pub fix_rate: f64,
+    pub broke_rate: f64,
+    pub check_accuracy: Option<f64>,
+    pub acc_with_check: Option<f64>,
+    pub acc_without_check: Option<f64>,
+    pub mean_len: f64,
+}
+
+impl EvalRow {
+    pub fn new(step: usize, sampled: &BehaviourStats, greedy: &BehaviourStats) -> Self {
+        EvalRow {
+            step,
+            sampled_acc: sampled.accuracy,
+            greedy_acc: greedy.accuracy,
+            first_guess_acc: sampled.first_guess_accuracy,
+            check_rate: sampled.check_rate,
+            greedy_check_rate: greedy.check_rate,
+            wait_rate: sampled.wait_rate,
+            fix_rate: sampled.fix_rate,
+            broke_rate: sampled.broke_rate,
+            check_accuracy: sampled.check_accuracy,
+            acc_with_check: sampled.accuracy_when_checked,
+            acc_without_check: sampled.accuracy_when_not_checked,
+            mean_len: sampled.mean_length,
+        }
+    }
+}
+
+/// Measures `trainer`'s current policy on `held_out` (sampled at the training temperature, and
+/// greedy).
+pub async fn evaluate(trainer: &GrpoTrainer, held_out: &[Problem]) -> Result<EvalRow, TrainError> {
+    let seed = trainer.config().seed ^ 0xe7a1;
+    let sampled = trainer.evaluate(held_out, 1, trainer.config().temperature, seed).await?;
+    let greedy = trainer.evaluate(held_out, 1, 0.0, seed).await?;
+    Ok(EvalRow::new(trainer.steps_done(), &sampled, &greedy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_are_valid_and_round_trip() {
+        for name in RunConfig::NAMES {
+            let config = RunConfig::named(name).unwrap();
+            config.grpo.validate().unwrap();
+            let json = serde_json::to_string(&config).unwrap();
+            assert_eq!(serde_json::from_str::<RunConfig>(&json).unwrap(), config);
+            assert_eq!(config.held_out().unwrap().len(), config.eval.problems);
+        }
+        assert!(RunConfig::named("fast").is_none());
+    }
+}

@@ -1,0 +1,128 @@
+//! Named recipes: the model and training settings that produce Aha's models.
+//!
+//! Recipe B ("fast guess, slow check") is the one measured to make checking emerge under GRPO
+//! (issue #4 and dev/LOG.md): 3-digit × 1-digit multiplication, a guess the model cannot make
+//! reliably and a column check it can, taught in three SFT stages.
+
+use aha_model::{ModelConfig, MoeConfig};
+use aha_tasks::{CorpusMix, GuessMask, ProblemSpec};
+use serde::{Deserialize, Serialize};
+
+use crate::sft::{SftConfig, SftStage};
+
+/// Everything needed to build a base model from scratch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaseRecipe {
+    pub name: String,
+    pub model: ModelConfig,
+    pub sft: SftConfig,
+}
+
+impl BaseRecipe {
+    /// Names accepted by [`BaseRecipe::named`].
+    pub const NAMES: [&'static str; 3] = ["recipe-b", "no-check", "tiny"];
+
+    /// A recipe by name, for `vocab_size` tokens.
+    pub fn named(name: &str, vocab_size: usize) -> Option<BaseRecipe> {
+        match name {
+            "recipe-b" => Some(recipe_b(vocab_size)),
+            "no-check" => Some(no_check(vocab_size)),
+            "tiny" => Some(tiny(vocab_size)),
+            _ => None,
+        }
+    }
+}
+
+/// Stage 1 of recipe B: rare natural checks; skill traces teach checking without the habit.
+const STAGE1_MIX: CorpusMix = CorpusMix {
+    skill_fraction: 0.30,
+    natural_check_rate: 0.10,
+    natural_wrong_rate: 0.25,
+    skill_wrong_rate: 0.50,
+    guess_mask: GuessMask::WrongOnly,
+    skill_far_wrong_rate: 0.0,
+    padded_steps: false,
+};
+
+/// Recipe B's base model: 2 layers, d 64, 4 heads, 4 experts top-1 (hidden 128), aux 0.01;
+/// SFT 800 + 500 + 400 steps at batch 64.
+pub fn recipe_b(vocab_size: usize) -> BaseRecipe {
+    let stage = |steps, lr, warmup, mix| SftStage { steps, lr, warmup, mix };
+    BaseRecipe {
+        name: "recipe-b".into(),
+        model: ModelConfig::new(vocab_size, MoeConfig::new()),
+        sft: SftConfig {
+            task: ProblemSpec::MUL_3X1,
+            batch_size: 64,
+            stages: vec![
+                stage(800, 3e-3, 50, STAGE1_MIX),
+                // Mostly wrong guesses in skill traces: without this the check copies the guess.
+                stage(500, 1e-3, 20, CorpusMix { skill_wrong_rate: 0.90, ..STAGE1_MIX }),
+                // More skill traces and no loss on any guess digit: the guess stops improving, so
+                // the gap between guess and check stays open.
+                stage(
+                    400,
+                    1e-3,
+                    20,
+                    CorpusMix {
+                        skill_fraction: 0.60,
+                        skill_wrong_rate: 0.90,
+                        guess_mask: GuessMask::All,
+                        ..STAGE1_MIX
+                    },
+                ),
+            ],
+            aux_loss_weight: 0.01,
+            min_lr_ratio: 0.1,
+            bucket_pool: 8,
+            seed: 0,
+        },
+    }
+}
+
+/// The ablation: recipe B's corpus without any check trace.
+pub fn no_check(vocab_size: usize) -> BaseRecipe {
+    let mut recipe = recipe_b(vocab_size);
+    recipe.name = "no-check".into();
+    for stage in &mut recipe.sft.stages {
+        stage.mix = CorpusMix { guess_mask: stage.mix.guess_mask, ..CorpusMix::NO_CHECK };
+    }
+    recipe
+}
+
+/// A minutes-long recipe for demos and tests: recipe B's stages at a tenth of the steps.
+pub fn tiny(vocab_size: usize) -> BaseRecipe {
+    let mut recipe = recipe_b(vocab_size);
+    recipe.name = "tiny".into();
+    for stage in &mut recipe.sft.stages {
+        stage.steps /= 10;
+        stage.warmup /= 10;
+    }
+    recipe
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipes_are_valid_and_round_trip() {
+        for name in BaseRecipe::NAMES {
+            let recipe = BaseRecipe::named(name, 50).unwrap();
+            assert_eq!(recipe.name, name);
+            recipe.model.validate().unwrap();
+            recipe.sft.validate().unwrap();
+            let json = serde_json::to_string(&recipe).unwrap();
+            assert_eq!(serde_json::from_str::<BaseRecipe>(&json).unwrap(), recipe);
+        }
+        assert!(BaseRecipe::named("recipe-z", 50).is_none());
+        assert_eq!(recipe_b(50).sft.total_steps(), 1700);
+        assert!(
+            no_check(50)
+                .sft
+                .stages
+                .iter()
+                .all(|s| s.mix.natural_check_rate == 0.0 && s.mix.skill_fraction == 0.0)
+        );
+    }
+}
