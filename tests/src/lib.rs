@@ -2,5 +2,7 @@
 //! and by the browser tests (`tests/tests/browser_*.rs`, run with `wasm-pack test`), so both sides
 //! check exactly the same thing.
 
+pub mod base_model;
 pub mod golden;
 pub mod smoke;
+pub mod webgpu;

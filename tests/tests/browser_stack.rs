@@ -3,36 +3,15 @@
 //! offers no adapter: a run that promised WebGPU must not pass without it.
 #![cfg(target_family = "wasm")]
 
-use std::cell::RefCell;
-
-use aha_tests::{golden, smoke};
-use aha_web::BackendInfo;
+use aha_tests::{golden, smoke, webgpu};
 use burn::tensor::Device;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-thread_local! {
-    /// Burn's wgpu runtime is global and starts once per page; every test shares it.
-    static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
-}
-
-/// The WebGPU device, started asynchronously on first use. Panics (fails the test) without one.
-async fn webgpu() -> Device {
-    if let Some(device) = WEBGPU.with(|cell| cell.borrow().clone()) {
-        return device;
-    }
-    let (device, info) = aha_web::webgpu_backend()
-        .await
-        .unwrap_or_else(|reason| panic!("this run promised WebGPU, but: {reason}"));
-    assert!(matches!(info, BackendInfo::Webgpu { .. }), "{info:?}");
-    WEBGPU.with(|cell| *cell.borrow_mut() = Some(device.clone()));
-    device
-}
-
 #[wasm_bindgen_test]
 async fn tiny_model_trains_on_webgpu() {
-    let losses = smoke::train_tiny_mlp(&webgpu().await, 12).await.unwrap();
+    let losses = smoke::train_tiny_mlp(&webgpu::device().await, 12).await.unwrap();
     smoke::check_losses(&losses).unwrap();
 }
 
@@ -44,7 +23,7 @@ async fn tiny_model_trains_on_flex_in_wasm() {
 
 #[wasm_bindgen_test]
 async fn webgpu_self_test_reads_back_the_known_sum() {
-    let device = webgpu().await;
+    let device = webgpu::device().await;
     assert_eq!(aha_web::backend::self_test(&device).await.unwrap(), 54.0);
 }
 

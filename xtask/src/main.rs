@@ -3,6 +3,7 @@
 //! - `cargo xtask demo` builds the wasm (release) and the page, then serves it on 127.0.0.1.
 //! - `cargo xtask test` installs what the tests need, then runs every test and prints a summary.
 //! - `cargo xtask lint` runs rustfmt and clippy the way CI expects them clean.
+//! - `cargo xtask base-model` rebuilds the shipped base checkpoint deterministically.
 
 mod prereq;
 mod run;
@@ -11,7 +12,7 @@ mod wasm;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::run::{Summary, cargo, workspace_root};
@@ -42,6 +43,13 @@ enum Command {
     },
     /// rustfmt --check and clippy -D warnings over the workspace, natively and for wasm32.
     Lint,
+    /// Rebuild the shipped base checkpoint (web/public/base-model) from recipe B with its fixed
+    /// seed, then refresh the greedy-parity fixture the browser tests compare against.
+    BaseModel {
+        /// Recipe to build (see `aha pretrain --help`).
+        #[arg(long, default_value = "recipe-b")]
+        recipe: String,
+    },
 }
 
 /// The test suites of `cargo xtask test`, in the order they run.
@@ -65,6 +73,7 @@ fn main() -> ExitCode {
         Command::Demo { port, no_serve } => demo(port, no_serve),
         Command::Test { only } => test(&only),
         Command::Lint => lint(),
+        Command::BaseModel { recipe } => base_model(&recipe),
     };
     match result {
         Ok(code) => code,
@@ -136,20 +145,13 @@ fn test(only: &[Suite]) -> Result<ExitCode> {
     }
 
     if wanted(Suite::Format) {
-        summary.step("format (cargo fmt --check)", || {
-            cargo(&["fmt", "--all", "--", "--check"])
-        });
+        summary.step("format (cargo fmt --check)", || cargo(&["fmt", "--all", "--", "--check"]));
     }
     if wanted(Suite::Native) {
-        summary.step("native tests (cargo test --workspace)", || {
-            cargo(&["test", "--workspace"])
-        });
+        summary.step("native tests (cargo test --workspace)", || cargo(&["test", "--workspace"]));
     }
     if wanted(Suite::Browser) {
-        summary.step(
-            "browser tests (wasm-pack test --headless --chrome)",
-            browser_tests,
-        );
+        summary.step("browser tests (wasm-pack test --headless --chrome)", browser_tests);
     }
     if wanted(Suite::Js) {
         summary.step("page unit tests (vitest)", || run::npm(&web, &["test"]));
@@ -160,9 +162,7 @@ fn test(only: &[Suite]) -> Result<ExitCode> {
             run::npm(&web, &["run", "build"])
         });
         if built {
-            summary.step("page end-to-end tests (playwright-core)", || {
-                run::npm(&web, &["run", "e2e"])
-            });
+            summary.step("page end-to-end tests (playwright-core)", || run::npm(&web, &["run", "e2e"]));
         }
     }
     Ok(summary.finish())
@@ -173,14 +173,7 @@ fn browser_tests() -> Result<()> {
     let root = workspace_root();
     run::command(
         "wasm-pack",
-        &[
-            "test",
-            "--headless",
-            "--chrome",
-            "--chromedriver",
-            prereq::CHROMEDRIVER,
-            "tests",
-        ],
+        &["test", "--headless", "--chrome", "--chromedriver", prereq::CHROMEDRIVER, "tests"],
         &root,
         // SwiftShader compiles pipelines slowly: give each test minutes, not the default 20 s.
         &[("WASM_BINDGEN_TEST_TIMEOUT", "900")],
@@ -209,6 +202,36 @@ fn lint() -> Result<ExitCode> {
             "warnings",
         ])
     });
+    Ok(summary.finish())
+}
+
+/// The shipped checkpoint, relative to the workspace root.
+pub const BASE_MODEL_DIR: &str = "web/public/base-model";
+
+fn base_model(recipe: &str) -> Result<ExitCode> {
+    let mut summary = Summary::default();
+    // The dev profile on purpose: it shares the test build (no extra 20-minute compile of Burn),
+    // and SFT at this size takes minutes either way.
+    let built = summary.step(&format!("pretrain {recipe} (CPU)"), || {
+        cargo(&["build", "--workspace"])?;
+        let aha = run::target_dir().join("debug/aha");
+        run::command(
+            aha.to_str().context("non-UTF-8 path")?,
+            &["pretrain", "--recipe", recipe, "--out", BASE_MODEL_DIR, "--metrics", "dev/base-model-sft.csv"],
+            &workspace_root(),
+            &[],
+        )
+    });
+    if built {
+        summary.step("refresh the greedy-parity fixture", || {
+            run::command(
+                &std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
+                &["test", "--workspace", "base_model_greedy_parity"],
+                &workspace_root(),
+                &[("AHA_BLESS", "1")],
+            )
+        });
+    }
     Ok(summary.finish())
 }
 

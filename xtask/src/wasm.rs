@@ -54,11 +54,6 @@ pub fn report_size(wasm: &PathBuf) -> Result<()> {
     gz.write_all(&bytes)?;
     let gzip = gz.finish()?.len();
     let mb = |n: usize| n as f64 / 1e6;
-    println!(
-        "wasm: {:.2} MB raw, {:.2} MB gzip ({})",
-        mb(bytes.len()),
-        mb(gzip),
-        wasm.display()
-    );
+    println!("wasm: {:.2} MB raw, {:.2} MB gzip ({})", mb(bytes.len()), mb(gzip), wasm.display());
     Ok(())
 }

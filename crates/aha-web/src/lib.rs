@@ -6,9 +6,11 @@
 
 pub mod backend;
 pub mod prompt;
+pub mod session;
 
 #[cfg(target_family = "wasm")]
 mod bindings;
 
 pub use backend::{BackendInfo, cpu_backend, webgpu_backend};
 pub use prompt::{CheckedPrompt, check_prompt};
+pub use session::{Completion, GenerateOptions, LoadedModel, ModelInfo};
