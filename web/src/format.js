@@ -18,3 +18,12 @@ export function preferredBackend(hash) {
   const params = new URLSearchParams(String(hash).replace(/^#/, ''));
   return params.get('backend') === 'cpu' ? 'cpu' : 'webgpu';
 }
+
+/** One line about a finished answer: right or wrong, and whether the model checked its guess. */
+export function describeCompletion(result) {
+  const verdict = result.correct
+    ? `right (${result.expected})`
+    : `wrong: the answer is ${result.expected}${result.answer ? `, it said ${result.answer}` : ', it gave no answer'}`;
+  const check = result.checked ? 'it checked its guess' : 'it did not check';
+  return `${verdict} · ${check}`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeBackend, preferredBackend } from './format.js';
+import { describeBackend, describeCompletion, preferredBackend } from './format.js';
 
 describe('describeBackend', () => {
   it('names the adapter and flags a software fallback', () => {
@@ -25,5 +25,18 @@ describe('preferredBackend', () => {
     expect(preferredBackend('')).toBe('webgpu');
     expect(preferredBackend('#backend=quantum')).toBe('webgpu');
     expect(preferredBackend('#%%%')).toBe('webgpu');
+  });
+});
+
+describe('describeCompletion', () => {
+  it('says right or wrong and whether it checked', () => {
+    const base = { expected: '1735', answer: '1735', correct: true, checked: false };
+    expect(describeCompletion(base)).toBe('right (1735) · it did not check');
+    expect(describeCompletion({ ...base, answer: '1745', correct: false, checked: true })).toBe(
+      'wrong: the answer is 1735, it said 1745 · it checked its guess',
+    );
+    expect(describeCompletion({ ...base, answer: null, correct: false })).toBe(
+      'wrong: the answer is 1735, it gave no answer · it did not check',
+    );
   });
 });

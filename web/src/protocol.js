@@ -7,9 +7,21 @@ export const PROTOCOL_VERSION = 1;
 /** Fields each message kind must carry, and their types. */
 const SCHEMA = {
   // page → worker
-  init: { prefer: 'string' },
+  /** `prefer`: "webgpu" or "cpu"; `modelUrl`: the folder of the checkpoint to load. */
+  init: { prefer: 'string', modelUrl: 'string' },
+  /** Answer `prompt` (like "347*5"); `sampled`: temperature 1, else greedy. */
+  generate: { id: 'number', prompt: 'string', sampled: 'boolean' },
   // worker → page
   ready: { backend: 'object', selfTest: 'number' },
+  /** The shipped base model is loaded. */
+  model: { parameters: 'number' },
+  /** One sampled token of request `id`. */
+  token: { id: 'number', text: 'string' },
+  /** Request `id` finished: `{prompt, completion, answer, expected, correct, checked, ...}`. */
+  completion: { id: 'number', result: 'object' },
+  /** Request `id` was refused or failed; the message says why. Nothing else changed. */
+  failed: { id: 'number', message: 'string' },
+  /** The Worker itself failed (backend or model did not start). */
   error: { message: 'string' },
 };
 

@@ -1,0 +1,48 @@
+// The page loads the shipped base model in its Worker and answers a typed problem token by token;
+// bad input gets an inline message and leaves the model working.
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, servePage } from './harness.js';
+
+let page;
+beforeAll(async () => {
+  page = await servePage();
+});
+afterAll(async () => {
+  await page?.close();
+});
+
+async function ask(tab, text) {
+  await tab.fill('#prompt', text);
+  await tab.click('#ask-button');
+}
+
+describe('prompt box', () => {
+  it('answers with the shipped model, and refuses bad input clearly', async () => {
+    const browser = await launch({ webgpu: true });
+    try {
+      const tab = await browser.context.newPage();
+      await tab.goto(page.url);
+      await tab.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
+      expect(await tab.textContent('#model')).toMatch(/^Base model loaded: [\d,]+ parameters$/);
+
+      await ask(tab, 'hello');
+      await tab.locator('#prompt-error:not([hidden])').waitFor({ timeout: 60_000 });
+      expect(await tab.textContent('#prompt-error')).not.toBe('');
+      expect(await tab.textContent('#answer')).toBe('');
+
+      await ask(tab, '347*5');
+      await tab.locator('#verdict[data-correct]').waitFor({ timeout: 240_000 });
+      expect(await tab.isHidden('#prompt-error')).toBe(true);
+      // Greedy: `g` and a 4-digit guess, maybe a check, then `a`, the final answer and `.`.
+      expect(await tab.textContent('#answer')).toMatch(/^347\*5=g\d{4} .*a\d{4}\.$/);
+      expect(await tab.textContent('#verdict')).toMatch(/^(right \(1735\)|wrong: the answer is 1735)/);
+      mkdirSync('test-results', { recursive: true });
+      await tab.screenshot({ path: 'test-results/ask.png', fullPage: true });
+      expect(browser.consoleErrors).toEqual([]);
+      expect(browser.foreignRequests).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
