@@ -4,7 +4,9 @@
 //! - `cargo xtask test` installs what the tests need, then runs every test and prints a summary.
 //! - `cargo xtask lint` runs rustfmt and clippy the way CI expects them clean.
 //! - `cargo xtask base-model` rebuilds the shipped base checkpoint deterministically.
+//! - `cargo xtask bench` measures speed natively (CPU and wgpu) into `report/bench-native.json`.
 
+mod bench;
 mod prereq;
 mod run;
 mod wasm;
@@ -50,6 +52,17 @@ enum Command {
         #[arg(long, default_value = "recipe-b")]
         recipe: String,
     },
+    /// Speed figures natively on the CPU and on wgpu: SFT, sampling, GRPO step (rollout/update),
+    /// readbacks. Writes report/bench-native.json.
+    Bench {
+        /// Use the dev build the tests share instead of a release build (no 20-minute compile;
+        /// the report says which profile it measured).
+        #[arg(long)]
+        dev: bool,
+        /// Timed repetitions of each measurement.
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+    },
 }
 
 /// The test suites of `cargo xtask test`, in the order they run.
@@ -74,6 +87,7 @@ fn main() -> ExitCode {
         Command::Test { only } => test(&only),
         Command::Lint => lint(),
         Command::BaseModel { recipe } => base_model(&recipe),
+        Command::Bench { dev, steps } => bench::bench(dev, steps),
     };
     match result {
         Ok(code) => code,

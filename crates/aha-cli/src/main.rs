@@ -5,8 +5,10 @@
 //! aha grpo --checkpoint web/public/base-model --preset default --steps 300 --metrics run.csv
 //! aha sample --checkpoint web/public/base-model --prompt 347*5 -n 8
 //! aha export --checkpoint web/public/base-model --out model.safetensors
+//! aha bench --backend wgpu --out bench.json
 //! ```
 
+mod bench;
 mod eval;
 mod grpo;
 mod metrics;
@@ -38,6 +40,8 @@ enum Command {
     Sample(sample::Args),
     /// Measure a checkpoint on the held-out set: behaviour, and whether checking pays.
     Eval(eval::Args),
+    /// Speed figures on one backend: SFT, sampling, and a GRPO step split into rollout and update.
+    Bench(bench::Args),
     /// Export a checkpoint's weights to safetensors with Hugging Face-style names.
     Export {
         /// Checkpoint directory (model.bpk, config.json, tokenizer.json).
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         Command::Grpo(args) => grpo::run(args),
         Command::Sample(args) => sample::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Export { checkpoint, out } => export(&checkpoint, &out),
     };
     match result {
