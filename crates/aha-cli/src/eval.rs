@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use aha_tasks::{Behaviour, BehaviourStats, Problem, ProblemGenerator, behaviour};
 use aha_train::complete::{complete, sampling};
-use aha_train::{Checkpoint, Decision, Probe, RunConfig};
+use aha_train::{BaseRecipe, Checkpoint, Decision, Probe, RunConfig, TeacherForced};
 use anyhow::Result;
 use serde::Serialize;
 
@@ -36,6 +36,8 @@ struct Report {
     greedy: BehaviourStats,
     forced_sampled: aha_train::CheckPays,
     forced_greedy: aha_train::CheckPays,
+    /// The true check fed after a wrong guess: can the model follow it at all?
+    teacher_forced: TeacherForced,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -68,6 +70,9 @@ pub fn run(args: Args) -> Result<()> {
         greedy: natural(0.0, 1)?,
         forced_sampled: pollster::block_on(probe(1.0, args.seed).check_pays(&problems))?,
         forced_greedy: pollster::block_on(probe(0.0, args.seed).check_pays(&problems))?,
+        teacher_forced: pollster::block_on(
+            probe(0.0, args.seed).teacher_forced_check(&problems, step_format(&args.checkpoint)),
+        )?,
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     if args.show > 0 {
@@ -88,4 +93,14 @@ async fn natural_sample(probe: &Probe<'_>, problems: &[Problem]) -> Result<Vec<B
     let sampling = sampling(probe.tokenizer, '.', probe.temperature, probe.max_new_tokens, probe.seed);
     let completed = complete(probe.model, probe.tokenizer, &prompts, &sampling, probe.device).await?;
     Ok(problems.iter().zip(&completed.texts).map(|(p, c)| behaviour(p, c)).collect())
+}
+
+/// The check format the checkpoint was trained on (its recipe.json says; a checkpoint without one
+/// used the natural format).
+fn step_format(checkpoint: &std::path::Path) -> aha_tasks::StepFormat {
+    std::fs::read_to_string(checkpoint.join("recipe.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<BaseRecipe>(&text).ok())
+        .and_then(|recipe| recipe.sft.stages.last().map(|stage| stage.mix.step_format))
+        .unwrap_or_default()
 }

@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::problem::{ProblemError, ProblemGenerator, ProblemSpec};
-use crate::trace::{GuessMask, Trace, TraceError, TraceSpec, near_miss, write_trace};
+use crate::trace::{GuessMask, StepFormat, Trace, TraceError, TraceSpec, near_miss, write_trace};
 
 /// The proportions of one SFT stage's corpus. Rates are probabilities in [0, 1].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -31,9 +31,9 @@ pub struct CorpusMix {
     /// copying digits from the guess.
     #[serde(default)]
     pub skill_far_wrong_rate: f64,
-    /// Column results always two digits (`1*5+4=09`): one fixed layout per check.
+    /// How checks write their column steps (see [`StepFormat`]).
     #[serde(default)]
-    pub padded_steps: bool,
+    pub step_format: StepFormat,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -55,7 +55,7 @@ impl CorpusMix {
         skill_wrong_rate: 0.0,
         guess_mask: GuessMask::WrongOnly,
         skill_far_wrong_rate: 0.0,
-        padded_steps: false,
+        step_format: StepFormat::Natural,
     };
 
     pub fn validate(&self) -> Result<(), CorpusError> {
@@ -112,7 +112,7 @@ impl Corpus {
             wrong_guess,
             mask_decision: skill,
             guess_mask: mix.guess_mask,
-            padded_steps: mix.padded_steps,
+            step_format: mix.step_format,
         };
         let truth = problem.answer_text();
         let mut wrong = near_miss(&truth, digit, up);
@@ -148,7 +148,7 @@ mod tests {
         skill_wrong_rate: 0.5,
         guess_mask: GuessMask::WrongOnly,
         skill_far_wrong_rate: 0.0,
-        padded_steps: false,
+        step_format: StepFormat::Natural,
     };
 
     #[test]

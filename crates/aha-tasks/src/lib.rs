@@ -20,4 +20,4 @@ pub use corpus::{Corpus, CorpusError, CorpusMix};
 pub use parse::{ParsedCheck, ParsedCompletion, parse_completion};
 pub use problem::{Op, Problem, ProblemError, ProblemGenerator, ProblemSpec};
 pub use reward::{RewardConfig, is_correct, is_format_ok, reward};
-pub use trace::{ColumnCheck, GuessMask, Trace, TraceError, TraceSpec, near_miss, write_trace};
+pub use trace::{ColumnCheck, GuessMask, StepFormat, Trace, TraceError, TraceSpec, near_miss, write_trace};

@@ -38,22 +38,25 @@ fn digits(s: &str) -> Option<&str> {
     (!s.is_empty() && s.len() <= MAX_NUMBER_DIGITS && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
 }
 
-/// A column step: `7*5+0=35`, `5+6+1=12`, `15-7-0=8` — one or two digits, an operator, a digit, a
-/// `+`/`-`, a digit, `=`, one or two digits. Valid steps are ASCII, so bytes are characters here.
+/// A column step: `7*5+0=35`, `5+6+1=12`, `15-7-0=8`, or split in two, `7*5=35+0=35` — operands
+/// and results of one or two digits, single-digit second operands and carries. Valid steps are
+/// ASCII; they are read as bytes, so any other character fails a digit or operator test.
 fn is_step(step: &str) -> bool {
-    let Some((left, right)) = step.split_once('=') else {
-        return false;
+    let number = |s: &[u8]| matches!(s.len(), 1 | 2) && s.iter().all(u8::is_ascii_digit);
+    // `head op digit` → head, for one of `ops`.
+    let split_op = |s: &[u8], ops: &[u8]| -> Option<usize> {
+        let [.., op, digit] = s else { return None };
+        (ops.contains(op) && digit.is_ascii_digit()).then_some(s.len() - 2)
     };
-    let (first, rest) = match left.len() {
-        5 => left.as_bytes().split_at(1),
-        6 => left.as_bytes().split_at(2),
-        _ => return false,
-    };
-    first.iter().all(u8::is_ascii_digit)
-        && matches!(rest, [op, y, sign, z]
-            if matches!(op, b'*' | b'+' | b'-') && y.is_ascii_digit()
-                && matches!(sign, b'+' | b'-') && z.is_ascii_digit())
-        && digits(right).is_some_and(|r| r.len() <= 2)
+    let column = |s: &[u8]| split_op(s, b"*+-").is_some_and(|n| number(&s[..n]));
+    let parts: Vec<&[u8]> = step.as_bytes().split(|&b| b == b'=').collect();
+    match parts.as_slice() {
+        [left, right] => split_op(left, b"+-").is_some_and(|n| column(&left[..n])) && number(right),
+        [left, middle, right] => {
+            column(left) && split_op(middle, b"+-").is_some_and(|n| number(&middle[..n])) && number(right)
+        }
+        _ => false,
+    }
 }
 
 /// Parses `completion` (the text after the prompt). Anything after the first `.` is ignored for
@@ -185,7 +188,7 @@ mod tests {
 
     #[test]
     fn steps() {
-        for ok in ["7*5+0=35", "1*5+4=9", "8+7+0=15", "15-7-0=8", "9-0-1=8"] {
+        for ok in ["7*5+0=35", "1*5+4=9", "8+7+0=15", "15-7-0=8", "9-0-1=8", "7*5=35+0=35", "1*5=05+4=09"] {
             assert!(is_step(ok), "{ok}");
         }
         for bad in [
@@ -201,6 +204,11 @@ mod tests {
             "7*5*0=35",
             "7*55+0=35",
             "é*5+0=35",
+            "7*5=35+0",
+            "7*5=35*0=35",
+            "7*5=355+0=35",
+            "7*5=35+0=35=35",
+            "7=35+0=35",
         ] {
             assert!(!is_step(bad), "{bad}");
         }

@@ -42,31 +42,58 @@ pub struct ColumnCheck {
     pub result: String,
 }
 
+/// How a check writes its column steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepFormat {
+    /// `7*5+0=35`, `1*5+4=9`: the column result as it comes.
+    #[default]
+    Natural,
+    /// `1*5+4=09`: results always two digits (they never exceed two: 9·9 + 8, 9 + 9 + 1), so a
+    /// check has one fixed layout per problem shape and a model with learned absolute positions
+    /// finds the n-th column's digits at the same place in every trace.
+    Padded,
+    /// `4*5=20+3=23`: the column's product (or sum, or difference) first, then the carry added —
+    /// two easy steps instead of one three-operand step — both two digits wide.
+    Split,
+}
+
 impl ColumnCheck {
-    /// The correct column check of `problem`, or `None` for shapes without a column format
-    /// (multiplication by a multi-digit number).
+    /// The correct column check of `problem` in the natural format, or `None` for shapes without a
+    /// column format (multiplication by a multi-digit number).
     pub fn of(problem: &Problem) -> Option<ColumnCheck> {
+        Self::with_format(problem, StepFormat::Natural)
+    }
+
+    /// The correct column check of `problem`, its steps written as `format` says.
+    pub fn with_format(problem: &Problem, format: StepFormat) -> Option<ColumnCheck> {
         let digits =
             |value: u64, count: u32| -> Vec<u64> { (0..count).map(|i| value / 10u64.pow(i) % 10).collect() };
         // Both operands padded to the wider one's columns (a subtraction's a is never narrower).
         let columns = problem.a_digits.max(problem.b_digits);
         let a = digits(problem.a, if problem.op == Op::Mul { problem.a_digits } else { columns });
         let b = digits(problem.b, columns);
+        // One column `x op y, then ± carry`: `first` = x op y, `value` = first ± carry.
+        let write = |x: u64, op: char, y: u64, sign: char, carry: u64, first: u64, value: u64| match format {
+            StepFormat::Natural => format!("{x}{op}{y}{sign}{carry}={value}"),
+            StepFormat::Padded => format!("{x}{op}{y}{sign}{carry}={value:02}"),
+            StepFormat::Split => format!("{x}{op}{y}={first:02}{sign}{carry}={value:02}"),
+        };
         let mut steps = Vec::with_capacity(a.len());
         let mut carry = 0;
         match problem.op {
             Op::Mul if problem.b_digits == 1 => {
                 for &d in &a {
-                    let product = d * problem.b + carry;
-                    steps.push(format!("{d}*{}+{carry}={product}", problem.b));
-                    carry = product / 10;
+                    let product = d * problem.b;
+                    steps.push(write(d, '*', problem.b, '+', carry, product, product + carry));
+                    carry = (product + carry) / 10;
                 }
             }
             Op::Mul => return None,
             Op::Add => {
                 for (&x, &y) in a.iter().zip(&b) {
                     let sum = x + y + carry;
-                    steps.push(format!("{x}+{y}+{carry}={sum}"));
+                    steps.push(write(x, '+', y, '+', carry, x + y, sum));
                     carry = sum / 10;
                 }
             }
@@ -75,28 +102,12 @@ impl ColumnCheck {
                     let borrow = carry;
                     carry = u64::from(x < y + borrow);
                     let minuend = x + 10 * carry;
-                    steps.push(format!("{minuend}-{y}-{borrow}={}", minuend - y - borrow));
+                    steps.push(write(minuend, '-', y, '-', borrow, minuend - y, minuend - y - borrow));
                 }
             }
         }
         debug_assert!(problem.op != Op::Sub || carry == 0, "a >= b leaves no final borrow");
         Some(ColumnCheck { steps, result: problem.answer_text() })
-    }
-
-    /// The same check with every column result written with two digits: `1*5+4=09`, `5+3+0=08`,
-    /// `7-2-0=05`. Column results never exceed two digits (9·9 + 8, 9 + 9 + 1), so a padded check
-    /// has one fixed layout per problem shape: a model with learned absolute positions finds the
-    /// n-th column's digits at the same place in every trace instead of after steps of varying width.
-    pub fn padded(self) -> ColumnCheck {
-        let steps = self
-            .steps
-            .into_iter()
-            .map(|step| match step.split_once('=') {
-                Some((left, right)) if right.len() == 1 => format!("{left}=0{right}"),
-                _ => step,
-            })
-            .collect();
-        ColumnCheck { steps, result: self.result }
     }
 }
 
@@ -124,9 +135,8 @@ pub struct TraceSpec {
     /// check can teach the skill without teaching the habit.
     pub mask_decision: bool,
     pub guess_mask: GuessMask,
-    /// Write every column result with two digits (`1*5+4=09`), so each step of a check sits at the
-    /// same characters in every trace (see [`ColumnCheck::padded`]).
-    pub padded_steps: bool,
+    /// How the check writes its column steps.
+    pub step_format: StepFormat,
 }
 
 /// One training example: prompt, completion and a per-character loss mask over the completion
@@ -200,8 +210,8 @@ pub fn write_trace(problem: &Problem, spec: TraceSpec, wrong_guess: &str) -> Res
     writer.push(' ', true);
 
     let final_answer = if spec.check {
-        let check = ColumnCheck::of(problem).ok_or_else(|| TraceError::NoCheckFormat(problem.prompt()))?;
-        let check = if spec.padded_steps { check.padded() } else { check };
+        let check = ColumnCheck::with_format(problem, spec.step_format)
+            .ok_or_else(|| TraceError::NoCheckFormat(problem.prompt()))?;
         writer.push(CHECK, !spec.mask_decision);
         writer.push_str(&check.steps.join(" "), true);
         writer.push_str(" =", true);
@@ -255,25 +265,32 @@ mod tests {
         wrong_guess: false,
         mask_decision: false,
         guess_mask: GuessMask::None,
-        padded_steps: false,
+        step_format: StepFormat::Natural,
     };
 
     #[test]
-    fn padded_checks_have_one_layout_per_shape() {
-        let padded = ColumnCheck::of(&mul(119, 5)).unwrap().padded();
+    fn padded_and_split_checks_have_one_layout_per_shape() {
+        let padded = ColumnCheck::with_format(&mul(119, 5), StepFormat::Padded).unwrap();
         assert_eq!(padded.steps, ["9*5+0=45", "1*5+4=09", "1*5+0=05"]);
         assert_eq!(padded.result, "0595");
-        let spec = TraceSpec { check: true, padded_steps: true, ..PLAIN };
-        let layouts: std::collections::HashSet<Vec<bool>> = (100..1000)
-            .step_by(7)
-            .flat_map(|a| (0..10).map(move |b| (a, b)))
-            .map(|(a, b)| {
-                let t = write_trace(&mul(a, b), spec, "").unwrap();
-                assert!(crate::parse::parse_completion(&t.completion).well_formed, "{}", t.completion);
-                t.completion.chars().map(|c| c.is_ascii_digit()).collect()
-            })
-            .collect();
-        assert_eq!(layouts.len(), 1, "every 3x1 check has its digits at the same places");
+        let split = ColumnCheck::with_format(&mul(347, 5), StepFormat::Split).unwrap();
+        assert_eq!(split.steps, ["7*5=35+0=35", "4*5=20+3=23", "3*5=15+2=17"]);
+        let sub = Problem::new(905, Op::Sub, 17, 3, 2).unwrap();
+        let split = ColumnCheck::with_format(&sub, StepFormat::Split).unwrap();
+        assert_eq!(split.steps, ["15-7=08-0=08", "10-1=09-1=08", "9-0=09-1=08"]);
+        for format in [StepFormat::Padded, StepFormat::Split] {
+            let spec = TraceSpec { check: true, step_format: format, ..PLAIN };
+            let layouts: std::collections::HashSet<Vec<bool>> = (100..1000)
+                .step_by(7)
+                .flat_map(|a| (0..10).map(move |b| (a, b)))
+                .map(|(a, b)| {
+                    let t = write_trace(&mul(a, b), spec, "").unwrap();
+                    assert!(crate::parse::parse_completion(&t.completion).well_formed, "{}", t.completion);
+                    t.completion.chars().map(|c| c.is_ascii_digit()).collect()
+                })
+                .collect();
+            assert_eq!(layouts.len(), 1, "every 3x1 check has its digits at the same places ({format:?})");
+        }
     }
 
     #[test]
@@ -326,7 +343,7 @@ mod tests {
             wrong_guess: true,
             mask_decision: true,
             guess_mask: GuessMask::WrongOnly,
-            padded_steps: false,
+            step_format: StepFormat::Natural,
         };
         let t = write_trace(&p, spec, "1745").unwrap();
         assert_eq!(t.loss_mask.len(), t.completion.chars().count());

@@ -2,7 +2,8 @@
 //! every trace the writer produces parses back to what it wrote.
 
 use aha_tasks::{
-    GuessMask, Op, Problem, RewardConfig, TraceSpec, near_miss, parse_completion, reward, write_trace,
+    GuessMask, Op, Problem, RewardConfig, StepFormat, TraceSpec, near_miss, parse_completion, reward,
+    write_trace,
 };
 use proptest::prelude::*;
 
@@ -23,13 +24,13 @@ fn any_problem() -> impl Strategy<Value = Problem> {
 }
 
 fn trace_spec() -> impl Strategy<Value = TraceSpec> {
-    (any::<bool>(), any::<bool>(), any::<bool>(), 0..3u8, any::<bool>()).prop_map(
-        |(check, wrong_guess, mask_decision, m, padded_steps)| TraceSpec {
+    (any::<bool>(), any::<bool>(), any::<bool>(), 0..3u8, 0..3u8).prop_map(
+        |(check, wrong_guess, mask_decision, m, f)| TraceSpec {
             check,
             wrong_guess,
             mask_decision,
             guess_mask: [GuessMask::None, GuessMask::WrongOnly, GuessMask::All][m as usize],
-            padded_steps,
+            step_format: [StepFormat::Natural, StepFormat::Padded, StepFormat::Split][f as usize],
         },
     )
 }

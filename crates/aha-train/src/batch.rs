@@ -132,7 +132,7 @@ impl BucketedBatches {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aha_tasks::{CorpusMix, GuessMask, ProblemSpec, TraceSpec, write_trace};
+    use aha_tasks::{CorpusMix, GuessMask, ProblemSpec, StepFormat, TraceSpec, write_trace};
 
     #[test]
     fn targets_are_shifted_inputs_and_only_trained_characters_count() {
@@ -143,7 +143,7 @@ mod tests {
             wrong_guess: true,
             mask_decision: false,
             guess_mask: GuessMask::WrongOnly,
-            padded_steps: false,
+            step_format: StepFormat::Natural,
         };
         let long = write_trace(&p, spec, "1745").unwrap(); // 347*5=g1745 a1745.
         let short = Trace { prompt: "1*2=".into(), completion: "g02.".into(), loss_mask: vec![true; 4] };
@@ -175,7 +175,7 @@ mod tests {
             skill_wrong_rate: 0.5,
             guess_mask: GuessMask::WrongOnly,
             skill_far_wrong_rate: 0.0,
-            padded_steps: false,
+            step_format: StepFormat::Natural,
         };
         let make = || {
             let corpus = Corpus::new(ProblemSpec::MUL_3X1, mix, 11).unwrap();

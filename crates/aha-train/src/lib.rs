@@ -26,7 +26,7 @@ pub mod sft;
 pub use checkpoint::{Checkpoint, CheckpointError, export_safetensors};
 pub use grpo::{GrpoConfig, GrpoStep, GrpoStepMetrics, GrpoTrainer, LossType, Rollout, ScaleRewards};
 pub use preset::{EvalConfig, EvalRow, RunConfig, evaluate};
-pub use probe::{CheckPays, Decision, Probe};
+pub use probe::{CheckPays, Decision, Probe, TeacherForced};
 pub use recipe::BaseRecipe;
 pub use schedule::LrSchedule;
 pub use sft::{SftConfig, SftRun, SftStage, SftStepMetrics, SftTrainer, TrainError};

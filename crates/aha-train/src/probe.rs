@@ -4,7 +4,7 @@
 //! more accurate than forced answering, RL has something to discover.
 
 use aha_model::Model;
-use aha_tasks::{Behaviour, BehaviourStats, Problem, behaviour};
+use aha_tasks::{Behaviour, BehaviourStats, Problem, StepFormat, behaviour};
 use aha_tokenizer::CharTokenizer;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
@@ -113,6 +113,81 @@ impl Probe<'_> {
             acc_without_check: answered.accuracy,
             guess_acc: answered.first_guess_accuracy,
             problems: problems.len(),
+        })
+    }
+}
+
+/// How well the model follows a true check it is fed (teacher forcing): each problem's check
+/// trace after a near-miss guess, so a check that copies the guess is wrong.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeacherForced {
+    /// Fraction of check characters (from `c` to the final `.`) the model predicts (argmax).
+    pub token_accuracy: f64,
+    /// Fraction of problems whose every check character is predicted.
+    pub exact_rate: f64,
+    /// Accuracy at each character of the completion (`g` is index 0); `None` where untrained.
+    pub by_position: Vec<Option<f64>>,
+    /// One completion, to read `by_position` against.
+    pub example: String,
+}
+
+impl Probe<'_> {
+    /// Teacher-forced accuracy of the check on `problems` (one readback). `step_format` must match
+    /// the format the model was trained on. The decision character `c` itself is not scored.
+    pub async fn teacher_forced_check(
+        &self,
+        problems: &[Problem],
+        step_format: StepFormat,
+    ) -> Result<TeacherForced, TrainError> {
+        use aha_tasks::{TraceSpec, near_miss, write_trace};
+        use burn::tensor::Tensor;
+
+        let spec = TraceSpec { check: true, wrong_guess: true, step_format, ..TraceSpec::default() };
+        let mut traces = Vec::with_capacity(problems.len());
+        for (i, p) in problems.iter().enumerate() {
+            let wrong = near_miss(&p.answer_text(), i, i % 2 == 0);
+            let mut trace = write_trace(p, spec, &wrong).map_err(|e| TrainError::Invalid(e.to_string()))?;
+            // Only what follows the decision `c`.
+            let start = trace.completion.find('c').map_or(0, |c| c + 1);
+            trace.loss_mask.iter_mut().take(start).for_each(|m| *m = false);
+            traces.push(trace);
+        }
+        let batch = crate::batch::TokenBatch::from_traces(&traces, self.tokenizer)?;
+        let t = batch.to_device(self.device);
+        let logits = self.model.forward(t.inputs.clone(), t.token_mask.clone()).logits;
+        let hit: Tensor<2> = logits.argmax(2).squeeze_dim(2).equal(t.targets).float() * t.loss_mask;
+        let hits = hit.into_data_async().await.map_err(|e| TrainError::Readback(format!("{e:?}")))?;
+        let hits = hits.try_into_vec_as::<f32>().map_err(|e| TrainError::Readback(format!("{e:?}")))?;
+
+        let prompt_len = traces.first().map_or(0, |t| t.prompt.chars().count());
+        let (len, rows) = (batch.seq_len, batch.rows);
+        let mut by_position: Vec<(usize, usize)> = Vec::new();
+        let (mut right, mut total, mut exact) = (0usize, 0usize, 0usize);
+        for r in 0..rows {
+            let mut all = true;
+            for pos in 0..len {
+                if batch.loss_mask[r * len + pos] == 0.0 {
+                    continue;
+                }
+                let ok = hits[r * len + pos] > 0.5;
+                // Target at `pos` is completion character `pos + 1 - prompt_len`.
+                let char_index = pos + 1 - prompt_len;
+                if by_position.len() <= char_index {
+                    by_position.resize(char_index + 1, (0, 0));
+                }
+                by_position[char_index].0 += usize::from(ok);
+                by_position[char_index].1 += 1;
+                right += usize::from(ok);
+                total += 1;
+                all &= ok;
+            }
+            exact += usize::from(all);
+        }
+        Ok(TeacherForced {
+            token_accuracy: right as f64 / total.max(1) as f64,
+            exact_rate: exact as f64 / rows.max(1) as f64,
+            by_position: by_position.iter().map(|&(k, n)| (n > 0).then(|| k as f64 / n as f64)).collect(),
+            example: traces.first().map(|t| t.completion.clone()).unwrap_or_default(),
         })
     }
 }

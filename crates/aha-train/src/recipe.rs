@@ -5,7 +5,7 @@
 //! reliably and a column check it can, taught in three SFT stages.
 
 use aha_model::{ModelConfig, MoeConfig};
-use aha_tasks::{CorpusMix, GuessMask, ProblemSpec};
+use aha_tasks::{CorpusMix, GuessMask, ProblemSpec, StepFormat};
 use serde::{Deserialize, Serialize};
 
 use crate::sft::{SftConfig, SftStage};
@@ -41,7 +41,7 @@ const STAGE1_MIX: CorpusMix = CorpusMix {
     skill_wrong_rate: 0.50,
     guess_mask: GuessMask::WrongOnly,
     skill_far_wrong_rate: 0.0,
-    padded_steps: false,
+    step_format: StepFormat::Natural,
 };
 
 /// Recipe B's base model: 2 layers, d 64, 4 heads, 4 experts top-1 (hidden 128), aux 0.01;

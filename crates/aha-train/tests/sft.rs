@@ -1,7 +1,7 @@
 //! SFT on the CPU backend: the loss falls, stages follow each other, and the run is reproducible.
 
 use aha_model::{ModelConfig, MoeConfig};
-use aha_tasks::{CorpusMix, GuessMask, Op, Problem, ProblemSpec, TraceSpec, write_trace};
+use aha_tasks::{CorpusMix, GuessMask, Op, Problem, ProblemSpec, StepFormat, TraceSpec, write_trace};
 use aha_tokenizer::CharTokenizer;
 use aha_train::batch::TokenBatch;
 use aha_train::{SftConfig, SftRun, SftStage, SftTrainer};
@@ -25,7 +25,7 @@ fn two_hundred_steps_on_a_tiny_corpus_cut_the_loss_fivefold() {
                 wrong_guess: false,
                 mask_decision: false,
                 guess_mask: GuessMask::None,
-                padded_steps: false,
+                step_format: StepFormat::Natural,
             };
             write_trace(&p, spec, "").unwrap()
         })
@@ -51,7 +51,7 @@ fn staged_config(seed: u64) -> SftConfig {
         skill_wrong_rate: 0.5,
         guess_mask: GuessMask::WrongOnly,
         skill_far_wrong_rate: 0.0,
-        padded_steps: false,
+        step_format: StepFormat::Natural,
     };
     SftConfig {
         task: ProblemSpec::MUL_3X1,
