@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 pub const WEIGHTS: &[u8] = include_bytes!("../../web/public/base-model/model.bpk");
 pub const CONFIG: &str = include_str!("../../web/public/base-model/config.json");
 pub const TOKENIZER: &str = include_str!("../../web/public/base-model/tokenizer.json");
+/// The recipe the shipped checkpoint was built with (`aha pretrain` writes it beside the weights).
+pub const RECIPE: &str = include_str!("../../web/public/base-model/recipe.json");
 /// Written by `AHA_BLESS=1 cargo test --workspace base_model_greedy_parity` (see `cargo xtask base-model`).
 pub const FIXTURE: &str = include_str!("../fixtures/base_greedy.json");
 
@@ -28,6 +30,16 @@ pub struct GreedyParity {
 
 pub fn checkpoint() -> Checkpoint {
     Checkpoint::from_parts(CONFIG, TOKENIZER, WEIGHTS.to_vec()).expect("the shipped checkpoint is valid")
+}
+
+/// The ablation's base model: the same recipe without any check trace.
+pub fn no_check_checkpoint() -> Checkpoint {
+    Checkpoint::from_parts(
+        include_str!("../../web/public/base-model-no-check/config.json"),
+        include_str!("../../web/public/base-model-no-check/tokenizer.json"),
+        include_bytes!("../../web/public/base-model-no-check/model.bpk").to_vec(),
+    )
+    .expect("the shipped no-check checkpoint is valid")
 }
 
 /// Logits of the first completion token of each of [`PROMPTS`], `[8][vocab]`: a fingerprint of

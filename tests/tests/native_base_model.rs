@@ -4,8 +4,9 @@
 #![cfg(not(target_family = "wasm"))]
 
 use aha_tests::base_model::{
-    check_against_fixture, checkpoint, greedy_parity, three_grpo_steps_move_the_policy,
+    RECIPE, check_against_fixture, checkpoint, greedy_parity, three_grpo_steps_move_the_policy,
 };
+use aha_train::BaseRecipe;
 use burn::tensor::Device;
 
 #[test]
@@ -21,10 +22,13 @@ fn base_model_greedy_parity() {
 }
 
 #[test]
-fn base_model_is_recipe_b_sized_and_small_enough_to_ship() {
+fn base_model_is_the_split_check_recipe_and_small_enough_to_ship() {
     let ck = checkpoint();
     assert!(ck.weights().len() <= 4_000_000, "{} bytes", ck.weights().len());
     assert!((150_000..250_000).contains(&ck.config.num_params()));
+    let recipe: BaseRecipe = serde_json::from_str(RECIPE).unwrap();
+    assert_eq!(Some(&recipe), BaseRecipe::named("split-check", ck.tokenizer.vocab_size()).as_ref());
+    assert_eq!(ck.config, recipe.model);
 }
 
 #[test]

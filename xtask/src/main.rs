@@ -4,9 +4,12 @@
 //! - `cargo xtask test` installs what the tests need, then runs every test and prints a summary.
 //! - `cargo xtask lint` runs rustfmt and clippy the way CI expects them clean.
 //! - `cargo xtask base-model` rebuilds the shipped base checkpoint deterministically.
+//! - `cargo xtask emergence` runs GRPO and its ablation and writes `report/emergence.json`.
 //! - `cargo xtask bench` measures speed natively (CPU and wgpu) into `report/bench-native.json`.
 
 mod bench;
+mod emergence;
+mod plot;
 mod prereq;
 mod run;
 mod wasm;
@@ -45,11 +48,12 @@ enum Command {
     },
     /// rustfmt --check and clippy -D warnings over the workspace, natively and for wasm32.
     Lint,
-    /// Rebuild the shipped base checkpoint (web/public/base-model) from recipe B with its fixed
-    /// seed, then refresh the greedy-parity fixture the browser tests compare against.
+    /// Rebuild the shipped base checkpoints with their fixed seeds (web/public/base-model, and the
+    /// ablation's web/public/base-model-no-check), then refresh the greedy-parity fixture the
+    /// browser tests compare against.
     BaseModel {
         /// Recipe to build (see `aha pretrain --help`).
-        #[arg(long, default_value = "recipe-b")]
+        #[arg(long, default_value = "split-check")]
         recipe: String,
     },
     /// Speed figures natively on the CPU and on wgpu: SFT, sampling, GRPO step (rollout/update),
@@ -62,6 +66,22 @@ enum Command {
         /// Timed repetitions of each measurement.
         #[arg(long, default_value_t = 10)]
         steps: usize,
+    },
+    /// GRPO with the default preset (several seeds) and the no-check ablation, natively on the CPU,
+    /// measured on the held-out set: report/emergence.json, a CSV per run, report/emergence.svg.
+    Emergence {
+        /// GRPO steps per run.
+        #[arg(long, default_value_t = 300)]
+        steps: usize,
+        /// Seeds of the default preset's runs (the ablation uses seed 0).
+        #[arg(long, value_delimiter = ',', default_values_t = [0, 1, 2])]
+        seeds: Vec<u64>,
+        /// Pretrain both base models first instead of using the shipped ones.
+        #[arg(long)]
+        pretrain: bool,
+        /// Only rewrite the report and plot from the runs already in report/emergence/.
+        #[arg(long)]
+        report_only: bool,
     },
 }
 
@@ -88,6 +108,9 @@ fn main() -> ExitCode {
         Command::Lint => lint(),
         Command::BaseModel { recipe } => base_model(&recipe),
         Command::Bench { dev, steps } => bench::bench(dev, steps),
+        Command::Emergence { steps, seeds, pretrain, report_only } => {
+            emergence::emergence(steps, &seeds, pretrain, report_only)
+        }
     };
     match result {
         Ok(code) => code,
@@ -219,22 +242,29 @@ fn lint() -> Result<ExitCode> {
     Ok(summary.finish())
 }
 
-/// The shipped checkpoint, relative to the workspace root.
-pub const BASE_MODEL_DIR: &str = "web/public/base-model";
-
 fn base_model(recipe: &str) -> Result<ExitCode> {
     let mut summary = Summary::default();
     // The dev profile on purpose: it shares the test build (no extra 20-minute compile of Burn),
-    // and SFT at this size takes minutes either way.
-    let built = summary.step(&format!("pretrain {recipe} (CPU)"), || {
+    // and SFT at this size takes minutes either way. The two models train in parallel: each is
+    // single-threaded on the CPU backend.
+    let built = summary.step(&format!("pretrain {recipe} and no-check (CPU)"), || {
         cargo(&["build", "--workspace"])?;
         let aha = run::target_dir().join("debug/aha");
-        run::command(
-            aha.to_str().context("non-UTF-8 path")?,
-            &["pretrain", "--recipe", recipe, "--out", BASE_MODEL_DIR, "--metrics", "dev/base-model-sft.csv"],
-            &workspace_root(),
-            &[],
-        )
+        let aha = aha.to_str().context("non-UTF-8 path")?;
+        let pretrain = |recipe: &str, out: &str, metrics: &str| {
+            run::command(
+                aha,
+                &["pretrain", "--recipe", recipe, "--out", out, "--metrics", metrics],
+                &workspace_root(),
+                &[],
+            )
+        };
+        std::thread::scope(|scope| {
+            let ablation = scope
+                .spawn(|| pretrain("no-check", emergence::ABLATION_BASE, "dev/base-model-no-check-sft.csv"));
+            let default = pretrain(recipe, emergence::DEFAULT_BASE, "dev/base-model-sft.csv");
+            ablation.join().expect("the pretrain thread panicked").and(default)
+        })
     });
     if built {
         summary.step("refresh the greedy-parity fixture", || {

@@ -36,6 +36,22 @@ pub fn command(program: &str, args: &[&str], dir: &Path, env: &[(&str, &str)]) -
     Ok(())
 }
 
+/// Runs `program args` in the workspace root and returns its stdout (stderr passes through); an
+/// error names the command when it cannot start or exits non-zero.
+pub fn capture(program: &str, args: &[&str]) -> Result<String> {
+    println!("$ {program} {}", args.join(" "));
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(workspace_root())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("could not start `{program}`"))?;
+    if !out.status.success() {
+        bail!("`{program} {}` failed ({})", args.join(" "), out.status);
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// The output of `program args` if it runs and succeeds.
 pub fn output(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;

@@ -1,5 +1,5 @@
 //! `aha bench`: speed figures on one backend, timed after warm-up steps — SFT steps/s and trained
-//! tokens/s (recipe B's corpus), sampled tokens/s (one GRPO rollout's worth of rows), and a GRPO step
+//! tokens/s (the base recipe's corpus), sampled tokens/s (one GRPO rollout's worth of rows), and a GRPO step
 //! of a preset split into rollout and update, with its readbacks. Figures, not assertions: speed
 //! lives here, not in timed tests.
 
@@ -65,7 +65,8 @@ pub fn run(args: Args) -> Result<()> {
     let timed = |start: Instant| start.elapsed().as_secs_f64();
 
     // --- SFT: recipe B's corpus and batch on a fresh model of the checkpoint's shape
-    let recipe = BaseRecipe::named("recipe-b", checkpoint.tokenizer.vocab_size()).expect("recipe-b exists");
+    let recipe =
+        BaseRecipe::named("split-check", checkpoint.tokenizer.vocab_size()).expect("split-check exists");
     let mut sft = SftRun::new(&checkpoint.config, recipe.sft, &device)?;
     let (mut sft_s, mut sft_tokens) = (0.0, 0usize);
     for i in 0..rounds {

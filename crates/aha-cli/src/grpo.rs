@@ -79,10 +79,21 @@ pub fn run(args: Args) -> Result<()> {
     for step in 0..=args.steps {
         if every > 0 && (step % every == 0 || step == args.steps) {
             let row = pollster::block_on(evaluate(&trainer, &held_out))?;
-            bar.println(format!(
+            // A hidden bar (output not a terminal) drops println: print plainly then.
+            let line = format!(
                 "eval @{step}: sampled acc {:.3}, greedy acc {:.3}, first guess {:.3}, check rate {:.3}, fix {:.3}, length {:.1}",
-                row.sampled_acc, row.greedy_acc, row.first_guess_acc, row.check_rate, row.fix_rate, row.mean_len
-            ));
+                row.sampled_acc,
+                row.greedy_acc,
+                row.first_guess_acc,
+                row.check_rate,
+                row.fix_rate,
+                row.mean_len
+            );
+            if bar.is_hidden() {
+                println!("{line}")
+            } else {
+                bar.println(line)
+            }
             if let Some(out) = evals_out.as_mut() {
                 out.write(&row)?;
             }

@@ -13,8 +13,9 @@ use crate::metrics::MetricsWriter;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Named recipe: recipe-b (the default preset's base model), no-check (the ablation), tiny.
-    #[arg(long, default_value = "recipe-b")]
+    /// Named recipe: split-check (the default preset's base model), recipe-b (issue #4's original),
+    /// no-check (the ablation), tiny.
+    #[arg(long, default_value = "split-check")]
     recipe: String,
     /// A recipe as JSON (see --print-recipe); replaces --recipe. For corpus experiments.
     #[arg(long)]

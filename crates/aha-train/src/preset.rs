@@ -39,7 +39,7 @@ impl RunConfig {
                 reward: RewardConfig::default(),
                 prompts_per_step: 8,
                 num_generations: 8,
-                max_completion_length: 56,
+                max_completion_length: 64,
                 temperature: 1.0,
                 top_k: 0,
                 learning_rate: 3e-4,
