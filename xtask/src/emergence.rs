@@ -49,12 +49,11 @@ pub fn emergence(steps: usize, seeds: &[u64], pretrain: bool, report_only: bool)
         let aha = run::target_dir().join("debug/aha");
         let aha = aha.to_str().context("non-UTF-8 target path")?.to_string();
 
-        for (base, recipe) in [(DEFAULT_BASE, "split-check"), (ABLATION_BASE, "no-check")] {
-            if pretrain || !root.join(base).join("model.bpk").exists() {
-                summary.step(&format!("pretrain {recipe} → {base}"), || {
-                    run::command(&aha, &["pretrain", "--recipe", recipe, "--out", base], &root, &[])
-                });
-            }
+        let missing = [DEFAULT_BASE, ABLATION_BASE].iter().any(|b| !root.join(b).join("model.bpk").exists());
+        if pretrain || missing {
+            summary.step("pretrain split-check and no-check (CPU)", || {
+                crate::pretrain_base_models(&aha, "split-check")
+            });
         }
 
         summary.step("does the base model's check pay? (aha eval)", || {

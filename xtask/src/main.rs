@@ -250,21 +250,7 @@ fn base_model(recipe: &str) -> Result<ExitCode> {
     let built = summary.step(&format!("pretrain {recipe} and no-check (CPU)"), || {
         cargo(&["build", "--workspace"])?;
         let aha = run::target_dir().join("debug/aha");
-        let aha = aha.to_str().context("non-UTF-8 path")?;
-        let pretrain = |recipe: &str, out: &str, metrics: &str| {
-            run::command(
-                aha,
-                &["pretrain", "--recipe", recipe, "--out", out, "--metrics", metrics],
-                &workspace_root(),
-                &[],
-            )
-        };
-        std::thread::scope(|scope| {
-            let ablation = scope
-                .spawn(|| pretrain("no-check", emergence::ABLATION_BASE, "dev/base-model-no-check-sft.csv"));
-            let default = pretrain(recipe, emergence::DEFAULT_BASE, "dev/base-model-sft.csv");
-            ablation.join().expect("the pretrain thread panicked").and(default)
-        })
+        pretrain_base_models(aha.to_str().context("non-UTF-8 path")?, recipe)
     });
     if built {
         summary.step("refresh the greedy-parity fixture", || {
@@ -277,6 +263,25 @@ fn base_model(recipe: &str) -> Result<ExitCode> {
         });
     }
     Ok(summary.finish())
+}
+
+/// Trains the shipped base model (`recipe`) and the ablation's no-check model with `aha`, in
+/// parallel (each is single-threaded on the CPU backend), writing their SFT metrics to dev/.
+pub fn pretrain_base_models(aha: &str, recipe: &str) -> Result<()> {
+    let pretrain = |recipe: &str, out: &str, metrics: &str| {
+        run::command(
+            aha,
+            &["pretrain", "--recipe", recipe, "--out", out, "--metrics", metrics],
+            &workspace_root(),
+            &[],
+        )
+    };
+    std::thread::scope(|scope| {
+        let ablation =
+            scope.spawn(|| pretrain("no-check", emergence::ABLATION_BASE, "dev/base-model-no-check-sft.csv"));
+        let default = pretrain(recipe, emergence::DEFAULT_BASE, "dev/base-model-sft.csv");
+        ablation.join().expect("the pretrain thread panicked").and(default)
+    })
 }
 
 /// Where a built file of the page goes.

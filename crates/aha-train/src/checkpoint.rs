@@ -12,7 +12,7 @@ use std::path::Path;
 
 use aha_model::{Model, ModelConfig};
 use aha_tokenizer::CharTokenizer;
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device, Tensor};
 use safetensors::tensor::{Dtype, TensorView};
@@ -51,8 +51,12 @@ impl Checkpoint {
         config: &ModelConfig,
         tokenizer: &CharTokenizer,
     ) -> Result<Self, CheckpointError> {
-        let weights =
-            model.clone().into_record().into_bytes().map_err(|e| CheckpointError::Weights(e.to_string()))?;
+        let weights = model
+            .clone()
+            .map(&mut NumberParams(0))
+            .into_record()
+            .into_bytes()
+            .map_err(|e| CheckpointError::Weights(e.to_string()))?;
         Self::from_parts(
             &config.to_json(),
             &tokenizer.to_json().map_err(|e| CheckpointError::Tokenizer(e.to_string()))?,
@@ -230,5 +234,19 @@ fn hf_tensors(path: &str, shape: Vec<usize>, values: Vec<f32>) -> Result<Vec<Nam
             }
         }
         _ => Err(CheckpointError::Weights(format!("no export name for parameter {path}"))),
+    }
+}
+
+/// Numbers the parameters 1, 2, 3... in module order before saving. Burn gives each parameter a
+/// random id and the record stores it, so two trainings with the same seed — identical weights —
+/// would otherwise write different bytes, and a rebuilt checkpoint could not be compared to the
+/// shipped one.
+struct NumberParams(u64);
+
+impl ModuleMapper for NumberParams {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        self.0 += 1;
+        let (_, value, mapper) = param.consume();
+        Param::from_mapped_value(ParamId::from(self.0), value, mapper)
     }
 }
