@@ -45,7 +45,14 @@ impl TokenBatch {
             trained.extend(trace.loss_mask.iter().map(|&m| if m { 1.0 } else { 0.0 }));
             rows.push((ids, trained));
         }
-        let seq_len = rows.iter().map(|(ids, _)| ids.len() - 1).max().unwrap_or(0);
+        Ok(Self::from_rows(rows, pad))
+    }
+
+    /// Pads rows of token ids into a batch. Each row is its ids (prompt then completion) and, per
+    /// target position (one fewer than ids), 1.0 where that prediction is trained. The shared core
+    /// of SFT batches ([`TokenBatch::from_traces`]) and GRPO's update batches.
+    pub fn from_rows(rows: Vec<(Vec<i64>, Vec<f32>)>, pad: i64) -> Self {
+        let seq_len = rows.iter().map(|(ids, _)| ids.len().saturating_sub(1)).max().unwrap_or(0);
         let mut batch = TokenBatch {
             rows: rows.len(),
             seq_len,
@@ -66,7 +73,7 @@ impl TokenBatch {
             batch.token_mask.extend(std::iter::repeat_n(1.0, n));
             batch.token_mask.extend(std::iter::repeat_n(0.0, fill));
         }
-        Ok(batch)
+        batch
     }
 
     pub fn to_device(&self, device: &Device) -> BatchTensors {

@@ -21,10 +21,11 @@ use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::{log_softmax, softmax};
-use burn::tensor::{Device, Int, Tensor, Transaction};
+use burn::tensor::{Device, Tensor, Transaction};
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
+use crate::batch::TokenBatch;
 use crate::complete::{Completed, complete, sampling};
 use crate::loss::token_logprobs;
 
@@ -398,10 +399,11 @@ impl GrpoTrainer {
 
         // --- update batch: prompt + completion, targets shifted by one, loss on completion tokens
         let update_start = Instant::now();
-        let prompt_ids = self.tokenizer.encode(&problems[0].prompt())?;
-        let batch = UpdateBatch::new(&rows, &tokens, &advantages, &self.tokenizer, prompt_ids.len())?;
+        let batch = update_batch(&rows, &tokens, &self.tokenizer)?;
         let device = self.device.clone();
         let t = batch.to_device(&device);
+        let row_advantages =
+            Tensor::<1>::from_floats(advantages.as_slice(), &device).reshape([batch.rows, 1]);
         let scaled = |logits: Tensor<3>| logits.div_scalar(config.temperature);
         let old_logp = if config.num_iterations > 1 {
             let policy = self.policy.valid();
@@ -422,8 +424,14 @@ impl GrpoTrainer {
             let logits = scaled(out.logits);
             let logp = token_logprobs(logits.clone(), t.targets.clone());
             let old = old_logp.clone().unwrap_or_else(|| logp.clone().detach());
-            let parts =
-                policy_loss(logp, old, ref_logp.clone(), t.advantages.clone(), t.loss_mask.clone(), &config);
+            let parts = policy_loss(
+                logp,
+                old,
+                ref_logp.clone(),
+                row_advantages.clone(),
+                t.loss_mask.clone(),
+                &config,
+            );
             let total = parts.loss.clone() + out.aux_loss.clone() * config.aux_loss_weight;
             let grads = GradientsParams::from_grads(total.backward(), &self.policy);
             self.policy = self.optim.step(lr, self.policy.clone(), grads);
@@ -497,71 +505,21 @@ pub fn masked_entropy(logits: Tensor<3>, mask: Tensor<2>) -> Tensor<1> {
     (entropy * mask.clone()).sum() / mask.sum().clamp_min(1.0)
 }
 
-/// The host-side update batch: every row is prompt + completion, padded to the longest.
-struct UpdateBatch {
-    rows: usize,
-    seq_len: usize,
-    inputs: Vec<i64>,
-    targets: Vec<i64>,
-    loss_mask: Vec<f32>,
-    token_mask: Vec<f32>,
-    advantages: Vec<f32>,
-}
-
-struct UpdateTensors {
-    inputs: Tensor<2, Int>,
-    targets: Tensor<2, Int>,
-    loss_mask: Tensor<2>,
-    token_mask: Tensor<2>,
-    advantages: Tensor<2>,
-}
-
-impl UpdateBatch {
-    fn new(
-        rows: &[Problem],
-        completions: &[Vec<u32>],
-        advantages: &[f32],
-        tokenizer: &CharTokenizer,
-        prompt_len: usize,
-    ) -> Result<Self, TrainError> {
-        let pad = i64::from(tokenizer.special_ids().pad);
-        let longest = completions.iter().map(Vec::len).max().unwrap_or(0).max(1);
-        let seq_len = prompt_len + longest - 1;
-        let mut batch = UpdateBatch {
-            rows: rows.len(),
-            seq_len,
-            inputs: Vec::with_capacity(rows.len() * seq_len),
-            targets: Vec::with_capacity(rows.len() * seq_len),
-            loss_mask: Vec::with_capacity(rows.len() * seq_len),
-            token_mask: Vec::with_capacity(rows.len() * seq_len),
-            advantages: advantages.to_vec(),
-        };
-        for (problem, completion) in rows.iter().zip(completions) {
-            let mut ids: Vec<i64> = tokenizer.encode(&problem.prompt())?.into_iter().map(i64::from).collect();
-            ids.extend(completion.iter().map(|&id| i64::from(id)));
-            let real = ids.len() - 1;
-            ids.resize(seq_len + 1, pad);
-            batch.inputs.extend(&ids[..seq_len]);
-            batch.targets.extend(&ids[1..]);
-            // Target position p predicts token p + 1: completion tokens are targets prompt_len − 1 ...
-            for p in 0..seq_len {
-                let trained = p + 1 >= prompt_len && p < real;
-                batch.loss_mask.push(if trained { 1.0 } else { 0.0 });
-                batch.token_mask.push(if p < real { 1.0 } else { 0.0 });
-            }
-        }
-        Ok(batch)
+/// The update batch: every row is prompt + completion (padded to the longest), every completion
+/// token trained.
+fn update_batch(
+    rows: &[Problem],
+    completions: &[Vec<u32>],
+    tokenizer: &CharTokenizer,
+) -> Result<TokenBatch, TrainError> {
+    let mut token_rows = Vec::with_capacity(rows.len());
+    for (problem, completion) in rows.iter().zip(completions) {
+        let prompt = tokenizer.encode(&problem.prompt())?;
+        let ids: Vec<i64> = prompt.iter().chain(completion).map(|&id| i64::from(id)).collect();
+        // Target t is ids[t + 1]: the completion's tokens are targets prompt_len − 1 onwards.
+        let mut trained = vec![0.0f32; prompt.len() - 1];
+        trained.resize(ids.len() - 1, 1.0);
+        token_rows.push((ids, trained));
     }
-
-    fn to_device(&self, device: &Device) -> UpdateTensors {
-        let shape = [self.rows, self.seq_len];
-        let floats = |v: &[f32]| Tensor::<1>::from_floats(v, device).reshape(shape);
-        UpdateTensors {
-            inputs: Tensor::<1, Int>::from_ints(self.inputs.as_slice(), device).reshape(shape),
-            targets: Tensor::<1, Int>::from_ints(self.targets.as_slice(), device).reshape(shape),
-            loss_mask: floats(&self.loss_mask),
-            token_mask: floats(&self.token_mask),
-            advantages: Tensor::<1>::from_floats(self.advantages.as_slice(), device).reshape([self.rows, 1]),
-        }
-    }
+    Ok(TokenBatch::from_rows(token_rows, i64::from(tokenizer.special_ids().pad)))
 }
