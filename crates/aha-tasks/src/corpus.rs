@@ -47,6 +47,18 @@ pub enum CorpusError {
 }
 
 impl CorpusMix {
+    /// Recipe B's first SFT stage: rare natural checks (10% of natural traces), skill traces (30%)
+    /// that teach checking without the habit, near-miss wrong guesses whose digits are not trained.
+    pub const RECIPE_B_STAGE1: CorpusMix = CorpusMix {
+        skill_fraction: 0.30,
+        natural_check_rate: 0.10,
+        natural_wrong_rate: 0.25,
+        skill_wrong_rate: 0.50,
+        guess_mask: GuessMask::WrongOnly,
+        skill_far_wrong_rate: 0.0,
+        step_format: StepFormat::Natural,
+    };
+
     /// No check traces at all: the ablation that shows RL does not invent checking.
     pub const NO_CHECK: CorpusMix = CorpusMix {
         skill_fraction: 0.0,
@@ -141,15 +153,7 @@ mod tests {
     use super::*;
     use crate::parse::parse_completion;
 
-    const MIX: CorpusMix = CorpusMix {
-        skill_fraction: 0.3,
-        natural_check_rate: 0.1,
-        natural_wrong_rate: 0.25,
-        skill_wrong_rate: 0.5,
-        guess_mask: GuessMask::WrongOnly,
-        skill_far_wrong_rate: 0.0,
-        step_format: StepFormat::Natural,
-    };
+    const MIX: CorpusMix = CorpusMix::RECIPE_B_STAGE1;
 
     #[test]
     fn proportions_follow_the_mix() {

@@ -175,15 +175,7 @@ mod tests {
 
     #[test]
     fn bucketing_groups_similar_lengths_reproducibly() {
-        let mix = CorpusMix {
-            skill_fraction: 0.3,
-            natural_check_rate: 0.1,
-            natural_wrong_rate: 0.25,
-            skill_wrong_rate: 0.5,
-            guess_mask: GuessMask::WrongOnly,
-            skill_far_wrong_rate: 0.0,
-            step_format: StepFormat::Natural,
-        };
+        let mix = CorpusMix::RECIPE_B_STAGE1;
         let make = || {
             let corpus = Corpus::new(ProblemSpec::MUL_3X1, mix, 11).unwrap();
             BucketedBatches::new(corpus, 16, 8, 5)

@@ -34,17 +34,6 @@ impl BaseRecipe {
     }
 }
 
-/// Stage 1 of recipe B: rare natural checks; skill traces teach checking without the habit.
-const STAGE1_MIX: CorpusMix = CorpusMix {
-    skill_fraction: 0.30,
-    natural_check_rate: 0.10,
-    natural_wrong_rate: 0.25,
-    skill_wrong_rate: 0.50,
-    guess_mask: GuessMask::WrongOnly,
-    skill_far_wrong_rate: 0.0,
-    step_format: StepFormat::Natural,
-};
-
 /// Recipe B's base model: 2 layers, d 64, 4 heads, 4 experts top-1 (hidden 128), aux 0.01;
 /// SFT 800 + 500 + 400 steps at batch 64.
 pub fn recipe_b(vocab_size: usize) -> BaseRecipe {
@@ -56,9 +45,9 @@ pub fn recipe_b(vocab_size: usize) -> BaseRecipe {
             task: ProblemSpec::MUL_3X1,
             batch_size: 64,
             stages: vec![
-                stage(800, 3e-3, 50, STAGE1_MIX),
+                stage(800, 3e-3, 50, CorpusMix::RECIPE_B_STAGE1),
                 // Mostly wrong guesses in skill traces: without this the check copies the guess.
-                stage(500, 1e-3, 20, CorpusMix { skill_wrong_rate: 0.90, ..STAGE1_MIX }),
+                stage(500, 1e-3, 20, CorpusMix { skill_wrong_rate: 0.90, ..CorpusMix::RECIPE_B_STAGE1 }),
                 // More skill traces and no loss on any guess digit: the guess stops improving, so
                 // the gap between guess and check stays open.
                 stage(
@@ -69,7 +58,7 @@ pub fn recipe_b(vocab_size: usize) -> BaseRecipe {
                         skill_fraction: 0.60,
                         skill_wrong_rate: 0.90,
                         guess_mask: GuessMask::All,
-                        ..STAGE1_MIX
+                        ..CorpusMix::RECIPE_B_STAGE1
                     },
                 ),
             ],

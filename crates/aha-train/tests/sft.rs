@@ -44,15 +44,7 @@ fn two_hundred_steps_on_a_tiny_corpus_cut_the_loss_fivefold() {
 }
 
 fn staged_config(seed: u64) -> SftConfig {
-    let mix = CorpusMix {
-        skill_fraction: 0.3,
-        natural_check_rate: 0.1,
-        natural_wrong_rate: 0.25,
-        skill_wrong_rate: 0.5,
-        guess_mask: GuessMask::WrongOnly,
-        skill_far_wrong_rate: 0.0,
-        step_format: StepFormat::Natural,
-    };
+    let mix = CorpusMix::RECIPE_B_STAGE1;
     SftConfig {
         task: ProblemSpec::MUL_3X1,
         batch_size: 8,
