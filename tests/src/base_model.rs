@@ -114,8 +114,10 @@ pub async fn three_grpo_steps_move_the_policy(device: &Device) {
     let ck = checkpoint();
     let base = ck.load_model(device).unwrap();
     let before = first_logits(&base, &ck.tokenizer, device).await.unwrap();
-    let config = RunConfig::named("tiny").unwrap();
-    let mut trainer = GrpoTrainer::new(base, config.grpo, ck.tokenizer.clone(), device).unwrap();
+    let mut config = RunConfig::named("tiny").unwrap().grpo;
+    // No early-stop checks: every rollout is then exactly one readback.
+    config.stop_check_every = 0;
+    let mut trainer = GrpoTrainer::new(base, config, ck.tokenizer.clone(), device).unwrap();
     let mut signal = 0.0;
     for _ in 0..3 {
         let step = trainer.step().await.unwrap();
@@ -131,4 +133,25 @@ pub async fn three_grpo_steps_move_the_policy(device: &Device) {
         before.iter().flatten().zip(after.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
     assert!(after.iter().flatten().all(|x| x.is_finite()), "non-finite logits after training");
     assert!(moved > 1e-4, "three GRPO steps left the policy unchanged (max logit change {moved})");
+}
+
+/// The tiny preset's rollout with and without early-stop checks: the same samples; the checks
+/// only add small readbacks (at most one per 16 of the 64 tokens, the last excepted).
+pub async fn early_stop_keeps_the_samples(device: &Device) {
+    let ck = checkpoint();
+    let config = RunConfig::named("tiny").unwrap().grpo;
+    assert_eq!(config.stop_check_every, 16);
+    let problems: Vec<_> = aha_tasks::ProblemGenerator::new(config.task, 7).unwrap().take(4).collect();
+    let mut results = Vec::new();
+    for stop_check_every in [16, 0] {
+        let config = aha_train::GrpoConfig { stop_check_every, ..config.clone() };
+        let model = ck.load_model(device).unwrap();
+        let trainer = GrpoTrainer::new(model, config, ck.tokenizer.clone(), device).unwrap();
+        results.push(trainer.complete(&problems, 4, 1.0, 11).await.unwrap().1);
+    }
+    let (checked, plain) = (&results[0], &results[1]);
+    assert_eq!(checked.texts, plain.texts);
+    assert_eq!(checked.tokens, plain.tokens);
+    assert_eq!(plain.readbacks, 1);
+    assert!((2..=4).contains(&checked.readbacks), "{} readbacks", checked.readbacks);
 }

@@ -1,9 +1,11 @@
 //! The model and GRPO in headless Chromium, on WebGPU and on the CPU backend in wasm: the shipped
 //! checkpoint decodes greedily exactly as natively, and GRPO steps run with finite metrics and two
-//! readbacks each.
+//! readbacks each; early-stop checks read back the finished mask without changing the samples.
 #![cfg(target_family = "wasm")]
 
-use aha_tests::base_model::{check_against_fixture, greedy_parity, three_grpo_steps_move_the_policy};
+use aha_tests::base_model::{
+    check_against_fixture, early_stop_keeps_the_samples, greedy_parity, three_grpo_steps_move_the_policy,
+};
 use aha_tests::webgpu;
 use burn::tensor::Device;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -32,4 +34,9 @@ async fn grpo_steps_run_on_webgpu() {
 #[wasm_bindgen_test]
 async fn grpo_steps_run_on_cpu() {
     three_grpo_steps_move_the_policy(&Device::flex()).await;
+}
+
+#[wasm_bindgen_test]
+async fn early_stop_checks_keep_the_samples_on_webgpu() {
+    early_stop_keeps_the_samples(&webgpu::device().await).await;
 }

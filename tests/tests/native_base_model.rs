@@ -4,7 +4,8 @@
 #![cfg(not(target_family = "wasm"))]
 
 use aha_tests::base_model::{
-    RECIPE, check_against_fixture, checkpoint, greedy_parity, three_grpo_steps_move_the_policy,
+    RECIPE, check_against_fixture, checkpoint, early_stop_keeps_the_samples, greedy_parity,
+    three_grpo_steps_move_the_policy,
 };
 use aha_train::BaseRecipe;
 use burn::tensor::Device;
@@ -34,4 +35,9 @@ fn base_model_is_the_split_check_recipe_and_small_enough_to_ship() {
 #[test]
 fn three_grpo_steps_from_the_shipped_checkpoint_move_the_policy() {
     pollster::block_on(three_grpo_steps_move_the_policy(&Device::flex()));
+}
+
+#[test]
+fn early_stop_checks_change_the_cost_not_the_samples() {
+    pollster::block_on(early_stop_keeps_the_samples(&Device::flex()));
 }

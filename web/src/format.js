@@ -13,12 +13,6 @@ export function describeBackend(backend) {
   return `unknown backend ${JSON.stringify(backend.kind)}`;
 }
 
-/** Which backend the page asks for: `#backend=cpu` forces the CPU, anything else prefers WebGPU. */
-export function preferredBackend(hash) {
-  const params = new URLSearchParams(String(hash).replace(/^#/, ''));
-  return params.get('backend') === 'cpu' ? 'cpu' : 'webgpu';
-}
-
 /** One line about a finished answer: right or wrong, and whether the model checked its guess. */
 export function describeCompletion(result) {
   const verdict = result.correct
@@ -26,4 +20,67 @@ export function describeCompletion(result) {
     : `wrong: the answer is ${result.expected}${result.answer ? `, it said ${result.answer}` : ', it gave no answer'}`;
   const check = result.checked ? 'it checked its guess' : 'it did not check';
   return `${verdict} · ${check}`;
+}
+
+/**
+ * Splits a completion into labelled parts for highlighting: `guess` (`g1745 `), `check`
+ * (`c7*5=35+0=35 ... =1735 `), `verdict` (`ok `/`wait `), `answer` (`a1735.`), and `other` for
+ * anything off the format. Display only: the reward reads completions with the Rust parser.
+ */
+export function segments(completion) {
+  const parts = [];
+  const push = (kind, text) => {
+    const last = parts[parts.length - 1];
+    if (last && last.kind === kind) last.text += text;
+    else parts.push({ kind, text });
+  };
+  let inCheck = false;
+  for (const word of String(completion).match(/\S+\s*|\s+/g) ?? []) {
+    const bare = word.trim();
+    let kind;
+    if (inCheck && (bare === 'ok' || bare === 'wait')) {
+      inCheck = false;
+      kind = 'verdict';
+    } else if (inCheck) {
+      kind = 'check';
+    } else if (/^g\d/.test(bare)) {
+      kind = 'guess';
+    } else if (bare.startsWith('c')) {
+      inCheck = true;
+      kind = 'check';
+    } else if (/^a\d/.test(bare)) {
+      kind = 'answer';
+    } else {
+      kind = 'other';
+    }
+    push(kind, word);
+  }
+  return parts;
+}
+
+/** A signed number with a fixed number of decimals: `+0.71`, `−1.20`, `0.00`. */
+export function signed(value, decimals = 2) {
+  const text = Math.abs(value).toFixed(decimals);
+  if (Number(text) === 0) return (0).toFixed(decimals);
+  return (value > 0 ? '+' : '−') + text;
+}
+
+/** Exponential moving average of `values` (nulls stay null and do not reset it). */
+export function smooth(values, weight = 0.8) {
+  let last = null;
+  return values.map((v) => {
+    if (v === null || v === undefined || Number.isNaN(v)) return null;
+    last = last === null ? v : weight * last + (1 - weight) * v;
+    return last;
+  });
+}
+
+/** Rows of flat objects as CSV: a header of `columns`, then one line per row; null is empty. */
+export function toCsv(rows, columns) {
+  const cell = (v) => {
+    if (v === null || v === undefined) return '';
+    const text = String(v);
+    return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  return [columns.join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\n') + '\n';
 }

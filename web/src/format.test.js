@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeBackend, describeCompletion, preferredBackend } from './format.js';
+import { describeBackend, describeCompletion, segments, signed, smooth, toCsv } from './format.js';
 
 describe('describeBackend', () => {
   it('names the adapter and flags a software fallback', () => {
@@ -18,16 +18,6 @@ describe('describeBackend', () => {
   });
 });
 
-describe('preferredBackend', () => {
-  it('reads #backend=cpu and defaults to webgpu', () => {
-    expect(preferredBackend('#backend=cpu')).toBe('cpu');
-    expect(preferredBackend('#seed=3&backend=cpu')).toBe('cpu');
-    expect(preferredBackend('')).toBe('webgpu');
-    expect(preferredBackend('#backend=quantum')).toBe('webgpu');
-    expect(preferredBackend('#%%%')).toBe('webgpu');
-  });
-});
-
 describe('describeCompletion', () => {
   it('says right or wrong and whether it checked', () => {
     const base = { expected: '1735', answer: '1735', correct: true, checked: false };
@@ -38,5 +28,49 @@ describe('describeCompletion', () => {
     expect(describeCompletion({ ...base, answer: null, correct: false })).toBe(
       'wrong: the answer is 1735, it gave no answer · it did not check',
     );
+  });
+});
+
+describe('segments', () => {
+  const kinds = (text) => segments(text).map((p) => [p.kind, p.text]);
+
+  it('labels guess, check, verdict and answer', () => {
+    expect(kinds('g1745 c7*5=35+0=35 4*5=20+3=23 3*5=15+2=17 =1735 wait a1735.')).toEqual([
+      ['guess', 'g1745 '],
+      ['check', 'c7*5=35+0=35 4*5=20+3=23 3*5=15+2=17 =1735 '],
+      ['verdict', 'wait '],
+      ['answer', 'a1735.'],
+    ]);
+    expect(kinds('g1735 a1735.')).toEqual([
+      ['guess', 'g1735 '],
+      ['answer', 'a1735.'],
+    ]);
+  });
+
+  it('keeps every character of broken text', () => {
+    for (const text of ['', 'zz', 'g12 c1*2', 'g1 ok a', '  ', 'g1735 a1735. extra']) {
+      expect(segments(text).map((p) => p.text).join('')).toBe(text);
+    }
+    expect(kinds('g12 c1*2')).toEqual([
+      ['guess', 'g12 '],
+      ['check', 'c1*2'],
+    ]);
+  });
+});
+
+describe('numbers', () => {
+  it('signs advantages without a negative zero', () => {
+    expect(signed(0.7071)).toBe('+0.71');
+    expect(signed(-1.2)).toBe('−1.20');
+    expect(signed(-0.0001)).toBe('0.00');
+  });
+
+  it('smooths around gaps', () => {
+    expect(smooth([1, null, 3], 0.5)).toEqual([1, null, 2]);
+    expect(smooth([])).toEqual([]);
+  });
+
+  it('writes CSV with empty cells for missing values and quotes where needed', () => {
+    expect(toCsv([{ a: 1, b: null }, { a: 'x,y', b: 2 }], ['a', 'b'])).toBe('a,b\n1,\n"x,y",2\n');
   });
 });

@@ -1,96 +1,359 @@
-// The main thread: starts the Worker and draws what it reports. No computation happens here.
-import { describeBackend, describeCompletion, preferredBackend } from './format.js';
+// The main thread: starts the Worker, sends it what the person asks for and draws what it reports.
+// No computation happens here; every handler is short so the page stays responsive while training.
+import { Charts, RunTable } from './charts.js';
+import { drawGroup, drawRoutes, pinCorrections } from './feed.js';
+import { describeBackend, describeCompletion, toCsv } from './format.js';
 import { checkMessage, makeMessage } from './protocol.js';
+import { KNOBS, PRESETS, parseHash, readKnob, runSettings, toHash } from './settings.js';
 
 const $ = (selector) => document.querySelector(selector);
-const backendLine = $('#backend');
-const modelLine = $('#model');
-const form = $('#ask');
-const promptInput = $('#prompt');
-const askButton = $('#ask-button');
-const promptError = $('#prompt-error');
-const answer = $('#answer');
-const verdict = $('#verdict');
 
 function show(line, text, state) {
   line.textContent = text;
-  line.dataset.state = state;
+  if (state !== undefined) line.dataset.state = state;
 }
 
-function showPromptError(message) {
-  promptError.textContent = message;
-  promptError.hidden = message === '';
-  promptInput.setAttribute('aria-invalid', String(message !== ''));
+function showError(line, message) {
+  line.textContent = message;
+  line.hidden = message === '';
 }
 
+// --- state: the settings on show, the run the Worker has, its table of metrics
+const initial = parseHash(location.hash);
+let settings = initial.settings;
+const backendChoice = initial.backend;
+let run = null; // {settings, run, parameters, source} of the Worker's current run
+let backendInfo = null;
+let table = new RunTable();
+let lastReport = null;
+let writtenHash = null;
+let nextId = 1;
+let pendingConfigure = null;
+let pendingAnswer = null;
+let pendingExport = null;
+let pendingRoute = null;
+
+/** Asks the Worker which expert each token of `text` goes to. */
+function showExperts(text) {
+  pendingRoute = nextId++;
+  show($('#experts-heading'), `Routing ${text} …`);
+  worker.postMessage(makeMessage('route', { id: pendingRoute, text }));
+}
+const charts = new Charts($('#charts'));
+
+// --- controls
+const presetSelect = $('#preset');
+for (const [name, preset] of Object.entries(PRESETS)) presetSelect.append(new Option(preset.label, name));
+const knobInputs = new Map();
+for (const knob of KNOBS) {
+  const label = document.createElement('label');
+  label.title = knob.help;
+  label.append(`${knob.label ?? knob.name} `);
+  let input;
+  if (knob.kind === 'choice') {
+    input = document.createElement('select');
+    for (const choice of knob.choices) input.append(new Option(choice, choice));
+  } else {
+    input = document.createElement('input');
+    input.inputMode = 'decimal';
+    input.size = 8;
+  }
+  input.name = knob.name;
+  input.setAttribute('aria-description', knob.help);
+  label.append(input);
+  $('#knobs').append(label);
+  knobInputs.set(knob.name, input);
+}
+
+/** Shows `settings` in the form; knobs not set show the run's effective values. */
+function fillForm() {
+  presetSelect.value = settings.preset;
+  for (const [name, input] of knobInputs) {
+    const effective = run?.settings.preset === settings.preset ? run.run.grpo[name] : '';
+    input.value = String(settings[name] ?? effective ?? '');
+  }
+}
+
+/** Reads the form into new settings, or throws an Error naming the first bad knob. */
+function readForm() {
+  const next = { preset: presetSelect.value };
+  for (const [name, input] of knobInputs) {
+    const effective = run?.settings.preset === next.preset ? run.run.grpo[name] : undefined;
+    if (input.value.trim() === '' || input.value === String(effective)) continue;
+    next[name] = readKnob(name, input.value);
+  }
+  return next;
+}
+
+function configure(next) {
+  pendingConfigure = { id: nextId++, settings: next };
+  const model = PRESETS[next.preset].model;
+  worker.postMessage(makeMessage('configure', { id: pendingConfigure.id, settings: runSettings(next), model }));
+}
+
+function setRunning(running, steps) {
+  const state = $('#run-state');
+  state.dataset.running = String(running);
+  state.dataset.steps = String(steps);
+  const name = run ? run.settings.preset : '';
+  show(state, `${name} run · ${steps} step${steps === 1 ? '' : 's'} · ${running ? 'training' : 'paused'}`);
+  $('#train').textContent = running ? 'Pause' : 'Train';
+  $('#step').disabled = running || run === null;
+}
+
+// --- the Worker
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-let nextRequest = 1;
-let pending = null; // id of the request whose answer is on screen
 
+const on = {
+  ready(message) {
+    const check = message.selfTest === 54 ? 'self-test passed' : `self-test FAILED (${message.selfTest})`;
+    show($('#backend'), `Backend: ${describeBackend(message.backend)} · ${check}`, message.backend.kind);
+    backendInfo = message.backend;
+  },
+  configured(message) {
+    if (pendingConfigure?.id !== message.id) return;
+    const keepErrors = pendingConfigure.fallback === true;
+    run = { settings: pendingConfigure.settings, run: message.run, parameters: message.parameters, source: pendingConfigure.source };
+    settings = run.settings;
+    pendingConfigure = null;
+    const source = run.source ?? 'Base model';
+    show($('#model'), `${source} loaded: ${message.parameters.toLocaleString('en')} parameters`, 'ready');
+    writtenHash = toHash(settings, backendChoice);
+    if (location.hash !== writtenHash) history.replaceState(null, '', writtenHash);
+    table = new RunTable();
+    lastReport = null;
+    charts.clear();
+    charts.draw(table);
+    $('#charts').dataset.steps = '0';
+    $('#group').replaceChildren();
+    $('#gallery').replaceChildren();
+    $('#experts-view').replaceChildren();
+    show($('#experts-heading'), 'Press “experts” on an answer of the latest group.');
+    show($('#group-heading'), 'No step yet.');
+    $('#downloads').replaceChildren();
+    fillForm();
+    for (const id of ['#train', '#reset', '#ask-button', '#export-model']) $(id).disabled = false;
+    if (!keepErrors) showError($('#settings-error'), '');
+  },
+  refused(message) {
+    if (pendingConfigure?.id !== message.id) return;
+    const target = pendingConfigure.source ? $('#files-error') : $('#settings-error');
+    pendingConfigure = null;
+    if (run) showError(target, `${message.message} — the current run is unchanged.`);
+    else showError(target, [...initial.errors, message.message].join('; '));
+    if (run === null && Object.keys(settings).length > 1) {
+      // A bad link must still open a working page: fall back to the plain preset.
+      settings = { preset: settings.preset };
+      configure(settings);
+      pendingConfigure.fallback = true;
+    }
+  },
+  state(message) {
+    setRunning(message.running, message.steps);
+  },
+  evaluated(message) {
+    table.addEval(message.row);
+    charts.draw(table);
+  },
+  stepped({ report }) {
+    table.addStep(report);
+    lastReport = report;
+    charts.draw(table);
+    $('#charts').dataset.steps = String(report.metrics.step + 1);
+    drawGroup($('#group'), $('#group-heading'), report, $('#only-corrections').checked, showExperts);
+    pinCorrections($('#gallery'), report.corrections);
+  },
+  token(message) {
+    if (message.id === pendingAnswer) $('#answer').textContent += message.text;
+  },
+  completion(message) {
+    if (message.id !== pendingAnswer) return;
+    $('#answer').textContent = message.result.prompt + message.result.completion;
+    $('#verdict').textContent = describeCompletion(message.result);
+    $('#verdict').dataset.correct = String(message.result.correct);
+    pendingAnswer = null;
+    $('#ask-button').disabled = false;
+  },
+  failed(message) {
+    if (message.id === pendingAnswer) {
+      $('#answer').textContent = '';
+      showPromptError(message.message);
+      pendingAnswer = null;
+      $('#ask-button').disabled = false;
+    } else if (message.id === pendingRoute) {
+      pendingRoute = null;
+      show($('#experts-heading'), message.message);
+    } else if (message.id === pendingExport) {
+      showError($('#files-error'), message.message);
+      pendingExport = null;
+      $('#export-model').disabled = false;
+    }
+  },
+  routed(message) {
+    if (message.id !== pendingRoute) return;
+    pendingRoute = null;
+    show($('#experts-heading'), `Step ${$('#run-state').dataset.steps}: which expert each character went to`);
+    drawRoutes($('#experts-view'), message.routes);
+  },
+  exported(message) {
+    if (message.id !== pendingExport) return;
+    pendingExport = null;
+    $('#export-model').disabled = false;
+    const { safetensors, weights, config, tokenizer } = message.files;
+    offerDownloads([
+      ['model.safetensors', safetensors, 'application/octet-stream'],
+      ['model.bpk', weights, 'application/octet-stream'],
+      ['config.json', config, 'application/json'],
+      ['tokenizer.json', tokenizer, 'application/json'],
+    ]);
+  },
+  error(message) {
+    showError($('#run-error'), message.message);
+    if (run === null) show($('#model'), `The worker failed: ${message.message}`, 'error');
+  },
+};
 worker.onmessage = (event) => {
   let message;
   try {
     message = checkMessage(event.data);
   } catch (error) {
-    show(backendLine, `The worker sent a message this page cannot read: ${error.message}`, 'error');
+    showError($('#run-error'), `The worker sent a message this page cannot read: ${error.message}`);
     return;
   }
-  switch (message.kind) {
-    case 'ready': {
-      const check = message.selfTest === 54 ? 'self-test passed' : `self-test FAILED (${message.selfTest})`;
-      show(backendLine, `Backend: ${describeBackend(message.backend)} · ${check}`, message.backend.kind);
-      break;
-    }
-    case 'model':
-      show(modelLine, `Base model loaded: ${message.parameters.toLocaleString('en')} parameters`, 'ready');
-      askButton.disabled = false;
-      break;
-    case 'token':
-      if (message.id === pending) answer.textContent += message.text;
-      break;
-    case 'completion':
-      if (message.id === pending) {
-        answer.textContent = message.result.prompt + message.result.completion;
-        verdict.textContent = describeCompletion(message.result);
-        verdict.dataset.correct = String(message.result.correct);
-        pending = null;
-        askButton.disabled = false;
-      }
-      break;
-    case 'failed':
-      if (message.id === pending) {
-        answer.textContent = '';
-        showPromptError(message.message);
-        pending = null;
-        askButton.disabled = false;
-      }
-      break;
-    case 'error':
-      show(modelLine, `The worker failed: ${message.message}`, 'error');
-      break;
-  }
+  on[message.kind]?.(message);
 };
-
 worker.onerror = (event) => {
-  show(backendLine, `The worker failed to start: ${event.message ?? 'unknown error'}`, 'error');
+  show($('#backend'), `The worker failed to start: ${event.message ?? 'unknown error'}`, 'error');
 };
 
-form.addEventListener('submit', (event) => {
+// --- buttons
+$('#train').addEventListener('click', () => {
+  const running = $('#run-state').dataset.running === 'true';
+  worker.postMessage(makeMessage(running ? 'pause' : 'train'));
+});
+$('#step').addEventListener('click', () => worker.postMessage(makeMessage('step')));
+$('#reset').addEventListener('click', () => {
+  try {
+    configure(readForm());
+  } catch (error) {
+    showError($('#settings-error'), error.message);
+  }
+});
+$('#settings').addEventListener('submit', (event) => {
   event.preventDefault();
-  const text = promptInput.value.trim();
+  $('#reset').click();
+});
+presetSelect.addEventListener('change', () => {
+  // A new preset starts from its own values: the knobs show them after the reset.
+  for (const input of knobInputs.values()) input.value = '';
+});
+$('#smoothing').addEventListener('change', (event) => {
+  charts.smoothing = event.target.checked;
+  charts.draw(table);
+});
+$('#only-corrections').addEventListener('change', (event) => {
+  if (lastReport) drawGroup($('#group'), $('#group-heading'), lastReport, event.target.checked, showExperts);
+});
+$('#copy-link').addEventListener('click', async () => {
+  const link = new URL(toHash(settings, backendChoice), location.href).href;
+  try {
+    await navigator.clipboard.writeText(link);
+    $('#copy-link').textContent = 'Link copied';
+  } catch {
+    $('#copy-link').textContent = 'Copy the address bar';
+  }
+  setTimeout(() => ($('#copy-link').textContent = 'Copy link'), 2000);
+});
+window.addEventListener('hashchange', () => {
+  if (location.hash === writtenHash) return;
+  const parsed = parseHash(location.hash);
+  if (parsed.backend !== backendChoice) {
+    location.reload(); // the backend is chosen once per Worker
+    return;
+  }
+  showError($('#settings-error'), parsed.errors.join('; '));
+  settings = parsed.settings;
+  configure(settings);
+});
+
+// --- prompt box
+function showPromptError(message) {
+  showError($('#prompt-error'), message);
+  $('#prompt').setAttribute('aria-invalid', String(message !== ''));
+}
+$('#ask').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = $('#prompt').value.trim();
   if (text === '') {
     showPromptError('Type a problem first, like 347*5.');
     return;
   }
   showPromptError('');
-  pending = nextRequest++;
-  askButton.disabled = true;
-  answer.textContent = '';
-  verdict.textContent = '';
-  delete verdict.dataset.correct;
-  worker.postMessage(makeMessage('generate', { id: pending, prompt: text, sampled: $('#sampled').checked }));
+  pendingAnswer = nextId++;
+  $('#ask-button').disabled = true;
+  $('#answer').textContent = '';
+  $('#verdict').textContent = '';
+  delete $('#verdict').dataset.correct;
+  worker.postMessage(makeMessage('generate', { id: pendingAnswer, prompt: text, sampled: $('#sampled').checked }));
 });
 
-// The shipped base checkpoint (web/public/base-model), beside the page wherever it is served.
-const modelUrl = new URL('base-model/', document.baseURI).href;
-worker.postMessage(makeMessage('init', { prefer: preferredBackend(location.hash), modelUrl }));
+// --- export and import
+function offerDownloads(files) {
+  const items = files.map(([name, content, type]) => {
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([content], { type }));
+    link.download = name;
+    link.textContent = name;
+    const item = document.createElement('li');
+    item.append(link);
+    return item;
+  });
+  $('#downloads').replaceChildren(...items);
+}
+
+$('#export-run').addEventListener('click', () => {
+  const rows = table.rows();
+  const about = {
+    settings,
+    link: new URL(toHash(settings, backendChoice), location.href).href,
+    run: run?.run ?? null,
+    parameters: run?.parameters ?? null,
+    backend: backendInfo,
+    steps: Number($('#run-state').dataset.steps),
+    exported_at: new Date().toISOString(),
+  };
+  offerDownloads([
+    ['run.csv', toCsv(rows, table.columns()), 'text/csv'],
+    ['run-config.json', `${JSON.stringify(about, null, 2)}\n`, 'application/json'],
+  ]);
+});
+$('#export-model').addEventListener('click', () => {
+  pendingExport = nextId++;
+  $('#export-model').disabled = true;
+  showError($('#files-error'), '');
+  worker.postMessage(makeMessage('export', { id: pendingExport }));
+});
+$('#import-model').addEventListener('change', async (event) => {
+  const files = new Map([...event.target.files].map((f) => [f.name, f]));
+  event.target.value = '';
+  const missing = ['model.bpk', 'config.json', 'tokenizer.json'].filter((n) => !files.has(n));
+  if (missing.length > 0) {
+    showError($('#files-error'), `choose model.bpk, config.json and tokenizer.json together; missing: ${missing.join(', ')}`);
+    return;
+  }
+  showError($('#files-error'), '');
+  const [weights, config, tokenizer] = await Promise.all([
+    files.get('model.bpk').arrayBuffer(),
+    files.get('config.json').text(),
+    files.get('tokenizer.json').text(),
+  ]);
+  pendingConfigure = { id: nextId++, settings, source: 'Imported model' };
+  const message = makeMessage('import', { id: pendingConfigure.id, settings: runSettings(settings), weights, config, tokenizer });
+  worker.postMessage(message, [weights]);
+});
+
+// --- start
+showError($('#settings-error'), initial.errors.join('; '));
+fillForm();
+worker.postMessage(makeMessage('init', { prefer: backendChoice, baseUrl: document.baseURI }));
+configure(settings);

@@ -2,26 +2,55 @@
 // Every message is a plain object `{v, kind, ...}`; `v` is the protocol version so that a page and a
 // Worker from different builds refuse each other clearly instead of misreading fields.
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Fields each message kind must carry, and their types. */
 const SCHEMA = {
   // page → worker
-  /** `prefer`: "webgpu" or "cpu"; `modelUrl`: the folder of the checkpoint to load. */
-  init: { prefer: 'string', modelUrl: 'string' },
-  /** Answer `prompt` (like "347*5"); `sampled`: temperature 1, else greedy. */
+  /** Start the backend. `prefer`: "webgpu" or "cpu"; `baseUrl`: where the model folders are. */
+  init: { prefer: 'string', baseUrl: 'string' },
+  /**
+   * A new run from a base model: `settings` `{preset, ...knobs}` (GRPO preset and TRL-named knobs),
+   * `model` the folder under `baseUrl`. Refused with a reason if anything is wrong; the current run
+   * is then untouched.
+   */
+  configure: { id: 'number', settings: 'object', model: 'string' },
+  /** The same, from files a person chose: `weights` (ArrayBuffer), `config`, `tokenizer` (text). */
+  import: { id: 'number', settings: 'object', weights: 'object', config: 'string', tokenizer: 'string' },
+  /** Train step after step until `pause`. */
+  train: {},
+  pause: {},
+  /** One step, then stop. */
+  step: {},
+  /** Answer `prompt` (like "347*5") with the current policy; `sampled`: temperature 1, else greedy. */
   generate: { id: 'number', prompt: 'string', sampled: 'boolean' },
+  /** The current policy's files. */
+  export: { id: 'number' },
+  /** Which expert each token of `text` (prompt + completion) goes to, per layer. */
+  route: { id: 'number', text: 'string' },
   // worker → page
   ready: { backend: 'object', selfTest: 'number' },
-  /** The shipped base model is loaded. */
-  model: { parameters: 'number' },
+  /** Run `id` is ready at step 0: the model's size and the whole run configuration. */
+  configured: { id: 'number', parameters: 'number', run: 'object' },
+  /** Run `id` was refused; the message says why. The current run is untouched. */
+  refused: { id: 'number', message: 'string' },
+  /** Training is running or paused; `steps` done so far. */
+  state: { running: 'boolean', steps: 'number' },
+  /** A held-out evaluation `{step, sampled_acc, greedy_acc, first_guess_acc, check_rate, ...}`. */
+  evaluated: { row: 'object' },
+  /** One GRPO step: `{metrics, group, corrections, expert_load, eval}`. */
+  stepped: { report: 'object' },
   /** One sampled token of request `id`. */
   token: { id: 'number', text: 'string' },
   /** Request `id` finished: `{prompt, completion, answer, expected, correct, checked, ...}`. */
   completion: { id: 'number', result: 'object' },
   /** Request `id` was refused or failed; the message says why. Nothing else changed. */
   failed: { id: 'number', message: 'string' },
-  /** The Worker itself failed (backend or model did not start). */
+  /** Export `id`: `{safetensors, weights, config, tokenizer}`. */
+  exported: { id: 'number', files: 'object' },
+  /** Route request `id`: `{tokens, experts}` with `experts[layer][token]`. */
+  routed: { id: 'number', routes: 'object' },
+  /** The Worker or the run failed (backend did not start, a step failed); training stopped. */
   error: { message: 'string' },
 };
 

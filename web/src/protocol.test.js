@@ -3,8 +3,8 @@ import { PROTOCOL_VERSION, ProtocolError, checkMessage, makeMessage } from './pr
 
 describe('protocol', () => {
   it('builds messages that check', () => {
-    const init = makeMessage('init', { prefer: 'webgpu', modelUrl: '/base-model/' });
-    expect(init).toEqual({ v: PROTOCOL_VERSION, kind: 'init', prefer: 'webgpu', modelUrl: '/base-model/' });
+    const init = makeMessage('init', { prefer: 'webgpu', baseUrl: 'http://127.0.0.1/' });
+    expect(init).toEqual({ v: PROTOCOL_VERSION, kind: 'init', prefer: 'webgpu', baseUrl: 'http://127.0.0.1/' });
     expect(checkMessage(init)).toBe(init);
     const ready = makeMessage('ready', { backend: { kind: 'cpu', reason: 'x' }, selfTest: 54 });
     expect(ready.kind).toBe('ready');
@@ -15,12 +15,14 @@ describe('protocol', () => {
       [null, 'a message must be an object'],
       [[], 'a message must be an object'],
       ['init', 'a message must be an object'],
-      [{ v: 0, kind: 'init', prefer: 'cpu', modelUrl: '/' }, 'protocol version 0 is not 1: reload the page'],
-      [{ v: 1, kind: 'train' }, 'unknown message kind "train"'],
-      [{ v: 1, kind: 'init' }, 'init.prefer must be a string, got undefined'],
-      [{ v: 1, kind: 'init', prefer: 'tpu', modelUrl: '/' }, 'init.prefer must be "webgpu" or "cpu", got "tpu"'],
-      [{ v: 1, kind: 'ready', backend: null, selfTest: 54 }, 'ready.backend must be a object, got null'],
-      [{ v: 1, kind: 'error', message: 3 }, 'error.message must be a string, got number'],
+      [{ v: 1, kind: 'init', prefer: 'cpu', baseUrl: '/' }, 'protocol version 1 is not 2: reload the page'],
+      [{ v: 2, kind: 'fly' }, 'unknown message kind "fly"'],
+      [{ v: 2, kind: 'init' }, 'init.prefer must be a string, got undefined'],
+      [{ v: 2, kind: 'init', prefer: 'tpu', baseUrl: '/' }, 'init.prefer must be "webgpu" or "cpu", got "tpu"'],
+      [{ v: 2, kind: 'ready', backend: null, selfTest: 54 }, 'ready.backend must be a object, got null'],
+      [{ v: 2, kind: 'error', message: 3 }, 'error.message must be a string, got number'],
+      [{ v: 2, kind: 'configure', id: 1, settings: null, model: 'base-model/' }, 'configure.settings must be a object, got null'],
+      [{ v: 2, kind: 'stepped' }, 'stepped.report must be a object, got undefined'],
     ];
     for (const [data, reason] of cases) {
       expect(() => checkMessage(data)).toThrow(new ProtocolError(reason));
@@ -36,6 +38,20 @@ describe('protocol', () => {
       new ProtocolError('generate.id must be a number, got string'),
     );
     expect(() => makeMessage('generate', { id: 1, prompt: 'x', sampled: 'yes' })).toThrow(ProtocolError);
+  });
+
+  it('carries training commands and reports', () => {
+    for (const kind of ['train', 'pause', 'step']) expect(makeMessage(kind).kind).toBe(kind);
+    const configure = makeMessage('configure', { id: 2, settings: { preset: 'tiny' }, model: 'base-model/' });
+    expect(configure.settings.preset).toBe('tiny');
+    expect(makeMessage('state', { running: true, steps: 3 }).steps).toBe(3);
+    expect(makeMessage('stepped', { report: { metrics: {} } }).report.metrics).toEqual({});
+    expect(makeMessage('refused', { id: 2, message: 'no' }).message).toBe('no');
+    expect(makeMessage('route', { id: 4, text: '347*5=g1735 a1735.' }).text).toBe('347*5=g1735 a1735.');
+    expect(makeMessage('routed', { id: 4, routes: { tokens: [], experts: [] } }).routes.experts).toEqual([]);
+    expect(() => makeMessage('routed', { id: 4 })).toThrow(new ProtocolError('routed.routes must be a object, got undefined'));
+    const weights = new ArrayBuffer(4);
+    expect(makeMessage('import', { id: 3, settings: {}, weights, config: '{}', tokenizer: '{}' }).weights).toBe(weights);
   });
 
   it('makeMessage checks too', () => {

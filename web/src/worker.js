@@ -1,18 +1,25 @@
-// The Worker owns the wasm module, the compute device and the model; the page only draws what it
-// reports. Requests are answered one at a time, in order.
-import init, { AhaModel, Backend } from './pkg/aha_web.js';
+// The Worker owns the wasm module, the compute device and the GRPO run; the page only draws what it
+// reports. Every request and every training step runs through one queue, in order, so a prompt or
+// an export asked for mid-training is answered between two steps.
+import init, { Backend, Trainer } from './pkg/aha_web.js';
 import { checkMessage, makeMessage } from './protocol.js';
 
 let backend = null;
-let model = null;
+let baseUrl = null;
+let trainer = null;
+/** Set once the current run's step-0 evaluation is done. */
+let baselined = false;
+let running = false;
+let stepQueued = false;
 let queue = Promise.resolve();
+const baseFiles = new Map();
 
-let modelUrl = null;
+const post = (kind, fields) => self.postMessage(makeMessage(kind, fields));
+const messageOf = (error) => String(error?.message ?? error);
 
-async function fetchOk(name) {
-  const response = await fetch(new URL(name, modelUrl));
-  if (!response.ok) throw new Error(`could not load the base model's ${name}: HTTP ${response.status}`);
-  return response;
+/** Runs `task` after everything queued before it; a failure is reported by `onError`. */
+function enqueue(task, onError) {
+  queue = queue.then(task).catch(onError);
 }
 
 async function start(prefer) {
@@ -25,42 +32,148 @@ async function start(prefer) {
     backend = await Backend.webgpu();
   }
   const selfTest = await backend.selfTest();
-  self.postMessage(makeMessage('ready', { backend: backend.info(), selfTest }));
-
-  const [weights, config, tokenizer] = await Promise.all([
-    fetchOk('model.bpk').then((r) => r.arrayBuffer()),
-    fetchOk('config.json').then((r) => r.text()),
-    fetchOk('tokenizer.json').then((r) => r.text()),
-  ]);
-  model = AhaModel.load(backend, new Uint8Array(weights), config, tokenizer);
-  self.postMessage(makeMessage('model', { parameters: model.info().parameters }));
+  post('ready', { backend: backend.info(), selfTest });
 }
 
-async function generate({ id, prompt, sampled }) {
-  if (model === null) throw new Error('the model is still loading');
-  const onToken = (text) => self.postMessage(makeMessage('token', { id, text }));
-  const result = await model.generate(prompt, { temperature: sampled ? 1 : 0 }, onToken);
-  self.postMessage(makeMessage('completion', { id, result }));
+async function fetchOk(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`could not load ${url.pathname}: HTTP ${response.status}`);
+  return response;
+}
+
+/** A shipped base model's files, fetched once per folder. */
+async function shippedModel(folder) {
+  if (!/^[a-z0-9-]+\/$/.test(folder)) throw new Error(`not a model folder: ${JSON.stringify(folder)}`);
+  if (!baseFiles.has(folder)) {
+    const url = (name) => new URL(folder + name, baseUrl);
+    const [weights, config, tokenizer] = await Promise.all([
+      fetchOk(url('model.bpk')).then((r) => r.arrayBuffer()),
+      fetchOk(url('config.json')).then((r) => r.text()),
+      fetchOk(url('tokenizer.json')).then((r) => r.text()),
+    ]);
+    baseFiles.set(folder, { weights, config, tokenizer });
+  }
+  return baseFiles.get(folder);
+}
+
+/** Replaces the run with a new one from `files`, or leaves it untouched and says why. */
+function configure(id, settings, files) {
+  const created = Trainer.create(backend, new Uint8Array(files.weights), files.config, files.tokenizer, settings);
+  trainer?.free();
+  trainer = created;
+  baselined = false;
+  running = false;
+  post('configured', { id, parameters: trainer.info().parameters, run: trainer.runConfig() });
+  post('state', { running: false, steps: 0 });
+}
+
+async function oneStep() {
+  if (!baselined) {
+    post('evaluated', { row: await trainer.evaluate() });
+    baselined = true;
+  }
+  const report = await trainer.step();
+  post('stepped', { report });
+}
+
+/** Queues the next step while training runs; a macrotask between steps lets messages in. */
+function scheduleStep() {
+  if (!running || stepQueued) return;
+  stepQueued = true;
+  enqueue(
+    async () => {
+      stepQueued = false;
+      if (!running || trainer === null) return;
+      await oneStep();
+      setTimeout(scheduleStep, 0);
+    },
+    (error) => {
+      running = false;
+      post('error', { message: `training stopped: ${messageOf(error)}` });
+      post('state', { running: false, steps: stepsDone() });
+    },
+  );
+}
+
+const handlers = {
+  init(message) {
+    if (backend !== null) return;
+    baseUrl = message.baseUrl;
+    enqueue(() => start(message.prefer), (error) => post('error', { message: messageOf(error) }));
+  },
+  configure({ id, settings, model }) {
+    enqueue(
+      async () => configure(id, settings, await shippedModel(model)),
+      (error) => post('refused', { id, message: messageOf(error) }),
+    );
+  },
+  import({ id, settings, weights, config, tokenizer }) {
+    enqueue(
+      async () => configure(id, settings, { weights, config, tokenizer }),
+      (error) => post('refused', { id, message: messageOf(error) }),
+    );
+  },
+  train() {
+    if (trainer === null || running) return;
+    running = true;
+    post('state', { running: true, steps: stepsDone() });
+    scheduleStep();
+  },
+  pause() {
+    running = false;
+    enqueue(async () => post('state', { running: false, steps: stepsDone() }), () => {});
+  },
+  step() {
+    if (trainer === null || running) return;
+    enqueue(
+      async () => {
+        await oneStep();
+        post('state', { running: false, steps: stepsDone() });
+      },
+      (error) => post('error', { message: `the step failed: ${messageOf(error)}` }),
+    );
+  },
+  generate({ id, prompt, sampled }) {
+    enqueue(
+      async () => {
+        if (trainer === null) throw new Error('the model is still loading');
+        const onToken = (text) => post('token', { id, text });
+        const result = await trainer.generate(prompt, { temperature: sampled ? 1 : 0 }, onToken);
+        post('completion', { id, result });
+      },
+      (error) => post('failed', { id, message: messageOf(error) }),
+    );
+  },
+  route({ id, text }) {
+    enqueue(
+      async () => {
+        if (trainer === null) throw new Error('the model is still loading');
+        post('routed', { id, routes: await trainer.routes(text) });
+      },
+      (error) => post('failed', { id, message: messageOf(error) }),
+    );
+  },
+  export({ id }) {
+    enqueue(
+      async () => {
+        if (trainer === null) throw new Error('the model is still loading');
+        const files = await trainer.exportModel();
+        self.postMessage(makeMessage('exported', { id, files }), [files.safetensors.buffer, files.weights.buffer]);
+      },
+      (error) => post('failed', { id, message: messageOf(error) }),
+    );
+  },
+};
+
+function stepsDone() {
+  return trainer === null ? 0 : trainer.stepsDone();
 }
 
 self.onmessage = (event) => {
-  let message;
   try {
-    message = checkMessage(event.data);
+    const message = checkMessage(event.data);
+    handlers[message.kind]?.(message);
   } catch (error) {
-    self.postMessage(makeMessage('error', { message: String(error?.message ?? error) }));
-    return;
-  }
-  if (message.kind === 'init' && backend === null) {
-    modelUrl = message.modelUrl;
-    start(message.prefer).catch((error) => {
-      self.postMessage(makeMessage('error', { message: String(error?.message ?? error) }));
-    });
-  } else if (message.kind === 'generate') {
-    queue = queue.then(() =>
-      generate(message).catch((error) => {
-        self.postMessage(makeMessage('failed', { id: message.id, message: String(error?.message ?? error) }));
-      }),
-    );
+    post('error', { message: messageOf(error) });
   }
 };

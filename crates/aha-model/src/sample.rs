@@ -240,9 +240,11 @@ pub async fn generate(
         let last = step + 1 == config.max_new_tokens;
         if !last && config.stop_check_every > 0 && (step + 1) % config.stop_check_every == 0 {
             readbacks += 1;
-            let done = finished.clone().all().into_data_async().await;
+            // As an integer: backends store booleans differently (wgpu as u32), integers read alike.
+            let done = finished.clone().all().int().into_data_async().await;
             let done = done.map_err(|e| SampleError::Readback(format!("{e:?}")))?;
-            if done.as_slice::<bool>().map_err(|e| SampleError::Readback(format!("{e:?}")))?[0] {
+            let done = done.try_into_vec_as::<i64>().map_err(|e| SampleError::Readback(format!("{e:?}")))?;
+            if done.first().is_some_and(|&d| d != 0) {
                 break;
             }
         }

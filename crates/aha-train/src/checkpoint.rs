@@ -14,7 +14,7 @@ use aha_model::{Model, ModelConfig};
 use aha_tokenizer::CharTokenizer;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device, Tensor};
+use burn::tensor::{Bytes, Device, Tensor, TensorData, Transaction};
 use safetensors::tensor::{Dtype, TensorView};
 
 pub const WEIGHTS_FILE: &str = "model.bpk";
@@ -121,6 +121,70 @@ impl Checkpoint {
                 .map_err(|_| CheckpointError::Io(format!("{name} is not UTF-8 text")))
         };
         Self::from_parts(&text(CONFIG_FILE)?, &text(TOKENIZER_FILE)?, read(WEIGHTS_FILE)?)
+    }
+}
+
+/// A copy of `model` on the CPU backend, read with one asynchronous readback: the way to snapshot
+/// or export a model that lives on WebGPU in the browser, where synchronous reads are impossible.
+pub async fn copy_to_cpu(model: &Model, config: &ModelConfig) -> Result<Model, CheckpointError> {
+    let mut collector = ParamTensors::default();
+    model.visit(&mut collector);
+    let mut transaction = Transaction::default();
+    for tensor in collector.0 {
+        transaction = transaction.register(tensor);
+    }
+    let data = transaction
+        .execute_async()
+        .await
+        .map_err(|e| CheckpointError::Weights(format!("reading the weights failed: {e:?}")))?;
+    let cpu = Device::flex();
+    let mut filler = FillParams { data: data.into_iter(), device: cpu.clone(), error: None };
+    // Seeded: a plain init would draw from the global generator without the lock that seeded
+    // inits on other threads hold (Burn initialises lazily), making their weights differ.
+    let copy = config.init_seeded(&cpu, 0).map(&mut filler);
+    match (filler.error, filler.data.next()) {
+        (Some(error), _) => Err(CheckpointError::Weights(error)),
+        (None, Some(_)) => Err(CheckpointError::Weights("the model has more tensors than its config".into())),
+        (None, None) => Ok(copy),
+    }
+}
+
+/// Every float parameter, flattened, in module order.
+#[derive(Default)]
+struct ParamTensors(Vec<Tensor<1>>);
+
+impl ModuleVisitor for ParamTensors {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let tensor = param.val();
+        let len: usize = tensor.dims().iter().product();
+        self.0.push(tensor.reshape([len]));
+    }
+}
+
+/// Replaces each float parameter, in module order, by the next read tensor (same shape required).
+struct FillParams {
+    data: std::vec::IntoIter<TensorData>,
+    device: Device,
+    error: Option<String>,
+}
+
+impl ModuleMapper for FillParams {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (id, value, mapper) = param.consume();
+        let dims = value.dims();
+        let filled = match self.data.next() {
+            Some(data) if data.num_elements() == dims.iter().product::<usize>() => {
+                Tensor::<1>::from_data(data, &self.device).reshape(dims)
+            }
+            other => {
+                self.error.get_or_insert_with(|| match other {
+                    Some(data) => format!("a tensor of shape {:?} does not fit {dims:?}", data.shape()),
+                    None => "the model has fewer tensors than its config".into(),
+                });
+                value
+            }
+        };
+        Param::from_mapped_value(id, filled, mapper)
     }
 }
 

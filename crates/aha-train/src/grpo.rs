@@ -68,6 +68,11 @@ pub struct GrpoConfig {
     pub temperature: f32,
     /// Sample among the k most likely tokens only; 0 keeps all.
     pub top_k: usize,
+    /// Every this many tokens, read back whether every row has finished and stop early if so (one
+    /// small readback each). 0 never checks: a rollout is then exactly one readback, always
+    /// `max_completion_length` decode steps. The samples are the same either way.
+    #[serde(default)]
+    pub stop_check_every: usize,
     pub learning_rate: f64,
     pub warmup_steps: usize,
     /// Weight of the KL penalty to the starting model; 0 disables it (and the reference model).
@@ -358,6 +363,7 @@ impl GrpoTrainer {
         let mut sampling =
             sampling(&self.tokenizer, '.', temperature, self.config.max_completion_length, seed);
         sampling.top_k = self.config.top_k;
+        sampling.stop_check_every = self.config.stop_check_every;
         let device = self.device.clone().inner();
         let completed = complete(&self.policy.valid(), &self.tokenizer, &prompts, &sampling, &device).await?;
         Ok((rows, completed))

@@ -23,9 +23,9 @@ pub mod recipe;
 pub mod schedule;
 pub mod sft;
 
-pub use checkpoint::{Checkpoint, CheckpointError, export_safetensors};
+pub use checkpoint::{Checkpoint, CheckpointError, copy_to_cpu, export_safetensors};
 pub use grpo::{GrpoConfig, GrpoStep, GrpoStepMetrics, GrpoTrainer, LossType, Rollout, ScaleRewards};
-pub use preset::{EvalConfig, EvalRow, RunConfig, evaluate};
+pub use preset::{EvalConfig, EvalRow, RunConfig, RunSettings, evaluate};
 pub use probe::{CheckPays, Decision, Probe, TeacherForced};
 pub use recipe::BaseRecipe;
 pub use schedule::LrSchedule;

@@ -30,7 +30,8 @@ impl RunConfig {
 
     /// `default`: recipe B's GRPO (B 8 × G 8, lr 3e-4 with 5 warmup steps, clip 0.2, β 0,
     /// temperature 1, one update per batch, group-std advantages, per-sequence token mean).
-    /// `tiny`: the same at B 4 × G 4 and a small held-out set, for quick demos and tests.
+    /// `tiny`: the same at B 4 × G 4 and a small held-out set, stopping rollouts early once every
+    /// answer has ended, for quick demos and tests.
     pub fn named(name: &str) -> Option<RunConfig> {
         let default = RunConfig {
             preset: "default".into(),
@@ -42,6 +43,7 @@ impl RunConfig {
                 max_completion_length: 64,
                 temperature: 1.0,
                 top_k: 0,
+                stop_check_every: 0,
                 learning_rate: 3e-4,
                 warmup_steps: 5,
                 beta: 0.0,
@@ -60,7 +62,14 @@ impl RunConfig {
             "default" => Some(default),
             "tiny" => Some(RunConfig {
                 preset: "tiny".into(),
-                grpo: GrpoConfig { prompts_per_step: 4, num_generations: 4, ..default.grpo },
+                // Stop checks: the base model's answers are ~13 characters of the 64 allowed, and on
+                // a software adapter every decode step costs (dev/LOG.md, 2026-11-29).
+                grpo: GrpoConfig {
+                    prompts_per_step: 4,
+                    num_generations: 4,
+                    stop_check_every: 16,
+                    ..default.grpo
+                },
                 eval: EvalConfig { problems: 16, every: 5, ..default.eval },
             }),
             _ => None,
@@ -73,6 +82,58 @@ impl RunConfig {
             .map_err(|e| TrainError::Invalid(e.to_string()))?
             .take(self.eval.problems)
             .collect())
+    }
+}
+
+/// The knobs a person may change on top of a preset — what the page keeps in its URL hash. Names
+/// are TRL's; every field but `preset` is optional and unknown fields are an error, so a typo in a
+/// shared link is reported instead of silently ignored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSettings {
+    pub preset: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompts_per_step: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_generations: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learning_rate: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beta: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epsilon: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_type: Option<LossType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_completion_length: Option<usize>,
+}
+
+impl RunSettings {
+    /// The preset with these knobs applied, validated: an error names the first bad value.
+    pub fn to_config(&self) -> Result<RunConfig, TrainError> {
+        let mut config = RunConfig::named(&self.preset).ok_or_else(|| {
+            TrainError::Invalid(format!(
+                "unknown preset {:?}; choose one of {}",
+                self.preset,
+                RunConfig::NAMES.join(", ")
+            ))
+        })?;
+        let grpo = &mut config.grpo;
+        grpo.seed = self.seed.unwrap_or(grpo.seed);
+        grpo.prompts_per_step = self.prompts_per_step.unwrap_or(grpo.prompts_per_step);
+        grpo.num_generations = self.num_generations.unwrap_or(grpo.num_generations);
+        grpo.learning_rate = self.learning_rate.unwrap_or(grpo.learning_rate);
+        grpo.beta = self.beta.unwrap_or(grpo.beta);
+        grpo.epsilon = self.epsilon.unwrap_or(grpo.epsilon);
+        grpo.loss_type = self.loss_type.unwrap_or(grpo.loss_type);
+        grpo.temperature = self.temperature.unwrap_or(grpo.temperature);
+        grpo.max_completion_length = self.max_completion_length.unwrap_or(grpo.max_completion_length);
+        grpo.validate()?;
+        Ok(config)
     }
 }
 
@@ -138,5 +199,31 @@ mod tests {
             assert_eq!(config.held_out().unwrap().len(), config.eval.problems);
         }
         assert!(RunConfig::named("fast").is_none());
+    }
+
+    #[test]
+    fn settings_apply_knobs_and_name_bad_values() {
+        let plain = RunSettings { preset: "tiny".into(), ..Default::default() };
+        assert_eq!(plain.to_config().unwrap(), RunConfig::named("tiny").unwrap());
+        let knobs: RunSettings = serde_json::from_str(
+            r#"{"preset":"default","seed":7,"num_generations":4,"loss_type":"dr_grpo","beta":0.04}"#,
+        )
+        .unwrap();
+        let config = knobs.to_config().unwrap();
+        assert_eq!((config.grpo.seed, config.grpo.num_generations), (7, 4));
+        assert_eq!((config.grpo.loss_type, config.grpo.beta), (LossType::DrGrpo, 0.04));
+        assert_eq!(config.grpo.prompts_per_step, 8);
+        // Knobs that are absent stay absent when written back (short links).
+        assert_eq!(serde_json::to_string(&plain).unwrap(), r#"{"preset":"tiny"}"#);
+
+        let bad = |json: &str| serde_json::from_str::<RunSettings>(json).map_err(|e| e.to_string());
+        assert!(bad(r#"{"preset":"tiny","learnig_rate":1}"#).unwrap_err().contains("learnig_rate"));
+        assert!(bad(r#"{"preset":"tiny","loss_type":"ppo"}"#).is_err());
+        let err = |settings: RunSettings| settings.to_config().unwrap_err().to_string();
+        assert!(err(RunSettings { preset: "huge".into(), ..Default::default() }).contains("unknown preset"));
+        let one = RunSettings { preset: "tiny".into(), num_generations: Some(1), ..Default::default() };
+        assert!(err(one).contains("num_generations"));
+        let hot = RunSettings { preset: "tiny".into(), learning_rate: Some(-1.0), ..Default::default() };
+        assert!(err(hot).contains("learning_rate"));
     }
 }

@@ -2,7 +2,7 @@
 
 use aha_model::{Model, ModelConfig, MoeConfig};
 use aha_tokenizer::CharTokenizer;
-use aha_train::{Checkpoint, CheckpointError, export_safetensors};
+use aha_train::{Checkpoint, CheckpointError, copy_to_cpu, export_safetensors};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 
@@ -55,6 +55,19 @@ fn round_trip_is_bit_exact_in_memory_and_on_disk() {
     assert_eq!(back.config, checkpoint.config);
     assert_eq!(weights(&back.load_model(&device).unwrap()), weights(&model));
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_async_copy_has_the_same_weights_and_saves_the_same_bytes() {
+    let (model, checkpoint, _) = saved();
+    let copy = pollster::block_on(copy_to_cpu(&model, &checkpoint.config)).unwrap();
+    assert_eq!(weights(&copy), weights(&model));
+    let resaved = Checkpoint::from_model(&copy, &checkpoint.config, &CharTokenizer::new()).unwrap();
+    assert!(resaved.weights() == checkpoint.weights());
+    // A model that does not match the config is refused, not half-copied.
+    let other = config(&CharTokenizer::new()).with_d_model(32);
+    let err = pollster::block_on(copy_to_cpu(&model, &other)).unwrap_err();
+    assert!(matches!(err, CheckpointError::Weights(_)), "{err:?}");
 }
 
 #[test]

@@ -17,6 +17,7 @@ fn config(loss_type: LossType) -> GrpoConfig {
         max_completion_length: 4,
         temperature: 1.0,
         top_k: 0,
+        stop_check_every: 0,
         learning_rate: 3e-4,
         warmup_steps: 0,
         beta: 0.0,

@@ -5,7 +5,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::backend::{self, BackendInfo};
 use crate::prompt;
-use crate::session::{GenerateOptions, LoadedModel};
+use crate::run::RunSession;
+use crate::session::GenerateOptions;
 
 /// Routes Rust panics to `console.error` with a message, so the Worker can report them.
 #[wasm_bindgen(start)]
@@ -59,60 +60,116 @@ pub fn check_prompt(text: &str) -> Result<JsValue, JsError> {
     serde_wasm_bindgen::to_value(&checked).map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// A checkpoint loaded on a backend, answering prompts token by token.
+/// A GRPO run: the base model, the preset with the person's knobs, and the current policy.
+/// Create a new one to reset to the base model.
 #[wasm_bindgen]
-pub struct AhaModel {
-    inner: LoadedModel,
+pub struct Trainer {
+    inner: RunSession,
 }
 
 #[wasm_bindgen]
-impl AhaModel {
-    /// Loads a checkpoint's `model.bpk` bytes, `config.json` and `tokenizer.json` onto `backend`.
-    /// Throws an error naming what is wrong; nothing else changes.
-    pub fn load(
+impl Trainer {
+    /// Loads a checkpoint's files onto `backend` and prepares the run `settings` describe
+    /// (`{preset, seed?, prompts_per_step?, num_generations?, learning_rate?, beta?, epsilon?,
+    /// loss_type?, temperature?, max_completion_length?}`). Throws an error naming what is wrong.
+    pub fn create(
         backend: &Backend,
         weights: Vec<u8>,
         config: &str,
         tokenizer: &str,
-    ) -> Result<AhaModel, JsError> {
-        LoadedModel::load(&backend.device, weights, config, tokenizer)
-            .map(|inner| AhaModel { inner })
+        settings: JsValue,
+    ) -> Result<Trainer, JsError> {
+        let settings = serde_wasm_bindgen::from_value(settings)
+            .map_err(|e| JsError::new(&format!("run settings: {e}")))?;
+        RunSession::new(&backend.device, weights, config, tokenizer, &settings)
+            .map(|inner| Trainer { inner })
             .map_err(|e| JsError::new(&e))
     }
 
-    /// `{parameters, config}`.
+    /// `{parameters, config}` of the model being trained.
     pub fn info(&self) -> Result<JsValue, JsError> {
         to_js(&self.inner.info())
     }
 
-    /// Answers `prompt` (like `"347*5"`): calls `onToken(text, logprob)` for every token as it is
-    /// sampled and resolves to `{prompt, completion, answer, expected, correct, checked, tokens,
-    /// logprobs}`. `options`: `{temperature, top_k, max_new_tokens, seed}`, all optional.
+    /// The whole run configuration: `{preset, grpo: {...}, eval: {...}}`.
+    #[wasm_bindgen(js_name = runConfig)]
+    pub fn run_config(&self) -> Result<JsValue, JsError> {
+        to_js(self.inner.config())
+    }
+
+    /// GRPO steps taken since the base model.
+    #[wasm_bindgen(js_name = stepsDone)]
+    pub fn steps_done(&self) -> usize {
+        self.inner.steps_done()
+    }
+
+    /// The held-out evaluation of the current policy: `{step, sampled_acc, greedy_acc, ...}`.
+    pub async fn evaluate(&self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.evaluate().await.map_err(|e| JsError::new(&e))?)
+    }
+
+    /// One GRPO step: `{metrics, group, corrections, expert_load, eval}`.
+    pub async fn step(&mut self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.step().await.map_err(|e| JsError::new(&e))?)
+    }
+
+    /// The current policy answers `prompt` (like `"347*5"`): calls `onToken(text, logprob)` for
+    /// every token as it is sampled and resolves to `{prompt, completion, answer, expected, correct,
+    /// checked, tokens, logprobs}`. `options`: `{temperature, top_k, max_new_tokens, seed}`, all
+    /// optional.
     pub async fn generate(
         &self,
         prompt: String,
         options: JsValue,
         on_token: js_sys::Function,
     ) -> Result<JsValue, JsError> {
-        let options: GenerateOptions = if options.is_undefined() || options.is_null() {
-            GenerateOptions::default()
-        } else {
-            serde_wasm_bindgen::from_value(options)
-                .map_err(|e| JsError::new(&format!("generate options: {e}")))?
-        };
+        let options = generate_options(options)?;
         let completion = self
             .inner
-            .generate(&prompt, &options, |piece, logprob| {
-                // A throwing callback must not abort generation; the page sees the final result.
-                let _ = on_token.call2(
-                    &JsValue::NULL,
-                    &JsValue::from_str(piece),
-                    &JsValue::from_f64(f64::from(logprob)),
-                );
-            })
+            .generate(&prompt, &options, streamer(&on_token))
             .await
             .map_err(|e| JsError::new(&e))?;
         to_js(&completion)
+    }
+
+    /// Which expert each token of `text` goes to in every layer: `{tokens, experts}` with
+    /// `experts[layer][token]`.
+    pub async fn routes(&self, text: String) -> Result<JsValue, JsError> {
+        to_js(&self.inner.routes(&text).await.map_err(|e| JsError::new(&e))?)
+    }
+
+    /// The current policy's files: `{safetensors, weights, config, tokenizer}` (bytes as
+    /// Uint8Array, the rest as text).
+    #[wasm_bindgen(js_name = exportModel)]
+    pub async fn export_model(&self) -> Result<js_sys::Object, JsError> {
+        let exported = self.inner.export().await.map_err(|e| JsError::new(&e))?;
+        let object = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| {
+            js_sys::Reflect::set(&object, &JsValue::from_str(key), &value)
+                .map(|_| ())
+                .map_err(|_| JsError::new("could not build the export"))
+        };
+        set("safetensors", js_sys::Uint8Array::from(exported.safetensors.as_slice()).into())?;
+        set("weights", js_sys::Uint8Array::from(exported.weights.as_slice()).into())?;
+        set("config", JsValue::from_str(&exported.config))?;
+        set("tokenizer", JsValue::from_str(&exported.tokenizer))?;
+        Ok(object)
+    }
+}
+
+fn generate_options(options: JsValue) -> Result<GenerateOptions, JsError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(GenerateOptions::default());
+    }
+    serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("generate options: {e}")))
+}
+
+/// Calls `on_token(text, logprob)` for every token. A throwing callback must not abort generation;
+/// the page sees the final result.
+fn streamer(on_token: &js_sys::Function) -> impl FnMut(&str, f32) + '_ {
+    move |piece, logprob| {
+        let _ =
+            on_token.call2(&JsValue::NULL, &JsValue::from_str(piece), &JsValue::from_f64(f64::from(logprob)));
     }
 }
 

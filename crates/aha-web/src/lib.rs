@@ -6,6 +6,7 @@
 
 pub mod backend;
 pub mod prompt;
+pub mod run;
 pub mod session;
 
 #[cfg(target_family = "wasm")]
@@ -13,4 +14,5 @@ mod bindings;
 
 pub use backend::{BackendInfo, cpu_backend, webgpu_backend};
 pub use prompt::{CheckedPrompt, check_prompt};
-pub use session::{Completion, GenerateOptions, LoadedModel, ModelInfo};
+pub use run::{AnswerView, Correction, ExportedModel, GroupView, Routes, RunSession, StepReport};
+pub use session::{Completion, GenerateOptions, ModelInfo};

@@ -1,10 +1,9 @@
-//! A model loaded in the page: checkpoint in, completions out. Platform-independent so it is tested
-//! natively too; `bindings.rs` only converts values for JavaScript.
+//! Answering a typed problem token by token (the page's prompt box). Platform-independent so it is
+//! tested natively too; `bindings.rs` only converts values for JavaScript.
 
 use aha_model::{Model, ModelConfig, SamplingConfig, generate_streaming};
 use aha_tasks::{Problem, is_correct, parse_completion};
 use aha_tokenizer::CharTokenizer;
-use aha_train::Checkpoint;
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -42,86 +41,57 @@ pub struct ModelInfo {
     pub config: ModelConfig,
 }
 
-pub struct LoadedModel {
-    model: Model,
-    config: ModelConfig,
-    tokenizer: CharTokenizer,
-    device: Device,
-    draws: std::cell::Cell<u64>,
+/// The next sampler seed of an unseeded request, so that requests still differ from one another.
+pub(crate) fn next_draw(draws: &std::cell::Cell<u64>) -> u64 {
+    let next = draws.get();
+    draws.set(next.wrapping_add(1));
+    next
 }
 
-impl LoadedModel {
-    /// Loads a checkpoint's three files onto `device`. Every error is a sentence for the page.
-    pub fn load(
-        device: &Device,
-        weights: Vec<u8>,
-        config_json: &str,
-        tokenizer_json: &str,
-    ) -> Result<Self, String> {
-        let checkpoint =
-            Checkpoint::from_parts(config_json, tokenizer_json, weights).map_err(|e| e.to_string())?;
-        let model = checkpoint.load_model(device).map_err(|e| e.to_string())?;
-        Ok(Self {
-            model,
-            config: checkpoint.config,
-            tokenizer: checkpoint.tokenizer,
-            device: device.clone(),
-            draws: std::cell::Cell::new(0),
-        })
-    }
-
-    pub fn info(&self) -> ModelInfo {
-        ModelInfo { parameters: self.config.num_params(), config: self.config.clone() }
-    }
-
-    /// Answers a typed problem, calling `on_token(text, logprob)` for each token as it comes.
-    pub async fn generate(
-        &self,
-        text: &str,
-        options: &GenerateOptions,
-        mut on_token: impl FnMut(&str, f32),
-    ) -> Result<Completion, String> {
-        let problem = Problem::parse(text).map_err(|e| e.to_string())?;
-        let prompt = problem.prompt();
-        let ids: Vec<i64> =
-            self.tokenizer.encode(&prompt).map_err(|e| e.to_string())?.into_iter().map(i64::from).collect();
-        let room = self.model.max_seq_len().saturating_sub(ids.len());
-        let config = SamplingConfig {
-            temperature: options.temperature,
-            top_k: options.top_k,
-            max_new_tokens: options.max_new_tokens.unwrap_or(room).min(room),
-            stop_token: self.tokenizer.token_id(".").ok_or("the tokenizer has no '.'")?,
-            pad_token: self.tokenizer.special_ids().pad,
-            stop_check_every: 0,
-            // Unseeded requests still differ from one another: each takes the next number.
-            seed: options.seed.unwrap_or_else(|| {
-                let next = self.draws.get();
-                self.draws.set(next.wrapping_add(1));
-                next
-            }),
-        };
-        let prompt_tensor = Tensor::<1, Int>::from_ints(ids.as_slice(), &self.device).reshape([1, ids.len()]);
-        let tokenizer = &self.tokenizer;
-        let generation = generate_streaming(&self.model, prompt_tensor, &config, |id, lp| {
-            let piece = tokenizer.decode(&[id], true).unwrap_or_default();
-            on_token(&piece, lp);
-        })
-        .await
-        .map_err(|e| e.to_string())?;
-        let tokens = generation.tokens.into_iter().next().unwrap_or_default();
-        let completion = self.tokenizer.decode(&tokens, true).map_err(|e| e.to_string())?;
-        let parsed = parse_completion(&completion);
-        Ok(Completion {
-            correct: is_correct(&problem, &parsed),
-            checked: parsed.check.is_some(),
-            answer: parsed.answer,
-            expected: problem.answer_text(),
-            prompt,
-            completion,
-            tokens,
-            logprobs: generation.logprobs.into_iter().next().unwrap_or_default(),
-        })
-    }
+/// `model` answers a typed problem, calling `on_token(text, logprob)` for each token as it comes.
+pub(crate) async fn answer(
+    model: &Model,
+    tokenizer: &CharTokenizer,
+    device: &Device,
+    text: &str,
+    options: &GenerateOptions,
+    seed: u64,
+    mut on_token: impl FnMut(&str, f32),
+) -> Result<Completion, String> {
+    let problem = Problem::parse(text).map_err(|e| e.to_string())?;
+    let prompt = problem.prompt();
+    let ids: Vec<i64> =
+        tokenizer.encode(&prompt).map_err(|e| e.to_string())?.into_iter().map(i64::from).collect();
+    let room = model.max_seq_len().saturating_sub(ids.len());
+    let config = SamplingConfig {
+        temperature: options.temperature,
+        top_k: options.top_k,
+        max_new_tokens: options.max_new_tokens.unwrap_or(room).min(room),
+        stop_token: tokenizer.token_id(".").ok_or("the tokenizer has no '.'")?,
+        pad_token: tokenizer.special_ids().pad,
+        stop_check_every: 0,
+        seed,
+    };
+    let prompt_tensor = Tensor::<1, Int>::from_ints(ids.as_slice(), device).reshape([1, ids.len()]);
+    let generation = generate_streaming(model, prompt_tensor, &config, |id, lp| {
+        let piece = tokenizer.decode(&[id], true).unwrap_or_default();
+        on_token(&piece, lp);
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let tokens = generation.tokens.into_iter().next().unwrap_or_default();
+    let completion = tokenizer.decode(&tokens, true).map_err(|e| e.to_string())?;
+    let parsed = parse_completion(&completion);
+    Ok(Completion {
+        correct: is_correct(&problem, &parsed),
+        checked: parsed.check.is_some(),
+        answer: parsed.answer,
+        expected: problem.answer_text(),
+        prompt,
+        completion,
+        tokens,
+        logprobs: generation.logprobs.into_iter().next().unwrap_or_default(),
+    })
 }
 
 #[cfg(test)]
@@ -129,25 +99,21 @@ mod tests {
     use super::*;
     use aha_model::MoeConfig;
 
-    fn checkpoint_parts() -> (Vec<u8>, String, String) {
+    fn answer_with(text: &str, options: &GenerateOptions, pieces: &mut String) -> Result<Completion, String> {
         let tok = CharTokenizer::new();
         let device = Device::flex();
         let config = ModelConfig::new(tok.vocab_size(), MoeConfig::new().with_d_expert(16))
             .with_d_model(16)
             .with_n_heads(2);
-        let model = config.init(&device);
-        let ck = Checkpoint::from_model(&model, &config, &tok).unwrap();
-        (ck.weights().to_vec(), config.to_json(), tok.to_json().unwrap())
+        let model = config.init_seeded(&device, 5);
+        pollster::block_on(answer(&model, &tok, &device, text, options, 0, |p, _| pieces.push_str(p)))
     }
 
     #[test]
-    fn loads_and_streams_a_completion() {
-        let (weights, config, tokenizer) = checkpoint_parts();
-        let loaded = LoadedModel::load(&Device::flex(), weights, &config, &tokenizer).unwrap();
-        assert!(loaded.info().parameters > 0);
+    fn streams_a_completion() {
         let mut pieces = String::new();
         let options = GenerateOptions { max_new_tokens: Some(6), ..Default::default() };
-        let out = pollster::block_on(loaded.generate("12*3", &options, |p, _| pieces.push_str(p))).unwrap();
+        let out = answer_with("12*3", &options, &mut pieces).unwrap();
         assert_eq!(out.prompt, "12*3=");
         assert_eq!(out.expected, "036");
         assert_eq!(pieces, out.completion);
@@ -157,15 +123,10 @@ mod tests {
 
     #[test]
     fn bad_input_is_a_sentence_not_a_panic() {
-        let (weights, config, tokenizer) = checkpoint_parts();
-        assert!(LoadedModel::load(&Device::flex(), weights[..10].to_vec(), &config, &tokenizer).is_err());
-        assert!(LoadedModel::load(&Device::flex(), weights.clone(), "{}", &tokenizer).is_err());
-        let loaded = LoadedModel::load(&Device::flex(), weights, &config, &tokenizer).unwrap();
-        let err =
-            pollster::block_on(loaded.generate("hello", &GenerateOptions::default(), |_, _| {})).unwrap_err();
+        let err = answer_with("hello", &GenerateOptions::default(), &mut String::new()).unwrap_err();
         assert!(err.starts_with("expected a problem like 347*5"), "{err}");
         let bad = GenerateOptions { temperature: -2.0, ..Default::default() };
-        let err = pollster::block_on(loaded.generate("1*2", &bad, |_, _| {})).unwrap_err();
+        let err = answer_with("1*2", &bad, &mut String::new()).unwrap_err();
         assert!(err.contains("temperature"), "{err}");
     }
 

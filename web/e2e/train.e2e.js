@@ -1,0 +1,149 @@
+// The page trains the tiny preset in its Worker on WebGPU and draws it live: charts, the latest
+// group, exports; its settings live in the URL hash.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, servePage } from './harness.js';
+
+let page;
+beforeAll(async () => {
+  page = await servePage();
+});
+afterAll(async () => {
+  await page?.close();
+});
+
+/** Clicks the download link named `name` and returns the downloaded file's contents. */
+async function download(tab, name) {
+  const [file] = await Promise.all([tab.waitForEvent('download'), tab.click(`#downloads a[download="${name}"]`)]);
+  return readFileSync(await file.path());
+}
+
+const steps = (tab) => tab.locator('#charts').getAttribute('data-steps').then(Number);
+
+describe('training on the page', () => {
+  it('trains the tiny preset live and exports the run and the model', async () => {
+    const browser = await launch({ webgpu: true });
+    try {
+      const tab = await browser.context.newPage();
+      // Long tasks on the main thread while training: the page must only draw.
+      await tab.addInitScript(() => {
+        window.longTasks = [];
+        new PerformanceObserver((list) => {
+          for (const entry of list.getEntries()) window.longTasks.push({ start: entry.startTime, ms: entry.duration });
+        }).observe({ type: 'longtask' });
+      });
+      const started = Date.now();
+      await tab.goto(`${page.url}#preset=tiny`);
+      await tab.locator('#backend[data-state="webgpu"]').waitFor({ timeout: 240_000 });
+      await tab.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
+      expect(await tab.inputValue('#preset')).toBe('tiny');
+      expect(await tab.inputValue('#knobs [name="num_generations"]')).toBe('4');
+
+      const trainingFrom = await tab.evaluate(() => performance.now());
+      await tab.click('#train');
+      // Three steps charted, or an error shown (then fail at once, with its text).
+      await tab.waitForFunction(
+        () => Number(document.querySelector('#charts').dataset.steps) >= 3 || !document.querySelector('#run-error').hidden,
+        null,
+        { timeout: 540_000, polling: 500 },
+      );
+      expect(await tab.textContent('#run-error')).toBe('');
+      await tab.click('#train'); // pause
+      await tab.locator('#run-state[data-running="false"]').waitFor({ timeout: 240_000 });
+      console.log(`tiny preset: ${await steps(tab)} steps charted ${Math.round((Date.now() - started) / 1000)} s after load`);
+      const longTasks = await tab.evaluate((from) => window.longTasks.filter((t) => t.start >= from), trainingFrom);
+      // No main-thread task over 50 ms while training (a long task is one over 50 ms).
+      expect(longTasks).toEqual([]);
+
+      mkdirSync('test-results', { recursive: true });
+      await tab.screenshot({ path: 'test-results/train.png', fullPage: true });
+
+      // The latest group: G = 4 answers, each with a reward and a signed advantage.
+      expect(await tab.textContent('#group-heading')).toMatch(/^Step \d+: 4 answers to \d{3}\*\d=/);
+      expect(await tab.locator('#group li.answer').count()).toBe(4);
+      expect(await tab.locator('#group li.answer .advantage').first().textContent()).toMatch(/^advantage ([+−]\d|0)\.\d\d$/);
+      // The expert view of one answer: a row per layer, a coloured span per character.
+      await tab.click('#group li.answer .experts-button');
+      await tab.locator('#experts-view .route-row').first().waitFor({ timeout: 240_000 });
+      expect(await tab.locator('#experts-view .route-row').count()).toBe(2);
+      const routed = await tab.locator('#experts-view .route-row').first().locator('.expert').allTextContents();
+      expect(routed.join('')).toMatch(/^\d{3}\*\d=g\d{4} /);
+      // uPlot drew the charts, with the held-out evaluation of the base model at 0 updates.
+      expect(await tab.locator('#chart-reward canvas').count()).toBe(1);
+      expect(await tab.locator('#chart-experts canvas').count()).toBe(1);
+
+      await tab.click('#export-run');
+      const csv = download(tab, 'run.csv');
+      const lines = (await csv).toString().trim().split('\n');
+      const header = lines[0].split(',');
+      expect(header).toContain('reward_mean');
+      expect(header).toContain('eval_sampled_acc');
+      expect(lines.length - 1).toBeGreaterThanOrEqual(3);
+      const config = JSON.parse((await download(tab, 'run-config.json')).toString());
+      expect(config.settings).toEqual({ preset: 'tiny' });
+      expect(config.run.grpo.num_generations).toBe(4);
+
+      await tab.click('#export-model');
+      await tab.locator('#downloads a[download="model.safetensors"]').waitFor({ timeout: 240_000 });
+      const safetensors = await download(tab, 'model.safetensors');
+      const headerLength = Number(safetensors.readBigUInt64LE(0));
+      const tensors = JSON.parse(safetensors.subarray(8, 8 + headerLength).toString());
+      expect(tensors['lm_head.weight'].shape).toEqual([50, 64]);
+      const files = {};
+      for (const name of ['model.bpk', 'config.json', 'tokenizer.json']) files[name] = await download(tab, name);
+      expect(JSON.parse(files['config.json'].toString()).d_model).toBe(64);
+
+      // Import: incomplete files are refused with a message; the exported ones load as a new run.
+      const upload = (names) => names.map((name) => ({ name, mimeType: 'application/octet-stream', buffer: files[name] }));
+      await tab.setInputFiles('#import-model', upload(['config.json']));
+      expect(await tab.textContent('#files-error')).toBe(
+        'choose model.bpk, config.json and tokenizer.json together; missing: model.bpk, tokenizer.json',
+      );
+      await tab.setInputFiles('#import-model', upload(['model.bpk', 'config.json', 'tokenizer.json']));
+      await tab.waitForFunction(() => document.querySelector('#model').textContent.startsWith('Imported model loaded'), null, {
+        timeout: 240_000,
+      });
+      expect(await tab.isHidden('#files-error')).toBe(true);
+      expect(await steps(tab)).toBe(0);
+
+      // The hash holds the settings: change a knob, reset, and a fresh tab restores it.
+      await tab.fill('#knobs [name="seed"]', '5');
+      await tab.click('#reset');
+      await tab.waitForFunction(() => location.hash === '#preset=tiny&seed=5', null, { timeout: 120_000 });
+      expect(await steps(tab)).toBe(0);
+
+      const again = await browser.context.newPage();
+      await again.goto(`${page.url}#preset=tiny&seed=5`);
+      await again.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
+      expect(await again.inputValue('#knobs [name="seed"]')).toBe('5');
+      expect(await again.isHidden('#settings-error')).toBe(true);
+      await again.close();
+
+      expect(browser.consoleErrors).toEqual([]);
+      expect(browser.foreignRequests).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 900_000);
+
+  it('names bad settings in a link and still opens a working run', async () => {
+    const browser = await launch({ webgpu: false });
+    try {
+      const tab = await browser.context.newPage();
+      await tab.goto(`${page.url}#preset=tiny&beta=abc&num_generations=1`);
+      await tab.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
+      // `beta=abc` is refused by the page, `num_generations=1` by the trainer; the plain preset runs.
+      const error = await tab.textContent('#settings-error');
+      expect(error).toContain('beta must be a number, got "abc"');
+      expect(error).toContain('num_generations must be at least 2');
+      expect(await tab.evaluate(() => location.hash)).toBe('#preset=tiny');
+      await tab.click('#step');
+      await tab.waitForFunction(() => Number(document.querySelector('#charts').dataset.steps) >= 1, null, {
+        timeout: 240_000,
+      });
+      expect(browser.foreignRequests).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});

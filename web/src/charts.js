@@ -1,0 +1,159 @@
+// Live charts (uPlot): one point per GRPO step, the held-out evaluations as their own series.
+// The x axis is "policy updates so far": a step's rollout metrics sit at the step's index (the
+// policy it sampled had that many updates), an evaluation after k updates sits at k.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { smooth } from './format.js';
+
+export { RunTable } from './runtable.js';
+
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
+
+/**
+ * The charts and their series. `key` names a column of the run table (see `RunTable`); `held_out`
+ * series are sparse and drawn as points joined across gaps, never smoothed.
+ */
+export const CHARTS = [
+  {
+    id: 'reward',
+    title: 'Reward: share of right final answers in the rollout',
+    range: [0, 1],
+    series: [{ key: 'reward_mean', label: 'reward' }],
+  },
+  {
+    id: 'accuracy',
+    title: 'Accuracy: final answer vs first guess',
+    note: 'If the final answer improves while the first guess stays flat, the gain comes from checking, not from a sharper guess.',
+    range: [0, 1],
+    series: [
+      { key: 'accuracy', label: 'final answer (rollout)' },
+      { key: 'first_guess_accuracy', label: 'first guess (rollout)', dash: [6, 4] },
+      { key: 'eval_sampled_acc', label: 'held-out, sampled', held_out: true },
+      { key: 'eval_greedy_acc', label: 'held-out, greedy', held_out: true },
+      { key: 'eval_first_guess_acc', label: 'held-out first guess', held_out: true, dash: [6, 4] },
+    ],
+  },
+  {
+    id: 'behaviour',
+    title: 'Self-checking: how often it checks, says “wait”, fixes or breaks its guess',
+    range: [0, 1],
+    series: [
+      { key: 'check_rate', label: 'check rate' },
+      { key: 'wait_rate', label: 'wait rate' },
+      { key: 'fix_rate', label: 'fix rate (wrong guess → right answer)' },
+      { key: 'broke_rate', label: 'broke rate (right guess → wrong answer)' },
+    ],
+  },
+  {
+    id: 'length',
+    title: 'Answer length (characters)',
+    series: [
+      { key: 'mean_length_correct', label: 'right answers' },
+      { key: 'mean_length_wrong', label: 'wrong answers' },
+    ],
+  },
+  {
+    id: 'optimiser',
+    title: 'Optimiser: KL to the base model, entropy, clipped tokens, groups with no signal',
+    series: [
+      { key: 'kl', label: 'KL' },
+      { key: 'entropy', label: 'entropy (nats)' },
+      { key: 'clip_fraction', label: 'clip fraction' },
+      { key: 'zero_variance_groups', label: 'zero-variance groups' },
+    ],
+  },
+  {
+    id: 'time',
+    title: 'Step time (ms)',
+    series: [
+      { key: 'rollout_ms', label: 'rollout' },
+      { key: 'update_ms', label: 'update' },
+    ],
+  },
+];
+
+function makePlot(spec, container) {
+  const figure = document.createElement('figure');
+  figure.className = 'chart';
+  figure.id = `chart-${spec.id}`;
+  const caption = document.createElement('figcaption');
+  caption.textContent = spec.title;
+  figure.append(caption);
+  if (spec.note) {
+    const note = document.createElement('p');
+    note.className = 'chart-note';
+    note.textContent = spec.note;
+    figure.append(note);
+  }
+  container.append(figure);
+  const options = {
+    width: plotWidth(figure),
+    height: 200,
+    scales: { x: { time: false }, y: spec.range ? { range: spec.range } : {} },
+    // Whole steps only on the x axis.
+    axes: [{ label: 'policy updates', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }, {}],
+    series: [
+      { label: 'step' },
+      ...spec.series.map((s, i) => ({
+        label: s.label,
+        stroke: PALETTE[i % PALETTE.length],
+        width: 2,
+        dash: s.dash,
+        spanGaps: Boolean(s.held_out),
+        points: { show: Boolean(s.held_out) },
+      })),
+    ],
+  };
+  return { spec, figure, plot: new uPlot(options, [[], ...spec.series.map(() => [])], figure) };
+}
+
+/** A plot fills its grid cell (the figure), whatever the number of columns. */
+function plotWidth(figure) {
+  return Math.max(240, Math.floor(figure.clientWidth));
+}
+
+/** All charts in `container`, redrawn from a `RunTable`. */
+export class Charts {
+  constructor(container) {
+    this.container = container;
+    this.smoothing = false;
+    this.plots = CHARTS.map((spec) => makePlot(spec, container));
+    this.experts = null;
+    new ResizeObserver(() => this.resize()).observe(container);
+  }
+
+  resize() {
+    for (const { plot, figure } of this.all()) plot.setSize({ width: plotWidth(figure), height: 200 });
+  }
+
+  all() {
+    return this.experts ? [...this.plots, this.experts] : this.plots;
+  }
+
+  draw(table) {
+    if (!this.experts && table.expertKeys.length > 0) {
+      const series = table.expertKeys.map((key) => {
+        const [, layer, expert] = key.match(/^expert_L(\d+)_E(\d+)$/);
+        return { key, label: `layer ${layer} · expert ${expert}`, dash: layer === '0' ? undefined : [6, 4] };
+      });
+      const spec = { id: 'experts', title: 'Mixture of experts: share of answer tokens per expert', range: [0, 1], series };
+      this.experts = makePlot(spec, this.container);
+    }
+    for (const { spec, plot } of this.all()) {
+      const [xs, ...columns] = table.columnsFor(spec.series.map((s) => s.key));
+      const shown = columns.map((values, i) => (this.smoothing && !spec.series[i].held_out ? smooth(values) : values));
+      plot.setData([xs, ...shown]);
+    }
+  }
+
+  /** Number of points drawn on the reward chart: what the tests wait for. */
+  points() {
+    return this.plots[0].plot.data[0].length;
+  }
+
+  clear() {
+    this.experts?.plot.destroy();
+    this.experts?.figure.remove();
+    this.experts = null;
+  }
+}

@@ -1,0 +1,90 @@
+// The group view (G answers to one problem, with reward and advantage) and the aha gallery (the
+// first answers in which a check turned a wrong guess into a right answer).
+import { segments, signed } from './format.js';
+
+const el = (tag, className, text) => {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+};
+
+/** A completion with its guess, check, verdict and answer highlighted. */
+export function completionNode(prompt, completion) {
+  const code = el('code', 'completion');
+  code.append(el('span', 'part-prompt', prompt));
+  for (const part of segments(completion)) code.append(el('span', `part-${part.kind}`, part.text));
+  return code;
+}
+
+function badges(answer) {
+  const names = [];
+  if (answer.fixed) names.push(['fixed', 'check fixed the guess']);
+  else if (answer.broke) names.push(['broke', 'check broke the guess']);
+  else if (answer.checked) names.push(['checked', 'checked']);
+  return names.map(([kind, text]) => el('span', `badge badge-${kind}`, text));
+}
+
+/**
+ * Draws the latest group into `list`; with `onlyCorrections`, only answers a check fixed.
+ * `onExperts(text)` is called with prompt + completion when a person asks for an answer's experts.
+ */
+export function drawGroup(list, heading, report, onlyCorrections, onExperts) {
+  const { group, metrics } = report;
+  heading.textContent = `Step ${metrics.step}: ${group.answers.length} answers to ${group.prompt} (right answer ${group.expected})`;
+  const answers = onlyCorrections ? group.answers.filter((a) => a.fixed) : group.answers;
+  const items = answers.map((answer) => {
+    const item = el('li', 'answer');
+    // Every token of an answer shares its advantage: the tint shows its sign (pushed up or down).
+    item.dataset.advantage = answer.advantage > 0 ? 'positive' : answer.advantage < 0 ? 'negative' : 'zero';
+    const facts = el('span', 'facts');
+    facts.append(
+      el('span', answer.correct ? 'reward right' : 'reward wrong', `reward ${answer.reward}`),
+      el('span', 'advantage', `advantage ${signed(answer.advantage)}`),
+      ...badges(answer),
+    );
+    if (onExperts) {
+      const button = el('button', 'experts-button', 'experts');
+      button.type = 'button';
+      button.title = 'Show which expert each character of this answer went to';
+      button.addEventListener('click', () => onExperts(group.prompt + answer.completion));
+      facts.append(button);
+    }
+    item.append(completionNode('', answer.completion), facts);
+    return item;
+  });
+  if (items.length === 0) items.push(el('li', 'empty', 'No answer in this group was fixed by a check.'));
+  list.replaceChildren(...items);
+}
+
+/** Pins corrections into the gallery until it holds `limit`; returns how many it holds. */
+export function pinCorrections(gallery, corrections, limit = 6) {
+  for (const correction of corrections) {
+    if (gallery.children.length >= limit) break;
+    const item = el('li', 'pinned');
+    item.append(el('span', 'pinned-step', `step ${correction.step}`), completionNode(correction.prompt, correction.completion));
+    gallery.append(item);
+  }
+  return gallery.children.length;
+}
+
+/** Draws `routes` (`{tokens, experts[layer][token]}`): a row per layer, each character coloured by
+ * its expert. */
+export function drawRoutes(view, routes) {
+  const rows = routes.experts.map((experts, layer) => {
+    const row = el('div', 'route-row');
+    row.append(el('span', 'route-layer', `layer ${layer}`));
+    const code = el('code', 'completion');
+    routes.tokens.forEach((token, i) => {
+      const span = el('span', `expert expert-${experts[i] % 8}`, token);
+      span.title = `“${token}” → expert ${experts[i]}`;
+      code.append(span);
+    });
+    row.append(code);
+    return row;
+  });
+  const experts = Math.max(...routes.experts.flat()) + 1;
+  const legend = el('p', 'route-legend');
+  for (let e = 0; e < Math.max(experts, 4); e++) legend.append(el('span', `expert expert-${e % 8}`, `expert ${e}`));
+  view.replaceChildren(...rows, legend);
+}

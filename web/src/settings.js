@@ -1,0 +1,103 @@
+// A run's settings live in the URL hash, so a link reproduces the run: `#preset=tiny&seed=3&beta=0.04`.
+// Only the knobs a person changed are written; the Worker applies them to the preset (in Rust,
+// where the ranges are checked) and refuses bad values with a message, changing nothing.
+
+/** The page's presets: which GRPO run (aha-train's `RunConfig::named`) on which base model. */
+export const PRESETS = {
+  default: {
+    run: 'default',
+    model: 'base-model/',
+    label: 'default — B 8 × G 8 on the shipped base model',
+  },
+  ablation: {
+    run: 'default',
+    model: 'base-model-no-check/',
+    label: 'ablation — the same, on a base model that never saw a check',
+  },
+  tiny: {
+    run: 'tiny',
+    model: 'base-model/',
+    label: 'tiny — B 4 × G 4, fast, for a first look',
+  },
+};
+
+/** GRPO knobs with TRL's names, how to read them, and a one-line explanation for the tooltip. */
+export const KNOBS = [
+  { name: 'seed', kind: 'integer', help: 'Seeds the problems and the sampling: the same seed and preset give the same run.' },
+  { name: 'num_generations', label: 'G', kind: 'integer', help: 'G: answers sampled per problem. Advantages compare answers within a group.' },
+  { name: 'prompts_per_step', label: 'B', kind: 'integer', help: 'B: problems per step.' },
+  { name: 'learning_rate', label: 'lr', kind: 'number', help: 'Adam learning rate (after a short warmup).' },
+  { name: 'beta', kind: 'number', help: 'Weight of the KL penalty to the base model; 0 turns it off (as in R1-Zero-style recipes).' },
+  { name: 'epsilon', kind: 'number', help: 'PPO clip range: how far one update may move a token’s probability ratio from 1.' },
+  { name: 'loss_type', kind: 'choice', choices: ['grpo', 'dr_grpo', 'dapo'], help: 'How token losses are averaged: per answer (grpo), over a fixed length (dr_grpo), over all tokens (dapo).' },
+  { name: 'temperature', kind: 'number', help: 'Sampling temperature of the rollouts.' },
+  { name: 'max_completion_length', label: 'max length', kind: 'integer', help: 'Longest answer in tokens (characters).' },
+];
+
+const KNOB_NAMES = new Set(KNOBS.map((k) => k.name));
+
+/** Reads one knob's text; throws an Error naming the knob when the text is not a value of its kind. */
+export function readKnob(name, text) {
+  const knob = KNOBS.find((k) => k.name === name);
+  if (!knob) throw new Error(`unknown setting "${name}"`);
+  const value = String(text).trim();
+  if (knob.kind === 'choice') {
+    if (!knob.choices.includes(value)) {
+      throw new Error(`${name} must be one of ${knob.choices.join(', ')}, got "${value}"`);
+    }
+    return value;
+  }
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(value)) {
+    throw new Error(`${name} must be a number, got "${value}"`);
+  }
+  const number = Number(value);
+  if (knob.kind === 'integer' && (!Number.isSafeInteger(number) || number < 0)) {
+    throw new Error(`${name} must be a whole number ≥ 0, got "${value}"`);
+  }
+  return number;
+}
+
+/**
+ * Parses a URL hash into `{settings, backend, errors}`. `settings` is `{preset, ...knobs}` for the
+ * Worker; anything wrong is left out and named in `errors`, so a bad link still opens a working page.
+ */
+export function parseHash(hash) {
+  const params = new URLSearchParams(String(hash ?? '').replace(/^#/, ''));
+  const settings = { preset: 'default' };
+  const errors = [];
+  let backend = 'webgpu';
+  for (const [key, value] of params) {
+    if (key === 'preset') {
+      if (Object.hasOwn(PRESETS, value)) settings.preset = value;
+      else errors.push(`unknown preset "${value}"; choose one of ${Object.keys(PRESETS).join(', ')}`);
+    } else if (key === 'backend') {
+      if (value === 'cpu' || value === 'webgpu') backend = value;
+      else errors.push(`backend must be webgpu or cpu, got "${value}"`);
+    } else if (KNOB_NAMES.has(key)) {
+      try {
+        settings[key] = readKnob(key, value);
+      } catch (error) {
+        errors.push(error.message);
+      }
+    } else {
+      errors.push(`unknown setting "${key}"`);
+    }
+  }
+  return { settings, backend, errors };
+}
+
+/** The hash for `settings` (preset first, then knobs in a fixed order) and `backend`. */
+export function toHash(settings, backend = 'webgpu') {
+  const params = new URLSearchParams();
+  params.set('preset', settings.preset);
+  for (const { name } of KNOBS) {
+    if (settings[name] !== undefined) params.set(name, String(settings[name]));
+  }
+  if (backend === 'cpu') params.set('backend', 'cpu');
+  return `#${params}`;
+}
+
+/** The Worker's view of the settings: the GRPO preset's name instead of the page preset's. */
+export function runSettings(settings) {
+  return { ...settings, preset: PRESETS[settings.preset].run };
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { KNOBS, PRESETS, parseHash, readKnob, runSettings, toHash } from './settings.js';
+
+describe('URL hash settings', () => {
+  it('defaults to the default preset on WebGPU', () => {
+    expect(parseHash('')).toEqual({ settings: { preset: 'default' }, backend: 'webgpu', errors: [] });
+    expect(parseHash(undefined).errors).toEqual([]);
+  });
+
+  it('round-trips a configuration', () => {
+    const settings = { preset: 'tiny', seed: 3, num_generations: 4, learning_rate: 0.0005, beta: 0.04, loss_type: 'dr_grpo' };
+    const hash = toHash(settings, 'cpu');
+    expect(hash).toBe('#preset=tiny&seed=3&num_generations=4&learning_rate=0.0005&beta=0.04&loss_type=dr_grpo&backend=cpu');
+    expect(parseHash(hash)).toEqual({ settings, backend: 'cpu', errors: [] });
+    expect(toHash({ preset: 'default' })).toBe('#preset=default');
+  });
+
+  it('names every bad part and keeps the good ones', () => {
+    const { settings, backend, errors } = parseHash('#preset=huge&seed=-1&beta=abc&lr=1&loss_type=ppo&backend=tpu&epsilon=0.3');
+    expect(settings).toEqual({ preset: 'default', epsilon: 0.3 });
+    expect(backend).toBe('webgpu');
+    expect(errors).toEqual([
+      'unknown preset "huge"; choose one of default, ablation, tiny',
+      'seed must be a whole number ≥ 0, got "-1"',
+      'beta must be a number, got "abc"',
+      'unknown setting "lr"',
+      'loss_type must be one of grpo, dr_grpo, dapo, got "ppo"',
+      'backend must be webgpu or cpu, got "tpu"',
+    ]);
+  });
+
+  it('reads numbers strictly', () => {
+    expect(readKnob('learning_rate', '3e-4')).toBe(0.0003);
+    expect(readKnob('temperature', ' 0.7 ')).toBe(0.7);
+    expect(() => readKnob('temperature', '')).toThrow('temperature must be a number');
+    expect(() => readKnob('temperature', 'Infinity')).toThrow('temperature must be a number');
+    expect(() => readKnob('num_generations', '2.5')).toThrow('whole number');
+    expect(() => readKnob('num_generations', '1e30')).toThrow('whole number');
+    expect(() => readKnob('colour', '1')).toThrow('unknown setting "colour"');
+  });
+
+  it('maps page presets to GRPO presets and base models', () => {
+    expect(runSettings({ preset: 'ablation', seed: 1 })).toEqual({ preset: 'default', seed: 1 });
+    expect(PRESETS.ablation.model).toBe('base-model-no-check/');
+    for (const preset of Object.values(PRESETS)) expect(['default', 'tiny']).toContain(preset.run);
+    for (const knob of KNOBS) expect(knob.help.length).toBeGreaterThan(10);
+  });
+});
