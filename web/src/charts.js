@@ -36,6 +36,7 @@ export const CHARTS = [
   {
     id: 'behaviour',
     title: 'Self-checking: how often it checks, says “wait”, fixes or breaks its guess',
+    note: 'Fix rate is what matters: “wait” is partly habit here — the base model says it even after most checks that agree with its guess.',
     range: [0, 1],
     series: [
       { key: 'check_rate', label: 'check rate' },
