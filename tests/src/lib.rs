@@ -4,5 +4,6 @@
 
 pub mod base_model;
 pub mod golden;
+pub mod kernels;
 pub mod smoke;
 pub mod webgpu;

@@ -172,6 +172,9 @@ fn test(only: &[Suite]) -> Result<ExitCode> {
         if needs_chromium {
             prereq::chromium()?;
         }
+        if wanted(Suite::Native) {
+            prereq::lavapipe()?;
+        }
         if needs_npm {
             prereq::npm_packages(&web)?;
         }

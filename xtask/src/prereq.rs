@@ -43,12 +43,28 @@ pub fn chromium() -> Result<()> {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }
-    let install = "apt-get update && apt-get install -y chromium chromium-driver";
+    apt_install("headless Chromium", &["chromium", "chromium-driver"])
+}
+
+/// Mesa's Vulkan drivers: lavapipe, the CPU adapter the native wgpu kernel tests run on where
+/// there is no GPU.
+pub fn lavapipe() -> Result<()> {
+    let installed = output("dpkg-query", &["-W", "-f=${Status}", "mesa-vulkan-drivers"])
+        .is_some_and(|status| status.contains("install ok installed"));
+    if installed {
+        return Ok(());
+    }
+    apt_install("Mesa's Vulkan drivers (lavapipe)", &["mesa-vulkan-drivers"])
+}
+
+/// `apt-get install` when we are root; otherwise the command to run.
+fn apt_install(what: &str, packages: &[&str]) -> Result<()> {
+    let install = format!("apt-get update && apt-get install -y {}", packages.join(" "));
     let is_root = output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
     if !is_root {
-        bail!("headless Chromium is missing; install it with:\n    sudo sh -c '{install}'");
+        bail!("{what} is missing; install it with:\n    sudo sh -c '{install}'");
     }
-    command("sh", &["-c", install], Path::new("."), &[("DEBIAN_FRONTEND", "noninteractive")])
+    command("sh", &["-c", &install], Path::new("."), &[("DEBIAN_FRONTEND", "noninteractive")])
 }
 
 /// `npm ci` in the page's folder when node_modules is missing or older than package-lock.json.

@@ -1,14 +1,20 @@
 //! `aha bench`: speed figures on one backend, timed after warm-up steps — SFT steps/s and trained
-//! tokens/s (the base recipe's corpus), sampled tokens/s (one GRPO rollout's worth of rows), and a GRPO step
-//! of a preset split into rollout and update, with its readbacks. Figures, not assertions: speed
-//! lives here, not in timed tests.
+//! tokens/s (the base recipe's corpus), sampled tokens/s (one GRPO rollout's worth of rows), a GRPO
+//! step of a preset split into rollout and update, with its readbacks, and each WGSL kernel against
+//! its plain-tensor reference (on wgpu; the CPU backend has only the references). Figures, not
+//! assertions: speed lives here, not in timed tests.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
+use aha_kernels::KernelChoice;
+use aha_kernels::readback::reads_so_far;
+use aha_kernels::router::{router_top_k_kernel, router_top_k_reference};
+use aha_kernels::sample::{DecodeStep, sample_step_kernel, sample_step_reference, uniforms};
 use aha_tasks::ProblemGenerator;
 use aha_train::{BaseRecipe, Checkpoint, GrpoTrainer, RunConfig, SftRun};
 use anyhow::{Context, Result, bail, ensure};
+use burn::tensor::{Device, Int, Tensor};
 use serde::Serialize;
 
 use crate::Backend;
@@ -29,6 +35,10 @@ pub struct Args {
     warmup: usize,
     #[arg(long, value_enum, default_value_t = Backend::Cpu)]
     backend: Backend,
+    /// Force the plain-tensor references instead of our WGSL kernels in the model (for a
+    /// before/after comparison on wgpu; the CPU backend always runs the references).
+    #[arg(long)]
+    reference_kernels: bool,
     /// Also write the figures here as JSON.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -41,6 +51,8 @@ pub struct BenchReport {
     /// `release` or `dev`: dev builds run Burn at opt-level 1 and our crates unoptimised.
     pub profile: &'static str,
     pub preset: String,
+    /// `auto` (our kernels on wgpu) or `reference` (forced plain-tensor references).
+    pub kernels: &'static str,
     pub sft_steps_per_s: f64,
     pub sft_tokens_per_s: f64,
     /// Sampled (generated) tokens per second over a rollout of B × G rows.
@@ -50,6 +62,15 @@ pub struct BenchReport {
     pub update_ms: f64,
     pub readbacks_per_step: f64,
     pub readbacks_per_rollout: f64,
+    /// One router gate (softmax, top-k, weights) over an update's tokens, µs per call: our kernel
+    /// (wgpu only) and the plain-tensor reference.
+    pub router_kernel_us: Option<f64>,
+    pub router_reference_us: f64,
+    /// Tokens the router figures route (B × G × (prompt + completion)).
+    pub router_tokens: usize,
+    /// One decode step for a rollout's B × G rows, µs per call.
+    pub sample_kernel_us: Option<f64>,
+    pub sample_reference_us: f64,
     pub steps: usize,
     pub warmup: usize,
 }
@@ -59,7 +80,10 @@ pub fn run(args: Args) -> Result<()> {
     let Some(preset) = RunConfig::named(&args.preset) else {
         bail!("unknown preset {:?}; choose one of {}", args.preset, RunConfig::NAMES.join(", "));
     };
-    let checkpoint = Checkpoint::load_dir(&args.checkpoint)?;
+    let mut checkpoint = Checkpoint::load_dir(&args.checkpoint)?;
+    if args.reference_kernels {
+        checkpoint.config.kernels = Some(KernelChoice::Reference);
+    }
     let device = args.backend.device()?;
     let rounds = args.warmup + args.steps;
     let timed = |start: Instant| start.elapsed().as_secs_f64();
@@ -100,20 +124,27 @@ pub fn run(args: Args) -> Result<()> {
     for i in 0..rounds {
         let batch: Vec<_> = (&mut problems).take(g.prompts_per_step).collect();
         let start = Instant::now();
+        let reads = reads_so_far();
         let (_, done) =
             pollster::block_on(trainer.complete(&batch, g.num_generations, g.temperature, i as u64))?;
         if i >= args.warmup {
             sample_s += timed(start);
             sampled += done.tokens.iter().map(Vec::len).sum::<usize>();
-            rollout_readbacks += done.readbacks;
+            rollout_readbacks += reads_so_far() - reads;
         }
     }
+
+    // --- kernels against references, at the shapes a GRPO step uses
+    let rows = g.prompts_per_step * g.num_generations;
+    let router_tokens = rows * (checkpoint.config.max_seq_len.min(g.max_completion_length + 8));
+    let kernels = time_kernels(&device, &checkpoint.config, rows, router_tokens, rounds, args.warmup)?;
 
     let n = args.steps as f64;
     let report = BenchReport {
         backend: format!("{:?}", args.backend).to_lowercase(),
         profile: if cfg!(debug_assertions) { "dev" } else { "release" },
         preset: preset.preset,
+        kernels: if args.reference_kernels { "reference" } else { "auto" },
         sft_steps_per_s: n / sft_s,
         sft_tokens_per_s: sft_tokens as f64 / sft_s,
         tokens_per_s: sampled as f64 / sample_s,
@@ -122,6 +153,11 @@ pub fn run(args: Args) -> Result<()> {
         update_ms: update_ms / n,
         readbacks_per_step: readbacks as f64 / n,
         readbacks_per_rollout: rollout_readbacks as f64 / n,
+        router_kernel_us: kernels.router_kernel_us,
+        router_reference_us: kernels.router_reference_us,
+        router_tokens,
+        sample_kernel_us: kernels.sample_kernel_us,
+        sample_reference_us: kernels.sample_reference_us,
         steps: args.steps,
         warmup: args.warmup,
     };
@@ -131,4 +167,81 @@ pub fn run(args: Args) -> Result<()> {
         std::fs::write(out, json + "\n").with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(())
+}
+
+struct KernelTimes {
+    router_kernel_us: Option<f64>,
+    router_reference_us: f64,
+    sample_kernel_us: Option<f64>,
+    sample_reference_us: f64,
+}
+
+/// Mean µs per call of `f`, after `warmup` untimed calls, waiting for the device after each batch
+/// of calls so queued work is counted.
+fn time_us(device: &Device, rounds: usize, warmup: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    for _ in 0..warmup {
+        f()?;
+    }
+    device.sync().map_err(|e| anyhow::anyhow!("device sync failed: {e:?}"))?;
+    let timed = rounds - warmup;
+    let start = Instant::now();
+    for _ in 0..timed {
+        f()?;
+    }
+    device.sync().map_err(|e| anyhow::anyhow!("device sync failed: {e:?}"))?;
+    Ok(start.elapsed().as_secs_f64() * 1e6 / timed as f64)
+}
+
+/// The router over `tokens` tokens and one decode step over `rows` rows, kernel (where the device
+/// runs it) and reference. Inputs are fixed pseudo-random values; outputs are discarded.
+fn time_kernels(
+    device: &Device,
+    config: &aha_model::ModelConfig,
+    rows: usize,
+    tokens: usize,
+    rounds: usize,
+    warmup: usize,
+) -> Result<KernelTimes> {
+    let noise = |n: usize, seed: u64| -> Vec<f32> {
+        (0..n).map(|i| aha_kernels::sample::uniform(seed, i / 1024, i % 1024) * 6.0 - 3.0).collect()
+    };
+    let (experts, k, vocab) = (config.moe.n_experts, config.moe.top_k, config.vocab_size);
+    let router_logits =
+        Tensor::<1>::from_floats(noise(tokens * experts, 1).as_slice(), device).reshape([tokens, experts]);
+    let logits = Tensor::<1>::from_floats(noise(rows * vocab, 2).as_slice(), device).reshape([rows, vocab]);
+    let finished = Tensor::<2, Int>::zeros([rows, 1], device);
+    let step = DecodeStep {
+        temperature: 1.0,
+        top_k: 0,
+        seed: 3,
+        step: 0,
+        max_steps: 64,
+        stop_token: 0,
+        pad_token: 0,
+    };
+
+    let router_kernel_us = match router_top_k_kernel(&router_logits, k) {
+        Some(_) => Some(time_us(device, rounds, warmup, || {
+            router_top_k_kernel(&router_logits, k).context("the router kernel stopped running")?;
+            Ok(())
+        })?),
+        None => None,
+    };
+    let router_reference_us = time_us(device, rounds, warmup, || {
+        let _ = router_top_k_reference(router_logits.clone(), k);
+        Ok(())
+    })?;
+    let sample_kernel_us = match sample_step_kernel(&logits, &finished, &step) {
+        Some(_) => Some(time_us(device, rounds, warmup, || {
+            sample_step_kernel(&logits, &finished, &step).context("the sampler kernel stopped running")?;
+            Ok(())
+        })?),
+        None => None,
+    };
+    let sample_reference_us = time_us(device, rounds, warmup, || {
+        let draws = uniforms(step.seed, step.step, rows, device);
+        let _ = sample_step_reference(logits.clone(), finished.clone(), &step, draws);
+        Ok(())
+    })?;
+    Ok(KernelTimes { router_kernel_us, router_reference_us, sample_kernel_us, sample_reference_us })
 }

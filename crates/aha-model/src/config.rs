@@ -1,5 +1,6 @@
 //! Model hyperparameters. `ModelConfig` round-trips through JSON (`config.json` of a checkpoint).
 
+use aha_kernels::KernelChoice;
 use burn::config::Config;
 
 /// The Mixture-of-Experts feed-forward of every block.
@@ -36,6 +37,10 @@ pub struct ModelConfig {
     pub moe: MoeConfig,
     #[config(default = 1e-5)]
     pub norm_eps: f64,
+    /// `"auto"` (or absent) runs our WGSL kernels (router top-k, sampling) on wgpu and their
+    /// plain-tensor references elsewhere; `"reference"` forces the references everywhere, for
+    /// debugging. Optional so that configs written before the kernels still load.
+    pub kernels: Option<KernelChoice>,
 }
 
 /// Why a configuration cannot build a model.

@@ -5,7 +5,8 @@
 //! - [`model`]: embeddings, pre-norm blocks of attention + MoE, the output head; KV cache.
 //! - [`attention`]: causal multi-head attention with a fixed-size cache.
 //! - [`moe`]: router, top-k on the device, dense experts with sparse gates, balance loss.
-//! - [`sample`]: batched on-device sampling with one readback per generation.
+//! - [`sample`]: batched on-device sampling with one readback per generation (the kernels live in
+//!   `aha-kernels`).
 
 pub mod attention;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod model;
 pub mod moe;
 pub mod sample;
 
+pub use aha_kernels::{KernelChoice, readback};
 pub use config::{ConfigError, ModelConfig, MoeConfig};
 pub use model::{KvCache, Model, ModelOutput};
-pub use sample::{Generation, SampleError, SamplingConfig, generate, generate_streaming, sample_step};
+pub use sample::{Generation, SampleError, SamplingConfig, generate, generate_streaming};

@@ -1,6 +1,7 @@
 //! The decoder-only transformer: token and learned position embeddings, pre-norm blocks of
 //! attention and MoE feed-forward, a final RMSNorm and the output projection to the vocabulary.
 
+use aha_kernels::KernelChoice;
 use burn::config::Config;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig, RmsNorm, RmsNormConfig};
@@ -23,7 +24,9 @@ impl BlockConfig {
             attn_norm: norm(),
             attn: AttentionConfig::new(c.d_model, c.n_heads).init(device),
             moe_norm: norm(),
-            moe: MoeLayerConfig::new(c.d_model, c.moe.clone()).init(device),
+            moe: MoeLayerConfig::new(c.d_model, c.moe.clone())
+                .with_kernels(c.kernels.unwrap_or_default())
+                .init(device),
         }
     }
 }
@@ -86,6 +89,7 @@ impl ModelConfig {
             lm_head: LinearConfig::new(self.d_model, self.vocab_size).with_bias(false).init(device),
             n_heads: self.n_heads,
             d_model: self.d_model,
+            reference_kernels: self.kernels == Some(KernelChoice::Reference),
         }
     }
 }
@@ -99,6 +103,8 @@ pub struct Model {
     lm_head: Linear,
     n_heads: usize,
     d_model: usize,
+    /// [`KernelChoice::Reference`] as a plain field (modules keep constants, not enums).
+    reference_kernels: bool,
 }
 
 /// A full forward pass's results.
@@ -151,6 +157,11 @@ impl Model {
 
     pub fn n_layers(&self) -> usize {
         self.blocks.len()
+    }
+
+    /// Which implementation of the router and sampler kernels runs.
+    pub fn kernels(&self) -> KernelChoice {
+        if self.reference_kernels { KernelChoice::Reference } else { KernelChoice::Auto }
     }
 
     pub fn n_experts(&self) -> usize {

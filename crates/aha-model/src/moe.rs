@@ -4,20 +4,20 @@
 //! Two choices here are about the browser, not the maths:
 //!
 //! - **Top-k without a readback.** Burn's `topk_with_indices`, `sort` and `argwhere` read data back
-//!   synchronously, which panics on WebGPU in wasm. For E ≤ 16 experts we select with k rounds of
-//!   `argmax` + mask, which stay on the device ([`top_k_mask`]). A custom WGSL kernel replaces this
-//!   on wgpu later, checked against this function as its reference.
+//!   synchronously, which panics on WebGPU in wasm. The gate — softmax, top-k, weights — is our
+//!   WGSL kernel on wgpu and its plain-tensor reference elsewhere ([`aha_kernels::router_top_k`]).
 //! - **Dense experts, sparse gates.** Dispatching each token to its experts needs per-expert token
 //!   counts on the host (a readback) or scatter/gather kernels. At this size it is cheaper and
 //!   exactly equivalent to run every expert on every token as one batched matmul and multiply by the
 //!   gate weights, which are zero for the experts a token was not routed to. Outputs and gradients
 //!   equal those of sparse dispatch; only the FLOPs are E/k times higher.
 
+use aha_kernels::{KernelChoice, router_top_k};
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
-use burn::tensor::activation::{gelu, softmax};
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::activation::gelu;
+use burn::tensor::{Device, Tensor};
 
 use crate::config::MoeConfig;
 
@@ -25,6 +25,8 @@ use crate::config::MoeConfig;
 pub struct MoeLayerConfig {
     pub d_model: usize,
     pub moe: MoeConfig,
+    #[config(default = "KernelChoice::Auto")]
+    pub kernels: KernelChoice,
 }
 
 impl MoeLayerConfig {
@@ -41,6 +43,7 @@ impl MoeLayerConfig {
             w_out: uniform(h).init([e, h, d], device),
             shared: self.moe.shared_expert.then(|| SharedExpertConfig::new(d, h).init(device)),
             top_k: self.moe.top_k,
+            reference_kernels: self.kernels == KernelChoice::Reference,
         }
     }
 }
@@ -54,6 +57,7 @@ pub struct MoeLayer {
     w_out: Param<Tensor<3>>,
     shared: Option<SharedExpert>,
     top_k: usize,
+    reference_kernels: bool,
 }
 
 /// What routing did in one layer, for the loss and for the page's expert view.
@@ -78,9 +82,9 @@ impl MoeLayer {
     pub fn forward(&self, x: Tensor<2>, token_mask: Tensor<1>) -> (Tensor<2>, Routing) {
         let [n, d] = x.dims();
         let e = self.n_experts();
-        let probs = softmax(self.router.forward(x.clone()), 1); // [N, E]
-        let selected = top_k_mask(probs.clone(), self.top_k); // [N, E], k ones per row
-        let gates = gate_weights(probs.clone(), selected.clone(), self.top_k);
+        let choice = if self.reference_kernels { KernelChoice::Reference } else { KernelChoice::Auto };
+        let gate = router_top_k(self.router.forward(x.clone()), self.top_k, choice);
+        let (probs, selected, gates) = (gate.probs.clone(), gate.selected(), gate.dense_weights());
 
         // Every expert on every token: [1, N, d] @ [E, d, h] → [E, N, h] → [E, N, d].
         let hidden = gelu(x.clone().unsqueeze::<3>().matmul(self.w_in.val()));
@@ -94,32 +98,6 @@ impl MoeLayer {
         let (aux_loss, load) = balance_loss(probs, selected, token_mask, self.top_k);
         (y, Routing { aux_loss, load, gates })
     }
-}
-
-/// `[N, E]` with 1 at each row's `k` largest probabilities, 0 elsewhere, chosen by k rounds of
-/// argmax and masking (on the device; ties go to the lower expert index). Probabilities are ≥ 0,
-/// so masking a chosen expert with -1 removes it from later rounds.
-pub fn top_k_mask(probs: Tensor<2>, k: usize) -> Tensor<2> {
-    let [n, e] = probs.dims();
-    let device = probs.device();
-    let expert_ids = Tensor::<1, Int>::arange(0..e as i64, &device).reshape([1, e]).expand([n, e]);
-    let mut remaining = probs;
-    let mut selected = Tensor::<2>::zeros([n, e], &device);
-    for _ in 0..k {
-        let best = remaining.clone().argmax(1).expand([n, e]); // [N, E] copies of each row's winner
-        let hit = expert_ids.clone().equal(best);
-        selected = selected + hit.clone().float();
-        remaining = remaining.mask_fill(hit, -1.0);
-    }
-    selected
-}
-
-/// Gate weight per (token, expert). Top-1 uses the router probability itself, as the Switch
-/// Transformer does, so the router learns from the output; top-2 renormalises the two chosen
-/// probabilities to sum to 1 (Mixtral style).
-pub fn gate_weights(probs: Tensor<2>, selected: Tensor<2>, top_k: usize) -> Tensor<2> {
-    let chosen = probs * selected;
-    if top_k == 1 { chosen } else { chosen.clone() / chosen.sum_dim(1).clamp_min(1e-9) }
 }
 
 /// The Switch-Transformer balance loss and the per-expert load over real tokens.
@@ -174,35 +152,9 @@ mod tests {
         t.into_data().try_into_vec::<f32>().unwrap()
     }
 
-    #[test]
-    fn top_k_picks_the_largest_and_breaks_ties_low() {
-        let device = Device::flex();
-        let probs = Tensor::<2>::from_floats(
-            [[0.1, 0.6, 0.2, 0.1], [0.25, 0.25, 0.25, 0.25], [0.0, 0.0, 0.3, 0.7]],
-            &device,
-        );
-        #[rustfmt::skip]
-        assert_eq!(data(top_k_mask(probs.clone(), 1)), [
-            0.0, 1.0, 0.0, 0.0,
-            1.0, 0.0, 0.0, 0.0,
-            0.0, 0.0, 0.0, 1.0,
-        ]);
-        #[rustfmt::skip]
-        assert_eq!(data(top_k_mask(probs, 2)), [
-            0.0, 1.0, 1.0, 0.0,
-            1.0, 1.0, 0.0, 0.0,
-            0.0, 0.0, 1.0, 1.0,
-        ]);
-    }
-
-    #[test]
-    fn gates_are_probabilities_for_top1_and_renormalised_for_top2() {
-        let device = Device::flex();
-        let probs = Tensor::<2>::from_floats([[0.1, 0.6, 0.3]], &device);
-        let g1 = data(gate_weights(probs.clone(), top_k_mask(probs.clone(), 1), 1));
-        assert_eq!(g1, [0.0, 0.6, 0.0]);
-        let g2 = data(gate_weights(probs.clone(), top_k_mask(probs, 2), 2));
-        assert!((g2[1] - 2.0 / 3.0).abs() < 1e-6 && (g2[2] - 1.0 / 3.0).abs() < 1e-6 && g2[0] == 0.0);
+    /// Top-1 selection of `probs` (as logits: the order is the same).
+    fn top1(probs: Tensor<2>) -> Tensor<2> {
+        aha_kernels::router::router_top_k_reference(probs.log(), 1).selected()
     }
 
     #[test]
@@ -231,7 +183,7 @@ mod tests {
 
         // Everything on expert 0 with confident probabilities: loss approaches E.
         let skewed = Tensor::<2>::from_floats([[0.97, 0.01, 0.01, 0.01]; 8], &device);
-        let (aux, _) = balance_loss(skewed.clone(), top_k_mask(skewed, 1), mask, 1);
+        let (aux, _) = balance_loss(skewed.clone(), top1(skewed), mask, 1);
         let aux = data(aux.reshape([1, 1]))[0];
         assert!(aux > 3.8, "{aux}");
     }
@@ -241,7 +193,7 @@ mod tests {
         let device = Device::flex();
         let probs = Tensor::<2>::from_floats([[0.9, 0.1], [0.1, 0.9], [0.1, 0.9]], &device);
         let mask = Tensor::<1>::from_floats([1.0, 1.0, 0.0], &device);
-        let (_, load) = balance_loss(probs.clone(), top_k_mask(probs, 1), mask, 1);
+        let (_, load) = balance_loss(probs.clone(), top1(probs), mask, 1);
         assert_eq!(data(load.reshape([1, 2])), [0.5, 0.5]);
     }
 }

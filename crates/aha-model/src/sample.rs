@@ -4,13 +4,12 @@
 //! read back once, at the end, with one transaction: on WebGPU each readback costs milliseconds
 //! and must be asynchronous.
 //!
-//! The step function here is the plain-tensor reference; a WGSL kernel replaces it on wgpu later
-//! and is tested against it.
+//! Each decode step is one call of [`aha_kernels::sample_step`]: our WGSL kernel on wgpu, its
+//! plain-tensor reference elsewhere. Every read goes through [`aha_kernels::readback::read`].
 
-use burn::tensor::activation::log_softmax;
-use burn::tensor::{Bool, Device, Int, Tensor, Transaction};
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use aha_kernels::readback::{self, ReadbackError};
+use aha_kernels::{DecodeStep, sample_step};
+use burn::tensor::{Int, Tensor, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::model::Model;
@@ -31,9 +30,10 @@ pub struct SamplingConfig {
     /// Read the finished mask back every this many steps and stop early when every row is done;
     /// 0 never reads (exactly one readback per generation, the browser default).
     pub stop_check_every: usize,
-    /// Seeds the uniform numbers that drive sampling. They are drawn on the host (ChaCha8) and
-    /// uploaded once, so a seed gives the same draws on every backend and platform, whatever else
-    /// uses the device's random generator meanwhile.
+    /// Seeds the uniform numbers that drive sampling: row r at step s draws
+    /// `aha_kernels::sample::uniform(seed, s, r)`, a counter-based hash computed the same on the
+    /// device and the host, so a seed gives the same draws on every backend and platform, whatever
+    /// else uses the device's random generator meanwhile.
     pub seed: u64,
 }
 
@@ -88,64 +88,25 @@ pub struct Generation {
     pub readbacks: usize,
 }
 
-/// `[rows, max_new_tokens]` uniform numbers in [0, 1) from `config.seed`, or `None` when greedy.
-fn uniform_draws(config: &SamplingConfig, rows: usize, device: &Device) -> Option<Tensor<2>> {
-    (config.temperature > 0.0).then(|| {
-        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        let draws: Vec<f32> = (0..rows * config.max_new_tokens).map(|_| rng.random::<f32>()).collect();
-        Tensor::<1>::from_floats(draws.as_slice(), device).reshape([rows, config.max_new_tokens])
-    })
+impl From<ReadbackError> for SampleError {
+    fn from(e: ReadbackError) -> Self {
+        SampleError::Readback(e.0)
+    }
 }
 
-/// One decode step for every row: `logits: [rows, vocab]` → `(tokens [rows, 1], logprobs [rows, 1])`.
-/// `uniform: [rows, 1]` in [0, 1) drives categorical sampling by inverse CDF; it is ignored when
-/// greedy.
-pub fn sample_step(
-    logits: Tensor<2>,
-    temperature: f32,
-    top_k: usize,
-    uniform: Option<Tensor<2>>,
-) -> (Tensor<2, Int>, Tensor<2>) {
-    let [rows, vocab] = logits.dims();
-    let greedy = temperature == 0.0;
-    let mut scaled = if greedy { logits } else { logits.div_scalar(temperature) };
-    if top_k > 0 && top_k < vocab && !greedy {
-        scaled = keep_top_k(scaled, top_k);
-    }
-    let logp = log_softmax(scaled, 1);
-    let tokens = match uniform {
-        Some(u) if !greedy => {
-            // Inverse CDF: the first token whose cumulative probability exceeds u · total. Scaling
-            // by the row's own total (≈ 1) keeps rounding from ever landing past the last token
-            // with probability > 0, and `≤` skips tokens of probability 0 even when u = 0.
-            let cdf = logp.clone().exp().cumsum(1);
-            let total = cdf.clone().slice([0..rows, vocab - 1..vocab]);
-            let target = (u * total).expand([rows, vocab]);
-            let below: Tensor<2, Int> = cdf.lower_equal(target).int().sum_dim(1);
-            below.clamp(0, vocab as i64 - 1)
+impl SamplingConfig {
+    /// Step `step` of a generation with this config.
+    fn decode_step(&self, step: usize) -> DecodeStep {
+        DecodeStep {
+            temperature: self.temperature,
+            top_k: self.top_k,
+            seed: self.seed,
+            step,
+            max_steps: self.max_new_tokens,
+            stop_token: self.stop_token,
+            pad_token: self.pad_token,
         }
-        _ => logp.clone().argmax(1),
-    };
-    let chosen = logp.gather(1, tokens.clone());
-    (tokens, chosen)
-}
-
-/// Sets every logit below the row's k-th largest to -inf. The k-th largest is found by k rounds
-/// of argmax that each remove one entry (Burn's `topk` reads synchronously on wasm), so repeated
-/// values count once per entry; entries tied with the k-th value are kept.
-pub fn keep_top_k(logits: Tensor<2>, k: usize) -> Tensor<2> {
-    let [rows, vocab] = logits.dims();
-    let device = logits.device();
-    let ids = Tensor::<1, Int>::arange(0..vocab as i64, &device).reshape([1, vocab]).expand([rows, vocab]);
-    let mut remaining = logits.clone();
-    let mut threshold = remaining.clone().max_dim(1);
-    for _ in 0..k {
-        let best = remaining.clone().argmax(1); // [rows, 1]
-        threshold = remaining.clone().gather(1, best.clone());
-        remaining = remaining.mask_fill(ids.clone().equal(best.expand([rows, vocab])), f32::NEG_INFINITY);
     }
-    let below = logits.clone().lower(threshold.expand([rows, vocab]));
-    logits.mask_fill(below, f32::NEG_INFINITY)
 }
 
 /// Generates one continuation of `prompt: [1, len]`, reading every token back as soon as it is
@@ -168,7 +129,7 @@ pub async fn generate_streaming(
     let vocab = logits.dims()[2];
     let mut next_logits: Tensor<2> =
         logits.slice([0..1, prompt_len - 1..prompt_len, 0..vocab]).reshape([1, vocab]);
-    let uniforms = uniform_draws(config, 1, &device);
+    let mut finished = Tensor::<2, Int>::zeros([1, 1], &device);
     let mut generation = Generation {
         tokens: vec![Vec::new()],
         logprobs: vec![Vec::new()],
@@ -177,18 +138,17 @@ pub async fn generate_streaming(
     };
     for _ in 0..config.max_new_tokens {
         let step = generation.tokens[0].len();
-        let uniform = uniforms.as_ref().map(|u| u.clone().slice([0..1, step..step + 1]));
-        let (token, logprob) = sample_step(next_logits.clone(), config.temperature, config.top_k, uniform);
-        let data = Transaction::default()
-            .register(token.clone())
-            .register(logprob)
-            .execute_async()
-            .await
-            .map_err(|e| SampleError::Readback(format!("{e:?}")))?;
+        let sampled = sample_step(next_logits.clone(), finished, &config.decode_step(step), model.kernels());
+        finished = sampled.finished;
+        let token = sampled.tokens;
+        let mut data =
+            readback::read(Transaction::default().register(token.clone()).register(sampled.logprobs))
+                .await?
+                .into_iter();
         generation.readbacks += 1;
-        let readback = |e: burn::tensor::DataError| SampleError::Readback(format!("{e:?}"));
-        let id = data[0].clone().try_into_vec_as::<i64>().map_err(readback)?[0] as u32;
-        let lp = data[1].clone().try_into_vec_as::<f32>().map_err(readback)?[0];
+        let mut next = || data.next().ok_or_else(|| SampleError::Readback("missing tensor".into()));
+        let id = readback::values::<i64>(next()?)?[0] as u32;
+        let lp = readback::values::<f32>(next()?)?[0];
         on_token(id, lp);
         generation.tokens[0].push(id);
         generation.logprobs[0].push(lp);
@@ -223,27 +183,26 @@ pub async fn generate(
         logits.slice([0..rows, prompt_len - 1..prompt_len, 0..vocab]).reshape([rows, vocab]);
 
     // --- decode: one token per row per step, everything on the device
-    let uniforms = uniform_draws(config, rows, &device);
-    let mut finished: Tensor<2, Bool> = Tensor::<2>::zeros([rows, 1], &device).equal_elem(1.0);
+    let mut finished = Tensor::<2, Int>::zeros([rows, 1], &device);
     let mut token_columns = Vec::with_capacity(config.max_new_tokens);
     let mut logprob_columns = Vec::with_capacity(config.max_new_tokens);
     for step in 0..config.max_new_tokens {
-        let uniform = uniforms.as_ref().map(|u| u.clone().slice([0..rows, step..step + 1]));
-        let (tokens, logprobs) = sample_step(next_logits.clone(), config.temperature, config.top_k, uniform);
         // Rows that already stopped emit padding with log-prob 0.
-        let tokens = tokens.mask_fill(finished.clone(), config.pad_token as i64);
-        let logprobs = logprobs.mask_fill(finished.clone(), 0.0);
-        finished = finished.bool_or(tokens.clone().equal_elem(config.stop_token as i64));
+        let sampled = sample_step(next_logits.clone(), finished, &config.decode_step(step), model.kernels());
+        let tokens = sampled.tokens;
+        finished = sampled.finished;
         token_columns.push(tokens.clone());
-        logprob_columns.push(logprobs);
+        logprob_columns.push(sampled.logprobs);
 
         let last = step + 1 == config.max_new_tokens;
         if !last && config.stop_check_every > 0 && (step + 1) % config.stop_check_every == 0 {
             readbacks += 1;
-            // As an integer: backends store booleans differently (wgpu as u32), integers read alike.
-            let done = finished.clone().all().int().into_data_async().await;
-            let done = done.map_err(|e| SampleError::Readback(format!("{e:?}")))?;
-            let done = done.try_into_vec_as::<i64>().map_err(|e| SampleError::Readback(format!("{e:?}")))?;
+            // Whether every row has finished: the mask's minimum (an integer mask reads alike on
+            // every backend; wgpu stores booleans as u32).
+            let done = readback::read(Transaction::default().register(finished.clone().min())).await?;
+            let done = readback::values::<i64>(
+                done.into_iter().next().ok_or_else(|| SampleError::Readback("missing tensor".into()))?,
+            )?;
             if done.first().is_some_and(|&d| d != 0) {
                 break;
             }
@@ -253,35 +212,30 @@ pub async fn generate(
         }
     }
 
-    // --- the one readback: tokens, log-probs and the finished mask together
+    // --- the one readback: tokens and log-probs together (a row finished if it has the stop token)
     readbacks += 1;
-    let data = Transaction::default()
+    let transaction = Transaction::default()
         .register(Tensor::cat(token_columns, 1))
-        .register(Tensor::cat(logprob_columns, 1))
-        .register(finished.int())
-        .execute_async()
-        .await
-        .map_err(|e| SampleError::Readback(format!("{e:?}")))?;
-    let mut data = data.into_iter();
+        .register(Tensor::cat(logprob_columns, 1));
+    let mut data = readback::read(transaction).await?.into_iter();
     let mut next = || data.next().ok_or_else(|| SampleError::Readback("missing tensor".into()));
-    let readback = |e: burn::tensor::DataError| SampleError::Readback(format!("{e:?}"));
-    let tokens = next()?.try_into_vec_as::<i64>().map_err(readback)?;
-    let logprobs = next()?.try_into_vec_as::<f32>().map_err(readback)?;
-    let finished = next()?.try_into_vec_as::<i64>().map_err(readback)?;
+    let tokens = readback::values::<i64>(next()?)?;
+    let logprobs = readback::values::<f32>(next()?)?;
     let steps = tokens.len() / rows;
 
     let mut generation = Generation {
         tokens: Vec::with_capacity(rows),
         logprobs: Vec::with_capacity(rows),
-        finished: finished.iter().map(|&f| f != 0).collect(),
+        finished: Vec::with_capacity(rows),
         readbacks,
     };
     for row in 0..rows {
         let row_tokens = &tokens[row * steps..(row + 1) * steps];
-        let len =
-            row_tokens.iter().position(|&t| t == config.stop_token as i64).map_or(steps, |stop| stop + 1);
+        let stop = row_tokens.iter().position(|&t| t == config.stop_token as i64);
+        let len = stop.map_or(steps, |stop| stop + 1);
         generation.tokens.push(row_tokens[..len].iter().map(|&t| t as u32).collect());
         generation.logprobs.push(logprobs[row * steps..row * steps + len].to_vec());
+        generation.finished.push(stop.is_some());
     }
     Ok(generation)
 }

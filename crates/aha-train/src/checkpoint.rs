@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use aha_model::{Model, ModelConfig};
+use aha_model::{Model, ModelConfig, readback};
 use aha_tokenizer::CharTokenizer;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::store::ModuleRecord;
@@ -133,10 +133,7 @@ pub async fn copy_to_cpu(model: &Model, config: &ModelConfig) -> Result<Model, C
     for tensor in collector.0 {
         transaction = transaction.register(tensor);
     }
-    let data = transaction
-        .execute_async()
-        .await
-        .map_err(|e| CheckpointError::Weights(format!("reading the weights failed: {e:?}")))?;
+    let data = readback::read(transaction).await.map_err(|e| CheckpointError::Weights(e.to_string()))?;
     let cpu = Device::flex();
     let mut filler = FillParams { data: data.into_iter(), device: cpu.clone(), error: None };
     // Seeded: a plain init would draw from the global generator without the lock that seeded

@@ -12,7 +12,7 @@
 //!
 //! Names follow TRL's `GRPOConfig` where one exists.
 
-use aha_model::Model;
+use aha_model::{Model, readback};
 use aha_tasks::{
     Behaviour, BehaviourStats, Problem, ProblemGenerator, ProblemSpec, RewardConfig, behaviour, reward,
 };
@@ -446,21 +446,18 @@ impl GrpoTrainer {
         }
         let (parts, entropy, aux, load) = last.expect("num_iterations ≥ 1");
         readbacks += 1;
-        let data = Transaction::default()
+        let transaction = Transaction::default()
             .register(parts.loss)
             .register(parts.kl)
             .register(parts.clip_fraction)
             .register(entropy)
             .register(aux)
-            .register(load)
-            .execute_async()
-            .await
-            .map_err(|e| TrainError::Readback(format!("{e:?}")))?;
-        let values = data
+            .register(load);
+        let values = readback::read(transaction)
+            .await?
             .into_iter()
-            .map(|d| d.try_into_vec_as::<f32>())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| TrainError::Readback(format!("{e:?}")))?;
+            .map(readback::values::<f32>)
+            .collect::<Result<Vec<_>, _>>()?;
         let update_ms = update_start.elapsed().as_secs_f64() * 1e3;
         let n_experts = self.policy.n_experts().max(1);
         let expert_load: Vec<Vec<f32>> = values[5].chunks(n_experts).map(<[f32]>::to_vec).collect();

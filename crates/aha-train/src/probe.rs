@@ -3,10 +3,10 @@
 //! model writes its own guess first in both; only the decision is imposed. If forced checking is
 //! more accurate than forced answering, RL has something to discover.
 
-use aha_model::Model;
+use aha_model::{Model, readback};
 use aha_tasks::{Behaviour, BehaviourStats, Problem, StepFormat, behaviour};
 use aha_tokenizer::CharTokenizer;
-use burn::tensor::Device;
+use burn::tensor::{Device, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::complete::{complete, sampling};
@@ -156,8 +156,9 @@ impl Probe<'_> {
         let t = batch.to_device(self.device);
         let logits = self.model.forward(t.inputs.clone(), t.token_mask.clone()).logits;
         let hit: Tensor<2> = logits.argmax(2).squeeze_dim(2).equal(t.targets).float() * t.loss_mask;
-        let hits = hit.into_data_async().await.map_err(|e| TrainError::Readback(format!("{e:?}")))?;
-        let hits = hits.try_into_vec_as::<f32>().map_err(|e| TrainError::Readback(format!("{e:?}")))?;
+        let hits = readback::read(Transaction::default().register(hit)).await?;
+        let hits =
+            readback::values::<f32>(hits.into_iter().next().ok_or(TrainError::Readback("empty".into()))?)?;
 
         let prompt_len = traces.first().map_or(0, |t| t.prompt.chars().count());
         let (len, rows) = (batch.seq_len, batch.rows);

@@ -4,6 +4,7 @@
 //! number of steps and peak learning rate; Adam's state carries over between stages. The same
 //! code runs natively and in the browser: the only readback per step is the loss, and it is async.
 
+use aha_model::readback::{self, ReadbackError};
 use aha_model::{Model, ModelConfig};
 use aha_tasks::{Corpus, CorpusError, CorpusMix, ProblemSpec};
 use aha_tokenizer::{CharTokenizer, TokenizerError};
@@ -49,6 +50,12 @@ pub enum TrainError {
     Tokenizer(#[from] TokenizerError),
     #[error("reading training metrics back failed: {0}")]
     Readback(String),
+}
+
+impl From<ReadbackError> for TrainError {
+    fn from(e: ReadbackError) -> Self {
+        TrainError::Readback(e.0)
+    }
 }
 
 impl SftConfig {
@@ -116,17 +123,9 @@ impl SftTrainer {
         let loss = nll.clone() + out.aux_loss.clone() * self.aux_loss_weight;
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         self.model = self.optim.step(lr, self.model.clone(), grads);
-        let data = Transaction::default()
-            .register(nll)
-            .register(out.aux_loss)
-            .execute_async()
-            .await
-            .map_err(|e| TrainError::Readback(format!("{e:?}")))?;
+        let data = readback::read(Transaction::default().register(nll).register(out.aux_loss)).await?;
         let scalar = |i: usize| -> Result<f32, TrainError> {
-            let values = data[i]
-                .clone()
-                .try_into_vec_as::<f32>()
-                .map_err(|e| TrainError::Readback(format!("{e:?}")))?;
+            let values = readback::values::<f32>(data[i].clone())?;
             values.first().copied().ok_or_else(|| TrainError::Readback("empty".into()))
         };
         Ok((scalar(0)?, scalar(1)?))

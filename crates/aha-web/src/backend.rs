@@ -1,6 +1,7 @@
 //! Backend choice: WebGPU when the browser has a usable adapter, else the CPU, with the reason.
 
-use burn::tensor::{Device, Tensor};
+use aha_model::readback;
+use burn::tensor::{Device, Tensor, Transaction};
 use serde::{Deserialize, Serialize};
 
 /// What the page shows on its backend line.
@@ -45,9 +46,10 @@ pub fn cpu_backend(reason: impl Into<String>) -> (Device, BackendInfo) {
 pub async fn self_test(device: &Device) -> Result<f32, String> {
     let m = Tensor::<2>::from_floats([[1.0, 2.0], [3.0, 4.0]], device);
     let sum = m.clone().matmul(m).sum();
-    let data = sum.into_data_async().await.map_err(|e| format!("readback failed: {e:?}"))?;
-    data.try_into_vec::<f32>()
-        .map_err(|e| format!("unexpected data: {e:?}"))?
+    let data = readback::read(Transaction::default().register(sum)).await.map_err(|e| e.to_string())?;
+    let data = data.into_iter().next().ok_or("empty result")?;
+    readback::values::<f32>(data)
+        .map_err(|e| e.to_string())?
         .first()
         .copied()
         .ok_or_else(|| "empty result".to_string())

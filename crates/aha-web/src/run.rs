@@ -3,14 +3,14 @@
 
 use std::cell::Cell;
 
-use aha_model::ModelConfig;
+use aha_model::{ModelConfig, readback};
 use aha_tasks::Problem;
 use aha_tokenizer::CharTokenizer;
 use aha_train::{
     Checkpoint, EvalRow, GrpoStep, GrpoStepMetrics, GrpoTrainer, RunConfig, RunSettings, copy_to_cpu,
     evaluate, export_safetensors,
 };
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Int, Tensor, Transaction};
 use serde::Serialize;
 
 use crate::session::{Completion, GenerateOptions, ModelInfo, answer, next_draw};
@@ -205,8 +205,10 @@ impl RunSession {
         let tokens = Tensor::<1, Int>::from_ints(ids_i64.as_slice(), &self.device).reshape([1, n]);
         let mask = Tensor::<2>::ones([1, n], &self.device);
         let chosen = self.trainer.policy().forward(tokens, mask).gates.argmax(2); // [layers, n, 1]
-        let data = chosen.into_data_async().await.map_err(|e| format!("readback failed: {e:?}"))?;
-        let flat = data.try_into_vec_as::<i64>().map_err(|e| format!("unexpected data: {e:?}"))?;
+        let data =
+            readback::read(Transaction::default().register(chosen)).await.map_err(|e| e.to_string())?;
+        let data = data.into_iter().next().ok_or("empty result")?;
+        let flat = readback::values::<i64>(data).map_err(|e| e.to_string())?;
         Ok(Routes {
             tokens: ids.iter().map(|&id| self.tokenizer.decode(&[id], false).unwrap_or_default()).collect(),
             experts: flat.chunks(n).map(|layer| layer.iter().map(|&e| e as u32).collect()).collect(),

@@ -1,0 +1,37 @@
+//! Aha's own WGSL kernels on Burn's wgpu backend, each beside the plain-tensor reference it must
+//! match, and the one function every GPU→CPU read goes through.
+//!
+//! Two hot pieces of a rollout are wasm-hostile in plain Burn: the MoE router's top-k (Burn's
+//! `topk`/`sort` read synchronously and panic on WebGPU in wasm; k rounds of argmax stay on the
+//! device but cost many dispatches) and the sampler (about twenty small ops per decode step). Each
+//! is one kernel here (`shaders/*.wgsl`):
+//!
+//! - [`router`]: softmax, top-k experts and gate weights for every token ([`router_top_k`]).
+//! - [`sample`]: one decode step for every row ([`sample_step`]) with a counter-based random
+//!   draw ([`sample::uniform`]) the host reproduces bit for bit.
+//! - [`readback`]: [`readback::read`], the instrumented read; tests count rollouts' reads with it.
+//!
+//! [`KernelChoice::Auto`] runs the kernel on wgpu tensors and the reference on every other
+//! backend (the CPU `flex` one); [`KernelChoice::Reference`] forces the reference, for debugging.
+
+pub mod readback;
+pub mod router;
+pub mod sample;
+mod wgsl;
+
+use serde::{Deserialize, Serialize};
+
+pub use router::{RouterTopK, router_top_k};
+pub use sample::{DecodeStep, SampledStep, sample_step};
+pub use wgsl::{SHADERS, Shader};
+
+/// Which implementation of a kernelised function runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KernelChoice {
+    /// The WGSL kernel on wgpu tensors, the reference elsewhere.
+    #[default]
+    Auto,
+    /// Always the plain-tensor reference (slower on wgpu; for debugging and comparison).
+    Reference,
+}

@@ -1,0 +1,93 @@
+//! The WGSL sources in `shaders/`, their template variables, and the launch plumbing shared by
+//! the kernels: pulling a Burn tensor's wgpu buffer out and wrapping outputs back into tensors.
+
+use burn::backend::wgpu::{CubeBackend, CubeTensor, KernelSource, SourceTemplate};
+use burn::tensor::{DType, Int, Shape, Tensor};
+use cubecl::prelude::KernelId;
+
+/// One shader file and the template variables it needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Shader {
+    /// File name under `shaders/`.
+    pub file: &'static str,
+    /// The WGSL with `{{ name }}` placeholders.
+    pub source: &'static str,
+    /// Every placeholder, with a value valid for validation tests.
+    pub example_values: &'static [(&'static str, &'static str)],
+}
+
+pub const ROUTER_TOPK: Shader = Shader {
+    file: "router_topk.wgsl",
+    source: include_str!("../../../shaders/router_topk.wgsl"),
+    example_values: &[("workgroup_size", "64"), ("experts", "4"), ("top_k", "2")],
+};
+
+pub const SAMPLE: Shader = Shader {
+    file: "sample.wgsl",
+    source: include_str!("../../../shaders/sample.wgsl"),
+    example_values: &[("workgroup_size", "64"), ("vocab", "40")],
+};
+
+/// Every shader in `shaders/`; a test checks that this list and the folder agree.
+pub const SHADERS: &[Shader] = &[ROUTER_TOPK, SAMPLE];
+
+impl Shader {
+    /// The WGSL with `values` filled in.
+    pub fn fill(&self, values: &[(&str, String)]) -> String {
+        self.template(values).complete()
+    }
+
+    fn template(&self, values: &[(&str, String)]) -> SourceTemplate {
+        values.iter().fold(SourceTemplate::new(self.source), |template, (name, value)| {
+            template.register(*name, value.clone())
+        })
+    }
+}
+
+/// A shader with its template values, as Burn's wgpu backend compiles it. The values are part of
+/// the kernel id, so each distinct filling compiles once and is cached.
+pub(crate) struct FilledShader {
+    pub shader: Shader,
+    pub values: Vec<(&'static str, String)>,
+}
+
+impl KernelSource for FilledShader {
+    fn source(&self) -> SourceTemplate {
+        self.shader.template(&self.values)
+    }
+
+    fn id(&self) -> KernelId {
+        KernelId::new::<Self>().info((self.shader.file, self.values.clone()))
+    }
+
+    fn lang(&self) -> &'static str {
+        "wgsl"
+    }
+}
+
+/// The wgpu primitive of a float tensor (without autodiff), contiguous; `None` on other backends.
+pub(crate) fn cube_float<const D: usize>(tensor: &Tensor<D>) -> Option<CubeTensor> {
+    let primitive = tensor.clone().inner().try_into_primitive::<CubeBackend>().ok()?;
+    Some(burn::backend::wgpu::into_contiguous(primitive))
+}
+
+/// The wgpu primitive of an int tensor as i32, contiguous; `None` on other backends.
+pub(crate) fn cube_int<const D: usize>(tensor: &Tensor<D, Int>) -> Option<CubeTensor> {
+    let i32s = tensor.clone().cast(burn::tensor::IntDType::I32);
+    let primitive = i32s.try_into_primitive::<CubeBackend>().ok()?;
+    Some(burn::backend::wgpu::into_contiguous(primitive))
+}
+
+/// A new uninitialised wgpu tensor on `like`'s device.
+pub(crate) fn empty_like(like: &CubeTensor, shape: Shape, dtype: DType) -> CubeTensor {
+    let handle = like.client.empty(shape.num_elements() * dtype.size());
+    CubeTensor::new_contiguous(like.client.clone(), like.device.clone(), shape, handle, dtype)
+}
+
+pub(crate) fn float_tensor<const D: usize>(primitive: CubeTensor) -> Tensor<D> {
+    Tensor::from_primitive::<CubeBackend>(primitive)
+}
+
+pub(crate) fn int_tensor<const D: usize>(primitive: CubeTensor) -> Tensor<D, Int> {
+    Tensor::from_primitive::<CubeBackend>(primitive)
+}

@@ -1,0 +1,349 @@
+//! Our WGSL kernels against their plain-tensor references on one device — natively on wgpu
+//! (`native_kernels.rs`, Mesa's lavapipe) and in headless Chromium on WebGPU
+//! (`browser_kernels.rs`, SwiftShader) — and the one-readback rollout. Inputs come from a hash,
+//! so every run checks the same cases; each check returns what it measured or why it failed.
+
+use aha_kernels::KernelChoice;
+use aha_kernels::readback::{self, reads_so_far};
+use aha_kernels::router::{RouterTopK, router_top_k, router_top_k_kernel, router_top_k_reference};
+use aha_kernels::sample::{
+    DecodeStep, SampledStep, sample_step_kernel, sample_step_reference, uniform, uniforms,
+};
+use aha_model::readback::ReadbackError;
+use aha_tasks::ProblemGenerator;
+use aha_train::{GrpoTrainer, RunConfig};
+use burn::tensor::{Device, Int, Tensor, TensorData, Transaction};
+
+use crate::base_model::checkpoint;
+
+/// Deterministic pseudo-random values in [-scale, scale).
+fn noise(seed: u64, n: usize, scale: f32) -> Vec<f32> {
+    (0..n).map(|i| (uniform(seed, i / 1024, i % 1024) * 2.0 - 1.0) * scale).collect()
+}
+
+async fn read(tensors: Transaction) -> Result<Vec<TensorData>, String> {
+    readback::read(tensors).await.map_err(|e: ReadbackError| e.to_string())
+}
+
+fn f32s(data: &TensorData) -> Vec<f32> {
+    data.clone().try_into_vec_as::<f32>().expect("float data")
+}
+
+fn i64s(data: &TensorData) -> Vec<i64> {
+    data.clone().try_into_vec_as::<i64>().expect("int data")
+}
+
+fn router_data(gate: RouterTopK) -> Transaction {
+    Transaction::default().register(gate.probs).register(gate.indices).register(gate.weights)
+}
+
+/// A router case: `tokens` tokens over `experts` experts, top-`k`; `kind` shapes the logits.
+#[derive(Debug, Clone, Copy)]
+pub enum Logits {
+    Random,
+    /// Values on a coarse grid: many exact ties.
+    Ties,
+    /// About a third of the logits are -inf (never a whole row).
+    SomeNegInf,
+}
+
+fn router_logits(tokens: usize, experts: usize, kind: Logits, seed: u64) -> Vec<f32> {
+    let mut values = noise(seed, tokens * experts, 4.0);
+    match kind {
+        Logits::Random => {}
+        Logits::Ties => values.iter_mut().for_each(|v| *v = (*v).round() / 2.0),
+        Logits::SomeNegInf => {
+            for (i, v) in values.iter_mut().enumerate() {
+                if i % experts != 0 && uniform(seed + 1, i, 0) < 0.35 {
+                    *v = f32::NEG_INFINITY;
+                }
+            }
+        }
+    }
+    values
+}
+
+/// The router kernel's indices equal the reference's exactly, probabilities and weights within
+/// 1e-5, over shapes that do not fill whole workgroups and E that is not a power of two.
+pub async fn router_matches_reference(device: &Device) -> Result<usize, String> {
+    let cases = [
+        (1, 4, 1, Logits::Random),
+        (63, 4, 2, Logits::Random),
+        (130, 5, 2, Logits::Ties),
+        (1000, 16, 1, Logits::Random),
+        (1000, 16, 2, Logits::SomeNegInf),
+        (257, 3, 2, Logits::Ties),
+        (64, 7, 1, Logits::SomeNegInf),
+    ];
+    let mut checked = 0;
+    for (case, (tokens, experts, k, kind)) in cases.into_iter().enumerate() {
+        let values = router_logits(tokens, experts, kind, case as u64);
+        let logits = Tensor::<1>::from_floats(values.as_slice(), device).reshape([tokens, experts]);
+        let kernel = router_top_k_kernel(&logits, k).ok_or("the router kernel did not run on this device")?;
+        let reference = router_top_k_reference(logits, k);
+        let (got, want) = (read(router_data(kernel)).await?, read(router_data(reference)).await?);
+        let what = format!("case {case}: {tokens} tokens, E {experts}, k {k}, {kind:?}");
+        if i64s(&got[1]) != i64s(&want[1]) {
+            return Err(format!("{what}: indices differ"));
+        }
+        for (name, i) in [("probabilities", 0), ("weights", 2)] {
+            let worst = max_abs_diff(&f32s(&got[i]), &f32s(&want[i]));
+            if worst.is_nan() || worst > 1e-5 {
+                return Err(format!("{what}: {name} differ by {worst}"));
+            }
+        }
+        checked += tokens;
+    }
+    Ok(checked)
+}
+
+/// The gradient of a loss through the router's probabilities and gate weights is the same when
+/// the kernel chooses the experts as when the reference does.
+pub async fn router_gradients_match_reference(device: &Device) -> Result<(), String> {
+    let device = device.clone().autodiff();
+    let (tokens, experts) = (96, 6);
+    for k in [1, 2] {
+        let values = router_logits(tokens, experts, Logits::Random, 40 + k as u64);
+        let weights = noise(50 + k as u64, tokens * experts, 1.0);
+        let mut grads = Vec::new();
+        for choice in [KernelChoice::Auto, KernelChoice::Reference] {
+            let logits = Tensor::<1>::from_floats(values.as_slice(), &device)
+                .reshape([tokens, experts])
+                .require_grad();
+            let c = Tensor::<1>::from_floats(weights.as_slice(), &device).reshape([tokens, experts]);
+            let gate = router_top_k(logits.clone(), k, choice);
+            let loss = (gate.dense_weights() * c.clone()).sum() + (gate.probs * c.powf_scalar(2.0)).sum();
+            let g = logits.grad(&loss.backward()).ok_or("no gradient reached the logits")?;
+            grads.push(f32s(&read(Transaction::default().register(g)).await?[0]));
+        }
+        let worst = max_abs_diff(&grads[0], &grads[1]);
+        if worst.is_nan() || worst > 1e-5 || grads[0].iter().all(|&g| g == 0.0) {
+            return Err(format!("k {k}: gradients differ by {worst} (or are all zero)"));
+        }
+    }
+    Ok(())
+}
+
+/// How the sampler kernel compared with its reference.
+#[derive(Debug, Clone, Default)]
+pub struct SamplerParity {
+    pub draws: usize,
+    /// Draws whose uniform number lay within 1e-5 of a bucket edge of the reference distribution,
+    /// where rounding may fairly pick the neighbour; not compared.
+    pub near_edge: usize,
+}
+
+fn sampled_data(s: SampledStep) -> Transaction {
+    Transaction::default().register(s.tokens).register(s.logprobs).register(s.finished)
+}
+
+/// Distance of row `row`'s draw from the nearest edge of its inverse-CDF buckets, computed on
+/// the host in f64 from the logits.
+fn edge_margin(logits: &[f32], step: &DecodeStep, row: usize) -> f64 {
+    let scaled: Vec<f64> = logits.iter().map(|&l| f64::from(l) / f64::from(step.temperature)).collect();
+    let mut sorted = scaled.clone();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let kept =
+        if step.top_k > 0 && step.top_k < scaled.len() { sorted[step.top_k - 1] } else { f64::NEG_INFINITY };
+    let top = sorted[0];
+    let z: Vec<f64> = scaled.iter().map(|&s| if s >= kept { (s - top).exp() } else { 0.0 }).collect();
+    let total: f64 = z.iter().sum();
+    let u = f64::from(uniform(step.seed, step.step, row));
+    let mut cdf = 0.0;
+    z.iter()
+        .map(|p| {
+            cdf += p / total;
+            (cdf - u).abs()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The sampler kernel against the reference given the same draws: the same tokens (except within
+/// rounding of a bucket edge), log-probabilities within 1e-5, the same finished mask.
+pub async fn sampler_matches_reference(device: &Device) -> Result<SamplerParity, String> {
+    let base = DecodeStep {
+        temperature: 1.0,
+        top_k: 0,
+        seed: 9,
+        step: 3,
+        max_steps: 64,
+        stop_token: 2,
+        pad_token: 0,
+    };
+    let cases = [
+        (96, 40, DecodeStep { temperature: 0.0, ..base }),
+        (96, 40, base),
+        (96, 40, DecodeStep { temperature: 0.7, top_k: 5, seed: 1 << 40, ..base }),
+        (33, 5, DecodeStep { temperature: 1.3, step: 63, ..base }),
+        (17, 100, DecodeStep { temperature: 0.9, top_k: 1, ..base }),
+        (64, 130, DecodeStep { temperature: 1.0, top_k: 64, step: 0, ..base }),
+    ];
+    let mut parity = SamplerParity::default();
+    for (case, (rows, vocab, step)) in cases.into_iter().enumerate() {
+        let values = noise(100 + case as u64, rows * vocab, 3.0);
+        let done: Vec<i64> = (0..rows).map(|r| i64::from(r % 7 == 3)).collect();
+        let logits = Tensor::<1>::from_floats(values.as_slice(), device).reshape([rows, vocab]);
+        let finished = Tensor::<1, Int>::from_ints(done.as_slice(), device).reshape([rows, 1]);
+        let kernel = sample_step_kernel(&logits, &finished, &step)
+            .ok_or("the sampler kernel did not run on this device")?;
+        let reference =
+            sample_step_reference(logits, finished, &step, uniforms(step.seed, step.step, rows, device));
+        let (got, want) = (read(sampled_data(kernel)).await?, read(sampled_data(reference)).await?);
+        let (tokens, want_tokens) = (i64s(&got[0]), i64s(&want[0]));
+        let (logprobs, want_logprobs) = (f32s(&got[1]), f32s(&want[1]));
+        let (finished, want_finished) = (i64s(&got[2]), i64s(&want[2]));
+        for row in 0..rows {
+            let what = format!("case {case} ({rows}×{vocab}, {step:?}) row {row}");
+            parity.draws += 1;
+            if tokens[row] != want_tokens[row] {
+                let margin = edge_margin(&values[row * vocab..(row + 1) * vocab], &step, row);
+                if step.temperature > 0.0 && margin < 1e-5 {
+                    parity.near_edge += 1;
+                    continue;
+                }
+                return Err(format!("{what}: token {} ≠ reference {}", tokens[row], want_tokens[row]));
+            }
+            if (logprobs[row] - want_logprobs[row]).abs() > 1e-5 || finished[row] != want_finished[row] {
+                return Err(format!(
+                    "{what}: log-prob {} vs {}, finished {} vs {}",
+                    logprobs[row], want_logprobs[row], finished[row], want_finished[row]
+                ));
+            }
+        }
+    }
+    if parity.near_edge * 100 > parity.draws {
+        return Err(format!(
+            "{} of {} draws differed near a bucket edge: too many",
+            parity.near_edge, parity.draws
+        ));
+    }
+    Ok(parity)
+}
+
+/// Edge cases: greedy takes the first of tied logits; every row already finished gives padding,
+/// log-prob 0 and stays finished; the stop token and the last step finish a row.
+pub async fn sampler_edge_cases(device: &Device) -> Result<(), String> {
+    let greedy = DecodeStep {
+        temperature: 0.0,
+        top_k: 0,
+        seed: 0,
+        step: 0,
+        max_steps: 8,
+        stop_token: 3,
+        pad_token: 0,
+    };
+    let logits =
+        Tensor::<2>::from_floats([[1.0, 3.0, 3.0, 0.0], [0.0, 0.0, 0.0, 9.0], [2.0, 2.0, 2.0, 2.0]], device);
+    let open = Tensor::<2, Int>::zeros([3, 1], device);
+    let run = |finished: Tensor<2, Int>, step: DecodeStep| {
+        sample_step_kernel(&logits, &finished, &step).ok_or("the sampler kernel did not run on this device")
+    };
+    let got = read(sampled_data(run(open.clone(), greedy)?)).await?;
+    if i64s(&got[0]) != [1, 3, 0] || i64s(&got[2]) != [0, 1, 0] {
+        return Err(format!("greedy ties/stop: tokens {:?}, finished {:?}", i64s(&got[0]), i64s(&got[2])));
+    }
+    let all_done = Tensor::<2, Int>::ones([3, 1], device);
+    let sampled = DecodeStep { temperature: 1.0, pad_token: 2, ..greedy };
+    let got = read(sampled_data(run(all_done, sampled)?)).await?;
+    if i64s(&got[0]) != [2, 2, 2] || f32s(&got[1]) != [0.0; 3] || i64s(&got[2]) != [1, 1, 1] {
+        return Err(format!("all finished: {:?} {:?} {:?}", i64s(&got[0]), f32s(&got[1]), i64s(&got[2])));
+    }
+    let last = DecodeStep { step: 7, ..sampled };
+    let got = read(sampled_data(run(open, last)?)).await?;
+    if i64s(&got[2]) != [1, 1, 1] {
+        return Err(format!("the last step must finish every row: {:?}", i64s(&got[2])));
+    }
+    Ok(())
+}
+
+/// 10^5 kernel draws from one distribution: the histogram matches the softmax (chi-square, 4
+/// degrees of freedom, below the 0.999 quantile), and the same seed repeats the same tokens.
+pub async fn sampler_follows_the_softmax(device: &Device) -> Result<f64, String> {
+    let (rows, steps) = (10_000, 10);
+    let row = [2.0f32, 1.0, 0.0, -1.0, 0.5];
+    let logits = Tensor::<2>::from_floats([row], device).expand([rows, 5]);
+    let open = Tensor::<2, Int>::zeros([rows, 1], device);
+    let mut counts = [0usize; 5];
+    let mut first_tokens = Vec::new();
+    for step in 0..steps {
+        let s = DecodeStep {
+            temperature: 0.8,
+            top_k: 0,
+            seed: 21,
+            step,
+            max_steps: 100,
+            stop_token: 9,
+            pad_token: 0,
+        };
+        let sampled =
+            sample_step_kernel(&logits, &open, &s).ok_or("the sampler kernel did not run on this device")?;
+        let tokens = i64s(&read(Transaction::default().register(sampled.tokens)).await?[0]);
+        tokens.iter().for_each(|&t| counts[t as usize] += 1);
+        if step == 0 {
+            first_tokens = tokens;
+        }
+    }
+    let again = DecodeStep {
+        temperature: 0.8,
+        top_k: 0,
+        seed: 21,
+        step: 0,
+        max_steps: 100,
+        stop_token: 9,
+        pad_token: 0,
+    };
+    let sampled = sample_step_kernel(&logits, &open, &again).ok_or("the sampler kernel did not run")?;
+    if i64s(&read(Transaction::default().register(sampled.tokens)).await?[0]) != first_tokens {
+        return Err("the same seed and step drew different tokens".into());
+    }
+    let z: Vec<f64> = row.iter().map(|&l| (f64::from(l) / 0.8).exp()).collect();
+    let total: f64 = z.iter().sum();
+    let n = (rows * steps) as f64;
+    let chi2: f64 =
+        counts.iter().zip(&z).map(|(&c, &p)| (c as f64 - p / total * n).powi(2) / (p / total * n)).sum();
+    if chi2 >= 18.47 {
+        return Err(format!("chi-square {chi2} ≥ 18.47: counts {counts:?}"));
+    }
+    Ok(chi2)
+}
+
+/// A full GRPO rollout of the default preset (B × G rows, every decode step up to
+/// `max_completion_length`, no early stop) with the shipped base model: exactly one read, counted
+/// by the instrumented read function. Returns the rows and steps it sampled.
+pub async fn rollout_reads_back_once(device: &Device) -> Result<(usize, usize), String> {
+    let checkpoint = checkpoint();
+    let preset = RunConfig::named("default").ok_or("no default preset")?;
+    let g = preset.grpo.clone();
+    if g.stop_check_every != 0 {
+        return Err("the default preset checks for early stops; this test wants a full rollout".into());
+    }
+    let model = checkpoint.load_model(&device.clone().autodiff()).map_err(|e| e.to_string())?;
+    let trainer =
+        GrpoTrainer::new(model, g.clone(), checkpoint.tokenizer.clone(), &device.clone().autodiff())
+            .map_err(|e| e.to_string())?;
+    let problems: Vec<_> =
+        ProblemGenerator::new(g.task, 5).map_err(|e| e.to_string())?.take(g.prompts_per_step).collect();
+    let before = reads_so_far();
+    let (rows, completed) =
+        trainer.complete(&problems, g.num_generations, g.temperature, 17).await.map_err(|e| e.to_string())?;
+    let reads = reads_so_far() - before;
+    if reads != 1 || completed.readbacks != 1 {
+        return Err(format!(
+            "the rollout read back {reads} times (it reports {}); want 1",
+            completed.readbacks
+        ));
+    }
+    Ok((rows.len(), g.max_completion_length))
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() {
+        return f32::NAN;
+    }
+    // Equal values (infinities included) differ by 0; a NaN anywhere else counts as infinitely far.
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| if x == y { 0.0 } else { (x - y).abs() })
+        .map(|d| if d.is_nan() { f32::INFINITY } else { d })
+        .fold(0.0, f32::max)
+}

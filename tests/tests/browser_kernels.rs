@@ -1,0 +1,42 @@
+//! Our WGSL kernels in headless Chromium on WebGPU (SwiftShader in CI): each against its
+//! plain-tensor reference, and a full GRPO rollout with exactly one readback — every read goes
+//! through the instrumented `aha_kernels::readback::read`, and a synchronous read would panic here.
+//! `native_kernels.rs` runs the same checks natively. A run without WebGPU fails.
+#![cfg(target_family = "wasm")]
+
+use aha_tests::{kernels, webgpu};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+// A full rollout keeps SwiftShader busy for longer than chromedriver waits on a page's main thread.
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+#[wasm_bindgen_test]
+async fn router_kernel_matches_its_reference_on_webgpu() {
+    kernels::router_matches_reference(&webgpu::device().await).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn router_kernel_gradients_match_the_reference_on_webgpu() {
+    kernels::router_gradients_match_reference(&webgpu::device().await).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn sampler_kernel_matches_its_reference_on_webgpu() {
+    kernels::sampler_matches_reference(&webgpu::device().await).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn sampler_kernel_edge_cases_on_webgpu() {
+    kernels::sampler_edge_cases(&webgpu::device().await).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn sampler_kernel_follows_the_softmax_on_webgpu() {
+    kernels::sampler_follows_the_softmax(&webgpu::device().await).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_full_rollout_reads_back_once_on_webgpu() {
+    let (rows, steps) = kernels::rollout_reads_back_once(&webgpu::device().await).await.unwrap();
+    assert_eq!((rows, steps), (64, 64));
+}

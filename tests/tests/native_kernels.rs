@@ -1,0 +1,57 @@
+//! Our WGSL kernels natively, on wgpu (Mesa's lavapipe on a machine without a GPU; `cargo xtask
+//! test` installs it): each against its plain-tensor reference, and the one-readback rollout.
+//! `browser_kernels.rs` runs the same checks in headless Chromium. No adapter fails the tests.
+#![cfg(not(target_family = "wasm"))]
+
+use std::sync::OnceLock;
+
+use aha_tests::kernels;
+use burn::tensor::Device;
+
+/// Burn's wgpu runtime starts once per process; every test shares the device.
+fn wgpu() -> Device {
+    static DEVICE: OnceLock<Result<Device, String>> = OnceLock::new();
+    DEVICE
+        .get_or_init(|| Device::wgpu_options().init().map_err(|e| format!("{e}")))
+        .clone()
+        .unwrap_or_else(|e| panic!("no wgpu adapter (install mesa-vulkan-drivers): {e}"))
+}
+
+#[test]
+fn router_kernel_matches_its_reference_on_wgpu() {
+    let tokens = pollster::block_on(kernels::router_matches_reference(&wgpu())).unwrap();
+    assert!(tokens > 2000);
+}
+
+#[test]
+fn router_kernel_gradients_match_the_reference_on_wgpu() {
+    pollster::block_on(kernels::router_gradients_match_reference(&wgpu())).unwrap();
+}
+
+#[test]
+fn sampler_kernel_matches_its_reference_on_wgpu() {
+    let parity = pollster::block_on(kernels::sampler_matches_reference(&wgpu())).unwrap();
+    println!("{parity:?}");
+}
+
+#[test]
+fn sampler_kernel_edge_cases_on_wgpu() {
+    pollster::block_on(kernels::sampler_edge_cases(&wgpu())).unwrap();
+}
+
+#[test]
+fn sampler_kernel_follows_the_softmax_on_wgpu() {
+    let chi2 = pollster::block_on(kernels::sampler_follows_the_softmax(&wgpu())).unwrap();
+    println!("chi-square {chi2:.2}");
+}
+
+#[test]
+fn a_full_rollout_reads_back_once_on_wgpu() {
+    let (rows, steps) = pollster::block_on(kernels::rollout_reads_back_once(&wgpu())).unwrap();
+    assert_eq!((rows, steps), (64, 64));
+}
+
+#[test]
+fn a_full_rollout_reads_back_once_on_the_cpu() {
+    pollster::block_on(kernels::rollout_reads_back_once(&Device::flex())).unwrap();
+}
