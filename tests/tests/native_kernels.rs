@@ -55,3 +55,43 @@ fn a_full_rollout_reads_back_once_on_wgpu() {
 fn a_full_rollout_reads_back_once_on_the_cpu() {
     pollster::block_on(kernels::rollout_reads_back_once(&Device::flex())).unwrap();
 }
+
+/// The readback counts above mean something only if nothing reads around the counter: outside
+/// tests, product code reads the device only through `aha_kernels::readback::read`. The one
+/// synchronous read left is on a model already copied to the CPU backend (checkpoint export).
+#[test]
+fn every_device_read_goes_through_the_instrumented_read() {
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates");
+    let mut offenders = Vec::new();
+    let mut files = Vec::new();
+    for krate in std::fs::read_dir(&crates).unwrap() {
+        let src = krate.unwrap().path().join("src");
+        for file in std::fs::read_dir(&src).into_iter().flatten() {
+            files.push(file.unwrap().path());
+        }
+    }
+    assert!(files.len() > 20, "found only {} source files under {}", files.len(), crates.display());
+    for path in files.iter().filter(|p| p.extension().is_some_and(|e| e == "rs")) {
+        let text = std::fs::read_to_string(path).unwrap();
+        // Unit tests sit in a `#[cfg(test)]` module at the end of a file.
+        let product = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let name = path.strip_prefix(&crates).unwrap().to_string_lossy().into_owned();
+        for (n, line) in product.lines().enumerate() {
+            let asynchronous = line.contains(".execute_async(") || line.contains(".into_data_async(");
+            let synchronous =
+                [".into_data()", ".to_data()", ".into_scalar", ".execute()"].iter().any(|s| line.contains(s));
+            let allowed = (asynchronous && name == "aha-kernels/src/readback.rs")
+                || (synchronous
+                    && name == "aha-train/src/checkpoint.rs"
+                    && line.contains("float parameters convert"));
+            if (asynchronous || synchronous) && !allowed {
+                offenders.push(format!("{name}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "device reads outside aha_kernels::readback::read:\n{}",
+        offenders.join("\n")
+    );
+}
