@@ -18,7 +18,7 @@ use aha_tasks::{
 };
 use aha_tokenizer::CharTokenizer;
 use burn::grad_clipping::GradientClippingConfig;
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Device, Tensor, Transaction};
@@ -266,6 +266,9 @@ pub struct GrpoStepMetrics {
     pub rollout_ms: f64,
     pub update_ms: f64,
     pub readbacks: usize,
+    /// Updates skipped so far because the loss or a parameter came out NaN or infinite (the
+    /// policy and optimiser were put back as they were before that update).
+    pub skipped_updates: usize,
 }
 
 /// A step's metrics plus what the page draws beside them.
@@ -287,6 +290,9 @@ pub struct GrpoTrainer {
     problems: ProblemGenerator,
     device: Device,
     step: usize,
+    skipped_updates: usize,
+    /// Fault injection for tests: the next update's loss is multiplied by NaN.
+    poison_next_update: bool,
 }
 
 impl GrpoTrainer {
@@ -332,7 +338,16 @@ impl GrpoTrainer {
             tokenizer,
             device: device.clone().autodiff(),
             step: 0,
+            skipped_updates: 0,
+            poison_next_update: false,
         })
+    }
+
+    /// Makes the next update's loss NaN, to test that a non-finite update is skipped and changes
+    /// nothing. Not for anything but tests.
+    #[doc(hidden)]
+    pub fn poison_next_update(&mut self) {
+        self.poison_next_update = true;
     }
 
     pub fn config(&self) -> &GrpoConfig {
@@ -424,13 +439,16 @@ impl GrpoTrainer {
         });
         let schedule = LrSchedule::warmup_only(config.learning_rate, config.warmup_steps);
         let lr = schedule.lr(self.step);
+        // Tensors are immutable: keeping these handles is the rollback if the update goes non-finite.
+        let before_update = (self.policy.clone(), self.optim.clone());
+        let poison = std::mem::take(&mut self.poison_next_update);
         let mut last = None;
         for _ in 0..config.num_iterations {
             let out = self.policy.forward(t.inputs.clone(), t.token_mask.clone());
             let logits = scaled(out.logits);
             let logp = token_logprobs(logits.clone(), t.targets.clone());
             let old = old_logp.clone().unwrap_or_else(|| logp.clone().detach());
-            let parts = policy_loss(
+            let mut parts = policy_loss(
                 logp,
                 old,
                 ref_logp.clone(),
@@ -438,6 +456,9 @@ impl GrpoTrainer {
                 t.loss_mask.clone(),
                 &config,
             );
+            if poison {
+                parts.loss = parts.loss * f32::NAN;
+            }
             let total = parts.loss.clone() + out.aux_loss.clone() * config.aux_loss_weight;
             let grads = GradientsParams::from_grads(total.backward(), &self.policy);
             self.policy = self.optim.step(lr, self.policy.clone(), grads);
@@ -452,12 +473,19 @@ impl GrpoTrainer {
             .register(parts.clip_fraction)
             .register(entropy)
             .register(aux)
-            .register(load);
+            .register(load)
+            .register(parameter_sum(&self.policy).detach());
         let values = readback::read(transaction)
             .await?
             .into_iter()
             .map(readback::values::<f32>)
             .collect::<Result<Vec<_>, _>>()?;
+        // The same read carries the verdict: a NaN or infinite loss, or a parameter made
+        // non-finite by a bad gradient, undoes the whole update.
+        if !(values[0][0].is_finite() && values[6][0].is_finite()) {
+            (self.policy, self.optim) = before_update;
+            self.skipped_updates += 1;
+        }
         let update_ms = update_start.elapsed().as_secs_f64() * 1e3;
         let n_experts = self.policy.n_experts().max(1);
         let expert_load: Vec<Vec<f32>> = values[5].chunks(n_experts).map(<[f32]>::to_vec).collect();
@@ -491,6 +519,7 @@ impl GrpoTrainer {
             rollout_ms,
             update_ms,
             readbacks,
+            skipped_updates: self.skipped_updates,
         };
         self.step += 1;
         Ok(GrpoStep {
@@ -499,6 +528,20 @@ impl GrpoTrainer {
             expert_load,
         })
     }
+}
+
+/// The sum of every parameter, `[1]`: finite exactly when every parameter is (a NaN or an
+/// infinity anywhere makes it non-finite; finite weights of this size cannot overflow f32).
+fn parameter_sum(model: &Model) -> Tensor<1> {
+    struct Sums(Vec<Tensor<1>>);
+    impl ModuleVisitor for Sums {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0.push(param.val().sum());
+        }
+    }
+    let mut sums = Sums(Vec::new());
+    model.visit(&mut sums);
+    Tensor::cat(sums.0, 0).sum()
 }
 
 /// Mean entropy (nats) of the next-token distribution over the masked positions, `[1]`.

@@ -166,3 +166,44 @@ fn steps_run_with_finite_metrics_and_two_readbacks() {
         assert!(err.to_string().contains(why), "{err}");
     }
 }
+
+/// Every parameter of the policy, flattened (the CPU backend reads synchronously).
+fn weights(trainer: &GrpoTrainer) -> Vec<f32> {
+    use burn::module::{Module, ModuleVisitor, Param};
+    struct All(Vec<f32>);
+    impl ModuleVisitor for All {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0.extend(param.val().into_data().try_into_vec_as::<f32>().unwrap());
+        }
+    }
+    let mut all = All(Vec::new());
+    trainer.policy().visit(&mut all);
+    all.0
+}
+
+#[test]
+fn a_non_finite_update_is_skipped_and_changes_nothing() {
+    let tok = CharTokenizer::new();
+    let device = Device::flex();
+    let model_config = ModelConfig::new(tok.vocab_size(), MoeConfig::new().with_d_expert(32))
+        .with_d_model(32)
+        .with_n_heads(4)
+        .with_max_seq_len(24);
+    let mut c = config(LossType::Grpo);
+    c.max_completion_length = 16;
+    let mut trainer = GrpoTrainer::new(model_config.init_seeded(&device, 2), c, tok, &device).unwrap();
+    let before = weights(&trainer);
+
+    trainer.poison_next_update();
+    let step = pollster::block_on(trainer.step()).unwrap();
+    assert!(step.metrics.loss.is_nan(), "the injected NaN reached the loss");
+    assert_eq!(step.metrics.skipped_updates, 1);
+    assert_eq!(step.metrics.readbacks, 2, "the guard rides on the update's one read");
+    assert_eq!(weights(&trainer), before, "a skipped update leaves every weight as it was");
+
+    // Training goes on: the next update is finite and moves the weights.
+    let step = pollster::block_on(trainer.step()).unwrap();
+    assert!(step.metrics.loss.is_finite());
+    assert_eq!(step.metrics.skipped_updates, 1);
+    assert_ne!(weights(&trainer), before);
+}
