@@ -5,6 +5,8 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { smooth } from './format.js';
 
+import { overlayColumns } from './runtable.js';
+
 export { RunTable } from './runtable.js';
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
@@ -73,6 +75,20 @@ export const CHARTS = [
   },
 ];
 
+/** A faded copy of each series draws the previous run (an ablation) behind the current one. */
+function comparisonSeries(spec) {
+  if (spec.compare === false) return [];
+  return spec.series.map((s, i) => ({
+    label: `${s.label} · previous run`,
+    stroke: `${PALETTE[i % PALETTE.length]}66`,
+    width: 1.5,
+    dash: [2, 3],
+    spanGaps: true,
+    points: { show: false },
+    show: false,
+  }));
+}
+
 function makePlot(spec, container) {
   const figure = document.createElement('figure');
   figure.className = 'chart';
@@ -103,9 +119,11 @@ function makePlot(spec, container) {
         spanGaps: Boolean(s.held_out),
         points: { show: Boolean(s.held_out) },
       })),
+      ...comparisonSeries(spec),
     ],
   };
-  return { spec, figure, plot: new uPlot(options, [[], ...spec.series.map(() => [])], figure) };
+  const empty = options.series.slice(1).map(() => []);
+  return { spec, figure, plot: new uPlot(options, [[], ...empty], figure), comparing: false };
 }
 
 /** A plot fills its grid cell (the figure), whatever the number of columns. */
@@ -131,25 +149,37 @@ export class Charts {
     return this.experts ? [...this.plots, this.experts] : this.plots;
   }
 
-  draw(table) {
+  /** Draws `table`, and `previous` (an earlier run's table, or null) faded behind it. */
+  draw(table, previous = null) {
     if (!this.experts && table.expertKeys.length > 0) {
       const series = table.expertKeys.map((key) => {
         const [, layer, expert] = key.match(/^expert_L(\d+)_E(\d+)$/);
         return { key, label: `layer ${layer} · expert ${expert}`, dash: layer === '0' ? undefined : [6, 4] };
       });
-      const spec = { id: 'experts', title: 'Mixture of experts: share of answer tokens per expert', range: [0, 1], series };
+      const spec = {
+        id: 'experts',
+        title: 'Mixture of experts: share of answer tokens per expert',
+        range: [0, 1],
+        series,
+        compare: false,
+      };
       this.experts = makePlot(spec, this.container);
     }
-    for (const { spec, plot } of this.all()) {
-      const [xs, ...columns] = table.columnsFor(spec.series.map((s) => s.key));
-      const shown = columns.map((values, i) => (this.smoothing && !spec.series[i].held_out ? smooth(values) : values));
+    for (const drawn of this.all()) {
+      const { spec, plot } = drawn;
+      const keys = spec.series.map((s) => s.key);
+      const comparing = spec.compare !== false && previous !== null;
+      const [xs, ...columns] = spec.compare === false ? table.columnsFor(keys) : overlayColumns(table, previous, keys);
+      const shown = columns.map((values, i) => {
+        const series = spec.series[i % spec.series.length];
+        return this.smoothing && !series.held_out ? smooth(values) : values;
+      });
       plot.setData([xs, ...shown]);
+      if (comparing !== drawn.comparing) {
+        drawn.comparing = comparing;
+        for (let i = 0; i < spec.series.length; i += 1) plot.setSeries(spec.series.length + i + 1, { show: comparing });
+      }
     }
-  }
-
-  /** Number of points drawn on the reward chart: what the tests wait for. */
-  points() {
-    return this.plots[0].plot.data[0].length;
   }
 
   clear() {

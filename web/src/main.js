@@ -1,6 +1,7 @@
 // The main thread: starts the Worker, sends it what the person asks for and draws what it reports.
 // No computation happens here; every handler is short so the page stays responsive while training.
 import { Charts, RunTable } from './charts.js';
+import { Lessons } from './lessons.js';
 import { drawGroup, drawRoutes, pinCorrections } from './feed.js';
 import { describeBackend, describeCompletion, toCsv } from './format.js';
 import { checkMessage, makeMessage } from './protocol.js';
@@ -25,6 +26,8 @@ const backendChoice = initial.backend;
 let run = null; // {settings, run, parameters, source} of the Worker's current run
 let backendInfo = null;
 let table = new RunTable();
+let previous = null; // {table, label} of the run before the current one, drawn faded for comparison
+let previousRun = null; // the `run` that `table` belongs to
 let lastReport = null;
 let writtenHash = null;
 let nextId = 1;
@@ -91,6 +94,25 @@ function configure(next) {
   worker.postMessage(makeMessage('configure', { id: pendingConfigure.id, settings: runSettings(next), model }));
 }
 
+/** "tiny · loss_type dr_grpo · 5 steps": what a run was, for the comparison's legend. */
+function describeRun(about, runTable) {
+  const changed = Object.entries(about?.settings ?? {})
+    .filter(([name]) => name !== 'preset')
+    .map(([name, value]) => `${name} ${value}`);
+  const steps = runTable.rows().filter((row) => typeof row.reward_mean === 'number').length;
+  return [about?.source ?? about?.settings.preset ?? 'run', ...changed, `${steps} step${steps === 1 ? '' : 's'}`].join(' · ');
+}
+
+function drawCharts() {
+  charts.draw(table, $('#overlay').checked ? (previous?.table ?? null) : null);
+}
+
+function showComparison() {
+  const line = $('#comparison');
+  line.hidden = previous === null || !$('#overlay').checked;
+  line.textContent = previous ? `Faded curves: the previous run (${previous.label}).` : '';
+}
+
 function setRunning(running, steps) {
   const state = $('#run-state');
   state.dataset.running = String(running);
@@ -120,10 +142,15 @@ const on = {
     show($('#model'), `${source} loaded: ${message.parameters.toLocaleString('en')} parameters`, 'ready');
     writtenHash = toHash(settings, backendChoice);
     if (location.hash !== writtenHash) history.replaceState(null, '', writtenHash);
+    if (table.rows().some((row) => typeof row.reward_mean === 'number')) {
+      previous = { table, label: describeRun(previousRun, table) };
+    }
+    previousRun = run;
     table = new RunTable();
     lastReport = null;
     charts.clear();
-    charts.draw(table);
+    drawCharts();
+    showComparison();
     $('#charts').dataset.steps = '0';
     $('#group').replaceChildren();
     $('#gallery').replaceChildren();
@@ -153,12 +180,19 @@ const on = {
   },
   evaluated(message) {
     table.addEval(message.row);
-    charts.draw(table);
+    drawCharts();
   },
   stepped({ report }) {
+    const skipped = report.metrics.skipped_updates ?? 0;
+    showError(
+      $('#run-warning'),
+      skipped === 0
+        ? ''
+        : `${skipped} update${skipped === 1 ? ' was' : 's were'} skipped: the loss or a weight came out NaN or infinite, so the model was left as it was. Training goes on.`,
+    );
     table.addStep(report);
     lastReport = report;
-    charts.draw(table);
+    drawCharts();
     $('#charts').dataset.steps = String(report.metrics.step + 1);
     drawGroup($('#group'), $('#group-heading'), report, $('#only-corrections').checked, showExperts);
     pinCorrections($('#gallery'), report.corrections);
@@ -249,7 +283,33 @@ presetSelect.addEventListener('change', () => {
 });
 $('#smoothing').addEventListener('change', (event) => {
   charts.smoothing = event.target.checked;
-  charts.draw(table);
+  drawCharts();
+});
+$('#overlay').addEventListener('change', () => {
+  drawCharts();
+  showComparison();
+});
+
+// --- lessons and presenter mode
+const lessons = new Lessons({
+  title: $('#lesson-title'),
+  text: $('#lesson-text'),
+  idea: $('#lesson-idea'),
+  counter: $('#lesson-count'),
+  back: $('#lesson-back'),
+  next: $('#lesson-next'),
+});
+$('#lessons-toggle').addEventListener('click', (event) => {
+  const panel = $('#lessons-panel');
+  panel.hidden = !panel.hidden;
+  event.target.setAttribute('aria-expanded', String(!panel.hidden));
+  if (panel.hidden) lessons.hide();
+  else lessons.show(lessons.index);
+});
+$('#presenter').addEventListener('click', (event) => {
+  const on = document.body.classList.toggle('presenter');
+  event.target.setAttribute('aria-pressed', String(on));
+  charts.resize();
 });
 $('#only-corrections').addEventListener('change', (event) => {
   if (lastReport) drawGroup($('#group'), $('#group-heading'), lastReport, event.target.checked, showExperts);

@@ -49,3 +49,19 @@ export class RunTable {
     return [rows.map((r) => r.x), ...keys.map((k) => rows.map((r) => (typeof r[k] === 'number' ? r[k] : null)))];
   }
 }
+
+/**
+ * Columns of `current` and, overlaid, of `previous` (an earlier run, or null) for uPlot: one x
+ * axis (the union of both runs' steps), then one array per key for the current run, then one per
+ * key for the previous run, nulls where a run has no value at that x.
+ */
+export function overlayColumns(current, previous, keys) {
+  const runs = previous ? [current, previous] : [current];
+  const xs = [...new Set(runs.flatMap((t) => t.rows().map((r) => r.x)))].sort((a, b) => a - b);
+  const column = (table, key) => {
+    const byX = new Map(table.rows().map((r) => [r.x, r[key]]));
+    return xs.map((x) => (typeof byX.get(x) === 'number' ? byX.get(x) : null));
+  };
+  const previousColumns = keys.map((key) => (previous ? column(previous, key) : xs.map(() => null)));
+  return [xs, ...keys.map((key) => column(current, key)), ...previousColumns];
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RunTable } from './runtable.js';
+import { RunTable, overlayColumns } from './runtable.js';
 
 const report = (step, extra = {}) => ({
   metrics: { step, reward_mean: step / 10, check_rate: 0.5 },
@@ -35,5 +35,27 @@ describe('RunTable', () => {
     ]);
     expect(table.columns()[0]).toBe('x');
     expect(table.columns()).toContain('eval_sampled_acc');
+  });
+});
+
+describe('overlayColumns', () => {
+  it('puts two runs on one x axis, the previous run after the current', () => {
+    const current = new RunTable();
+    current.addStep(report(0));
+    current.addStep(report(1));
+    const previous = new RunTable();
+    for (const step of [0, 1, 2]) previous.addStep(report(step, { metrics: { step, reward_mean: 1 - step / 10 } }));
+    const [xs, reward, check, previousReward, previousCheck] = overlayColumns(current, previous, ['reward_mean', 'check_rate']);
+    expect(xs).toEqual([0, 1, 2]);
+    expect(reward).toEqual([0, 0.1, null]);
+    expect(check).toEqual([0.5, 0.5, null]);
+    expect(previousReward).toEqual([1, 0.9, 0.8]);
+    expect(previousCheck).toEqual([null, null, null]);
+  });
+
+  it('gives the previous run empty columns when there is none', () => {
+    const current = new RunTable();
+    current.addStep(report(0));
+    expect(overlayColumns(current, null, ['reward_mean'])).toEqual([[0], [0], [null]]);
   });
 });

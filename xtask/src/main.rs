@@ -14,7 +14,7 @@ mod prereq;
 mod run;
 mod wasm;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -39,6 +39,10 @@ enum Command {
         /// Build only; do not serve.
         #[arg(long)]
         no_serve: bool,
+        /// Also write the built page to this new (or empty) folder: a self-contained static site
+        /// for any static server or a USB stick. Implies --no-serve.
+        #[arg(long, value_name = "DIR")]
+        dist: Option<PathBuf>,
     },
     /// Install what the tests need, run every test, print a summary; non-zero exit on any failure.
     Test {
@@ -103,7 +107,7 @@ enum Suite {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo { port, no_serve } => demo(port, no_serve),
+        Command::Demo { port, no_serve, dist } => demo(port, no_serve, dist.as_deref()),
         Command::Test { only } => test(&only),
         Command::Lint => lint(),
         Command::BaseModel { recipe } => base_model(&recipe),
@@ -121,14 +125,26 @@ fn main() -> ExitCode {
     }
 }
 
-fn demo(port: u16, no_serve: bool) -> Result<ExitCode> {
+fn demo(port: u16, no_serve: bool, dist: Option<&Path>) -> Result<ExitCode> {
     let root = workspace_root();
+    if let Some(dir) = dist {
+        wasm::check_dist_target(dir)?;
+    }
     prereq::wasm_target()?;
     prereq::wasm_bindgen_cli()?;
     prereq::npm_packages(&root.join("web"))?;
     let wasm = wasm::build_page_wasm(wasm::Profile::Release)?;
     wasm::report_size(&wasm)?;
     run::npm(&root.join("web"), &["run", "build"])?;
+    if let Some(dir) = dist {
+        let files = wasm::write_dist(&root.join("web/dist"), dir)?;
+        println!("Wrote the page ({files} files) to {}", dir.display());
+        println!(
+            "Serve it with any static server, e.g.: python3 -m http.server --bind 127.0.0.1 -d {}",
+            dir.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     if no_serve {
         println!("Built the page in {}", root.join("web/dist").display());
         return Ok(ExitCode::SUCCESS);
@@ -197,12 +213,21 @@ fn test(only: &[Suite]) -> Result<ExitCode> {
         summary.step("page unit tests (vitest)", || run::npm(&web, &["test"]));
     }
     if wanted(Suite::E2e) {
-        let built = summary.step("page build (wasm dev profile + vite)", || {
+        // The workshop test serves a `--dist` copy of the page with Python's plain http.server.
+        let static_copy = run::target_dir().join("e2e-static-page");
+        let built = summary.step("page build (wasm dev profile + vite) and its --dist copy", || {
             wasm::build_page_wasm(wasm::Profile::Dev)?;
-            run::npm(&web, &["run", "build"])
+            run::npm(&web, &["run", "build"])?;
+            if static_copy.exists() {
+                std::fs::remove_dir_all(&static_copy)?;
+            }
+            wasm::write_dist(&web.join("dist"), &static_copy).map(|_| ())
         });
         if built {
-            summary.step("page end-to-end tests (playwright-core)", || run::npm(&web, &["run", "e2e"]));
+            summary.step("page end-to-end tests (playwright-core)", || {
+                let dir = static_copy.to_str().context("non-UTF-8 target path")?;
+                run::command("npm", &["run", "e2e"], &web, &[("AHA_STATIC_DIR", dir)])
+            });
         }
     }
     Ok(summary.finish())

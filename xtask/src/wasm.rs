@@ -1,7 +1,7 @@
 //! Building the page's WebAssembly: cargo for wasm32, then wasm-bindgen's JS glue into web/src/pkg.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -56,4 +56,65 @@ pub fn report_size(wasm: &PathBuf) -> Result<()> {
     let mb = |n: usize| n as f64 / 1e6;
     println!("wasm: {:.2} MB raw, {:.2} MB gzip ({})", mb(bytes.len()), mb(gzip), wasm.display());
     Ok(())
+}
+
+/// A `--dist` folder must be new or empty: the copy must not mix with or overwrite other files.
+pub fn check_dist_target(dir: &Path) -> Result<()> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => match entries.next() {
+            Some(_) => {
+                anyhow::bail!("{} is not empty; choose a new or empty folder for --dist", dir.display())
+            }
+            None => Ok(()),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", dir.display())),
+    }
+}
+
+/// Copies the built page `built` (web/dist) into `dir` and checks it is self-contained: no file
+/// loads anything from another origin (no CDN). Returns the number of files written.
+pub fn write_dist(built: &Path, dir: &Path) -> Result<usize> {
+    check_dist_target(dir)?;
+    let mut written = 0;
+    let mut stack = vec![built.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).with_context(|| format!("reading {}", folder.display()))? {
+            let path = entry?.path();
+            let to = dir.join(path.strip_prefix(built)?);
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            std::fs::create_dir_all(to.parent().context("a file has a parent")?)?;
+            std::fs::copy(&path, &to).with_context(|| format!("copying {}", path.display()))?;
+            written += 1;
+            if let Some(reference) = foreign_reference(&to)? {
+                anyhow::bail!("{} loads {reference}: the folder would need the network", to.display());
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// The first `src`/`href`/`import`/`url(` that points at another origin in an HTML, JS or CSS file.
+fn foreign_reference(path: &Path) -> Result<Option<String>> {
+    let text_file = path.extension().is_some_and(|e| e == "html" || e == "js" || e == "css");
+    if !text_file {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(path)?;
+    let loaders = [
+        "src=\"http",
+        "href=\"http",
+        "src='http",
+        "href='http",
+        "url(http",
+        "from\"http",
+        "from \"http",
+        "import(\"http",
+    ];
+    Ok(loaders
+        .iter()
+        .find_map(|loader| text.find(loader).map(|at| text[at..].chars().take(80).collect::<String>())))
 }
