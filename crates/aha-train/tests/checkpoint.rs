@@ -141,3 +141,31 @@ fn safetensors_export_has_hf_names_and_pytorch_layouts() {
     // 4 globals + per layer (2 norms + 2 attention + router + 2·4 experts + 2 shared) = 4 + 2·15.
     assert_eq!(names.len(), 34, "{names:?}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever bytes arrive as `model.bpk` — a real record cut short, with bytes overwritten, or
+    /// noise — loading returns a model or an error; it never panics.
+    #[test]
+    fn damaged_weights_never_panic(
+        cut in 0.0f64..1.0,
+        flips in proptest::collection::vec((0.0f64..1.0, proptest::prelude::any::<u8>()), 0..8),
+        noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..256),
+        use_noise in proptest::prelude::any::<bool>(),
+    ) {
+        let (_, checkpoint, device) = saved();
+        let tok = CharTokenizer::new();
+        let mut bytes = if use_noise { noise } else { checkpoint.weights().to_vec() };
+        let len = ((bytes.len() as f64 * cut) as usize).max(1);
+        bytes.truncate(len);
+        for (at, value) in flips {
+            let i = ((bytes.len() as f64 * at) as usize).min(bytes.len() - 1);
+            bytes[i] = value;
+        }
+        let parts = Checkpoint::from_parts(&checkpoint.config.to_json(), &tok.to_json().unwrap(), bytes);
+        if let Ok(ck) = parts {
+            let _ = ck.load_model(&device);
+        }
+    }
+}
