@@ -32,6 +32,14 @@ fn config(loss_type: LossType) -> GrpoConfig {
     }
 }
 
+/// A model small enough for a few real GRPO steps in a test.
+fn small_model(tok: &CharTokenizer) -> ModelConfig {
+    ModelConfig::new(tok.vocab_size(), MoeConfig::new().with_d_expert(32))
+        .with_d_model(32)
+        .with_n_heads(4)
+        .with_max_seq_len(24)
+}
+
 fn close(a: &[f32], b: &[f32]) {
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(b) {
@@ -132,10 +140,7 @@ fn the_gradient_pushes_logp_along_the_advantage() {
 fn steps_run_with_finite_metrics_and_two_readbacks() {
     let tok = CharTokenizer::new();
     let device = Device::flex();
-    let model_config = ModelConfig::new(tok.vocab_size(), MoeConfig::new().with_d_expert(32))
-        .with_d_model(32)
-        .with_n_heads(4)
-        .with_max_seq_len(24);
+    let model_config = small_model(&tok);
     let base = model_config.init_seeded(&device, 1);
     let mut c = config(LossType::Grpo);
     c.max_completion_length = 16;
@@ -185,10 +190,7 @@ fn weights(trainer: &GrpoTrainer) -> Vec<f32> {
 fn a_non_finite_update_is_skipped_and_changes_nothing() {
     let tok = CharTokenizer::new();
     let device = Device::flex();
-    let model_config = ModelConfig::new(tok.vocab_size(), MoeConfig::new().with_d_expert(32))
-        .with_d_model(32)
-        .with_n_heads(4)
-        .with_max_seq_len(24);
+    let model_config = small_model(&tok);
     let mut c = config(LossType::Grpo);
     c.max_completion_length = 16;
     let mut trainer = GrpoTrainer::new(model_config.init_seeded(&device, 2), c, tok, &device).unwrap();
