@@ -27,7 +27,6 @@ let run = null; // {settings, run, parameters, source} of the Worker's current r
 let backendInfo = null;
 let table = new RunTable();
 let previous = null; // {table, label} of the run before the current one, drawn faded for comparison
-let previousRun = null; // the `run` that `table` belongs to
 let lastReport = null;
 let writtenHash = null;
 let nextId = 1;
@@ -135,6 +134,7 @@ const on = {
   configured(message) {
     if (pendingConfigure?.id !== message.id) return;
     const keepErrors = pendingConfigure.fallback === true;
+    const finished = run; // the run `table` belongs to
     run = { settings: pendingConfigure.settings, run: message.run, parameters: message.parameters, source: pendingConfigure.source };
     settings = run.settings;
     pendingConfigure = null;
@@ -143,9 +143,8 @@ const on = {
     writtenHash = toHash(settings, backendChoice);
     if (location.hash !== writtenHash) history.replaceState(null, '', writtenHash);
     if (table.rows().some((row) => typeof row.reward_mean === 'number')) {
-      previous = { table, label: describeRun(previousRun, table) };
+      previous = { table, label: describeRun(finished, table) };
     }
-    previousRun = run;
     table = new RunTable();
     lastReport = null;
     charts.clear();
