@@ -30,6 +30,10 @@ export async function launch({ webgpu }) {
     '--disable-component-update',
     '--disable-sync',
     '--disable-dev-shm-usage',
+    // Draw 2D canvases (uPlot) in the renderer: with SwiftShader the GPU process also runs the
+    // Worker's WebGPU compute on the CPU, and a canvas waiting behind a long dispatch shows up as a
+    // main-thread long task that no page code caused (one of 569 ms was seen on an idle machine).
+    '--disable-accelerated-2d-canvas',
   ];
   if (webgpu) args.push('--enable-unsafe-webgpu');
   const context = await chromium.launchPersistentContext(profile, {
