@@ -86,6 +86,23 @@ describe('training on the page', () => {
         expect(frame.scriptMs + frame.styleAndLayoutMs, JSON.stringify(frame)).toBeLessThanOrEqual(50);
       }
 
+      // The bench panel: this run's figures, and the download measured when it opens.
+      await tab.click('#bench summary');
+      await tab.locator('#bench-table th', { hasText: 'wasm download' }).waitFor({ timeout: 120_000 });
+      const bench = JSON.parse(await tab.getAttribute('#bench-table', 'data-summary'));
+      expect(bench.steps).toBe(await steps(tab));
+      // One read for the rollout, one for the update, and the tiny preset's early-stop checks (one
+      // per 16 tokens while a row is unfinished, at most 64 / 16).
+      expect(bench.readbacks_per_step).toBeGreaterThanOrEqual(2);
+      expect(bench.readbacks_per_step).toBeLessThanOrEqual(2 + 64 / 16);
+      expect(bench.tokens_per_s).toBeGreaterThan(0);
+      expect(bench.update_achieved_gflops).toBeGreaterThan(0);
+      expect(bench.load_to_first_step_ms).toBeGreaterThan(bench.first_step_ms);
+      expect(bench.wasm_heap_bytes).toBeGreaterThan(1e6);
+      expect(bench.download.gzip_bytes).toBeGreaterThan(1e5);
+      expect(bench.download.gzip_bytes).toBeLessThan(bench.download.raw_bytes);
+      console.log(`bench panel: ${JSON.stringify(bench)}`);
+
       mkdirSync('test-results', { recursive: true });
       await tab.screenshot({ path: 'test-results/train.png', fullPage: true });
 

@@ -1,5 +1,6 @@
 // The main thread: starts the Worker, sends it what the person asks for and draws what it reports.
 // No computation happens here; every handler is short so the page stays responsive while training.
+import { BenchFigures, describeBench } from './bench.js';
 import { Charts, RunTable } from './charts.js';
 import { Lessons } from './lessons.js';
 import { drawGroup, drawRoutes, pinCorrections } from './feed.js';
@@ -34,6 +35,26 @@ let pendingConfigure = null;
 let pendingAnswer = null;
 let pendingExport = null;
 let pendingRoute = null;
+let pendingMeasure = null;
+let bench = new BenchFigures();
+let download = null; // {raw_bytes, gzip_bytes} of the wasm, measured when the bench panel opens
+
+function drawBench() {
+  const summary = bench.summary();
+  // Machine-readable too: `cargo xtask bench --browser` reads the figures from here.
+  $('#bench-table').dataset.summary = JSON.stringify({ ...summary, download });
+  const rows = describeBench(summary, download).map(([label, value]) => {
+    const row = document.createElement('tr');
+    const head = document.createElement('th');
+    head.scope = 'row';
+    head.textContent = label;
+    const cell = document.createElement('td');
+    cell.textContent = value;
+    row.append(head, cell);
+    return row;
+  });
+  $('#bench-table').replaceChildren(...rows);
+}
 
 /** Asks the Worker which expert each token of `text` goes to. */
 function showExperts(text) {
@@ -146,6 +167,8 @@ const on = {
       previous = { table, label: describeRun(finished, table) };
     }
     table = new RunTable();
+    if (finished !== null) bench = new BenchFigures(performance.now(), 'reset');
+    drawBench();
     lastReport = null;
     charts.clear();
     drawCharts();
@@ -181,7 +204,9 @@ const on = {
     table.addEval(message.row);
     drawCharts();
   },
-  stepped({ report }) {
+  stepped({ report, memory }) {
+    bench.addStep(report.metrics, performance.now(), memory);
+    drawBench();
     const skipped = report.metrics.skipped_updates ?? 0;
     showError(
       $('#run-warning'),
@@ -216,6 +241,9 @@ const on = {
     } else if (message.id === pendingRoute) {
       pendingRoute = null;
       show($('#experts-heading'), message.message);
+    } else if (message.id === pendingMeasure) {
+      pendingMeasure = null;
+      showError($('#bench-error'), `Could not measure the download: ${message.message}`);
     } else if (message.id === pendingExport) {
       showError($('#files-error'), message.message);
       pendingExport = null;
@@ -227,6 +255,12 @@ const on = {
     pendingRoute = null;
     show($('#experts-heading'), `Step ${$('#run-state').dataset.steps}: which expert each character went to`);
     drawRoutes($('#experts-view'), message.routes);
+  },
+  measured(message) {
+    if (message.id !== pendingMeasure) return;
+    pendingMeasure = null;
+    download = message.download;
+    drawBench();
   },
   exported(message) {
     if (message.id !== pendingExport) return;
@@ -309,6 +343,11 @@ $('#presenter').addEventListener('click', (event) => {
   const on = document.body.classList.toggle('presenter');
   event.target.setAttribute('aria-pressed', String(on));
   charts.resize();
+});
+$('#bench').addEventListener('toggle', (event) => {
+  if (!event.target.open || download !== null || pendingMeasure !== null) return;
+  pendingMeasure = nextId++;
+  worker.postMessage(makeMessage('measure', { id: pendingMeasure }));
 });
 $('#only-corrections').addEventListener('change', (event) => {
   if (lastReport) drawGroup($('#group'), $('#group-heading'), lastReport, event.target.checked, showExperts);

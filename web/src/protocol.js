@@ -2,7 +2,7 @@
 // Every message is a plain object `{v, kind, ...}`; `v` is the protocol version so that a page and a
 // Worker from different builds refuse each other clearly instead of misreading fields.
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Fields each message kind must carry, and their types. */
 const SCHEMA = {
@@ -28,6 +28,8 @@ const SCHEMA = {
   export: { id: 'number' },
   /** Which expert each token of `text` (prompt + completion) goes to, per layer. */
   route: { id: 'number', text: 'string' },
+  /** The bench panel's download figure: the wasm's size as served and gzipped. */
+  measure: { id: 'number' },
   // worker → page
   ready: { backend: 'object', selfTest: 'number' },
   /** Run `id` is ready at step 0: the model's size and the whole run configuration. */
@@ -38,8 +40,13 @@ const SCHEMA = {
   state: { running: 'boolean', steps: 'number' },
   /** A held-out evaluation `{step, sampled_acc, greedy_acc, first_guess_acc, check_rate, ...}`. */
   evaluated: { row: 'object' },
-  /** One GRPO step: `{metrics, group, corrections, expert_load, eval}`. */
-  stepped: { report: 'object' },
+  /**
+   * One GRPO step: `{metrics, group, corrections, expert_load, eval}`, and the Worker's memory
+   * after it: `{wasm_heap_bytes}`.
+   */
+  stepped: { report: 'object', memory: 'object' },
+  /** Measure request `id`: `download` is `{raw_bytes, gzip_bytes}`. */
+  measured: { id: 'number', download: 'object' },
   /** One sampled token of request `id`. */
   token: { id: 'number', text: 'string' },
   /** Request `id` finished: `{prompt, completion, answer, expected, correct, checked, ...}`. */

@@ -15,14 +15,14 @@ describe('protocol', () => {
       [null, 'a message must be an object'],
       [[], 'a message must be an object'],
       ['init', 'a message must be an object'],
-      [{ v: 1, kind: 'init', prefer: 'cpu', baseUrl: '/' }, 'protocol version 1 is not 2: reload the page'],
-      [{ v: 2, kind: 'fly' }, 'unknown message kind "fly"'],
-      [{ v: 2, kind: 'init' }, 'init.prefer must be a string, got undefined'],
-      [{ v: 2, kind: 'init', prefer: 'tpu', baseUrl: '/' }, 'init.prefer must be "webgpu" or "cpu", got "tpu"'],
-      [{ v: 2, kind: 'ready', backend: null, selfTest: 54 }, 'ready.backend must be a object, got null'],
-      [{ v: 2, kind: 'error', message: 3 }, 'error.message must be a string, got number'],
-      [{ v: 2, kind: 'configure', id: 1, settings: null, model: 'base-model/' }, 'configure.settings must be a object, got null'],
-      [{ v: 2, kind: 'stepped' }, 'stepped.report must be a object, got undefined'],
+      [{ v: 1, kind: 'init', prefer: 'cpu', baseUrl: '/' }, 'protocol version 1 is not 3: reload the page'],
+      [{ v: 3, kind: 'fly' }, 'unknown message kind "fly"'],
+      [{ v: 3, kind: 'init' }, 'init.prefer must be a string, got undefined'],
+      [{ v: 3, kind: 'init', prefer: 'tpu', baseUrl: '/' }, 'init.prefer must be "webgpu" or "cpu", got "tpu"'],
+      [{ v: 3, kind: 'ready', backend: null, selfTest: 54 }, 'ready.backend must be a object, got null'],
+      [{ v: 3, kind: 'error', message: 3 }, 'error.message must be a string, got number'],
+      [{ v: 3, kind: 'configure', id: 1, settings: null, model: 'base-model/' }, 'configure.settings must be a object, got null'],
+      [{ v: 3, kind: 'stepped' }, 'stepped.report must be a object, got undefined'],
     ];
     for (const [data, reason] of cases) {
       expect(() => checkMessage(data)).toThrow(new ProtocolError(reason));
@@ -45,7 +45,12 @@ describe('protocol', () => {
     const configure = makeMessage('configure', { id: 2, settings: { preset: 'tiny' }, model: 'base-model/' });
     expect(configure.settings.preset).toBe('tiny');
     expect(makeMessage('state', { running: true, steps: 3 }).steps).toBe(3);
-    expect(makeMessage('stepped', { report: { metrics: {} } }).report.metrics).toEqual({});
+    const memory = { wasm_heap_bytes: 1 << 20 };
+    expect(makeMessage('stepped', { report: { metrics: {} }, memory }).report.metrics).toEqual({});
+    expect(() => makeMessage('stepped', { report: {} })).toThrow(new ProtocolError('stepped.memory must be a object, got undefined'));
+    expect(makeMessage('measure', { id: 5 }).id).toBe(5);
+    const download = { raw_bytes: 9, gzip_bytes: 4 };
+    expect(makeMessage('measured', { id: 5, download }).download).toEqual(download);
     expect(makeMessage('refused', { id: 2, message: 'no' }).message).toBe('no');
     expect(makeMessage('route', { id: 4, text: '347*5=g1735 a1735.' }).text).toBe('347*5=g1735 a1735.');
     expect(makeMessage('routed', { id: 4, routes: { tokens: [], experts: [] } }).routes.experts).toEqual([]);

@@ -4,6 +4,7 @@
 import init, { Backend, Trainer } from './pkg/aha_web.js';
 import { checkMessage, makeMessage } from './protocol.js';
 
+let wasm = null;
 let backend = null;
 let baseUrl = null;
 let trainer = null;
@@ -23,7 +24,7 @@ function enqueue(task, onError) {
 }
 
 async function start(prefer) {
-  await init();
+  wasm = await init();
   if (prefer === 'cpu') {
     backend = Backend.cpu('CPU requested in the page address (#backend=cpu)');
   } else if (!('gpu' in navigator)) {
@@ -73,7 +74,7 @@ async function oneStep() {
     baselined = true;
   }
   const report = await trainer.step();
-  post('stepped', { report });
+  post('stepped', { report, memory: { wasm_heap_bytes: wasm.memory.buffer.byteLength } });
 }
 
 /** Queues the next step while training runs; a macrotask between steps lets messages in. */
@@ -153,6 +154,12 @@ const handlers = {
       (error) => post('failed', { id, message: messageOf(error) }),
     );
   },
+  measure({ id }) {
+    enqueue(
+      async () => post('measured', { id, download: await downloadSize() }),
+      (error) => post('failed', { id, message: messageOf(error) }),
+    );
+  },
   export({ id }) {
     enqueue(
       async () => {
@@ -164,6 +171,14 @@ const handlers = {
     );
   },
 };
+
+/** The page's wasm as served, and gzipped: what a visitor downloads (HTTP cache permitting). */
+async function downloadSize() {
+  const response = await fetchOk(new URL('./pkg/aha_web_bg.wasm', import.meta.url));
+  const bytes = await response.blob();
+  const gzip = await new Response(bytes.stream().pipeThrough(new CompressionStream('gzip'))).blob();
+  return { raw_bytes: bytes.size, gzip_bytes: gzip.size };
+}
 
 function stepsDone() {
   return trainer === null ? 0 : trainer.stepsDone();

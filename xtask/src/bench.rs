@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: builds `aha` and runs `aha bench` on the CPU (`flex`) and on wgpu, then
 //! writes both to `report/bench-native.json`: the CPU figures at the top level, the wgpu figures (or
-//! why wgpu could not run) under `"wgpu"`.
+//! why wgpu could not run) under `"wgpu"`. `--browser` runs the page's bench panel headless instead
+//! and writes `report/bench-browser.json`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::run::{self, Summary, cargo, workspace_root};
+use crate::{prereq, wasm};
 
 pub fn bench(dev: bool, steps: usize) -> Result<ExitCode> {
     let mut summary = Summary::default();
@@ -36,6 +38,36 @@ pub fn bench(dev: bool, steps: usize) -> Result<ExitCode> {
         });
     }
     summary.step("write report/bench-native.json", || merge(&figures("cpu"), &figures("wgpu")));
+    Ok(summary.finish())
+}
+
+/// The page's bench panel in headless Chromium: builds the page (release wasm unless `dev`), then
+/// `web/scripts/bench.js` trains `steps` GRPO steps of `preset` and writes the panel's figures.
+pub fn bench_browser(dev: bool, steps: usize, preset: &str) -> Result<ExitCode> {
+    let mut summary = Summary::default();
+    let root = workspace_root();
+    let web = root.join("web");
+    let (profile, label) =
+        if dev { (wasm::Profile::Dev, "dev") } else { (wasm::Profile::Release, "wasm-release") };
+    let built = summary.step(&format!("build the page ({label})"), || {
+        prereq::wasm_target()?;
+        prereq::wasm_bindgen_cli()?;
+        prereq::chromium()?;
+        prereq::npm_packages(&web)?;
+        let wasm = wasm::build_page_wasm(profile)?;
+        wasm::report_size(&wasm)?;
+        run::npm(&web, &["run", "build"])
+    });
+    if !built {
+        return Ok(summary.finish());
+    }
+    let out = root.join("report/bench-browser.json");
+    summary.step(&format!("page bench: {steps} steps of the {preset} preset"), || {
+        let hash = format!("#preset={preset}");
+        let out = out.to_str().context("non-UTF-8 path")?;
+        let steps = steps.to_string();
+        run::command("node", &["scripts/bench.js", &hash, &steps, out, label], &web, &[])
+    });
     Ok(summary.finish())
 }
 

@@ -61,15 +61,23 @@ enum Command {
         recipe: String,
     },
     /// Speed figures natively on the CPU and on wgpu: SFT, sampling, GRPO step (rollout/update),
-    /// readbacks. Writes report/bench-native.json.
+    /// readbacks. Writes report/bench-native.json. With --browser, the page's bench panel in
+    /// headless Chromium instead: report/bench-browser.json.
     Bench {
         /// Use the dev build the tests share instead of a release build (no 20-minute compile;
         /// the report says which profile it measured).
         #[arg(long)]
         dev: bool,
-        /// Timed repetitions of each measurement.
+        /// Timed repetitions of each measurement (with --browser: GRPO steps on the page).
         #[arg(long, default_value_t = 10)]
         steps: usize,
+        /// Bench the page in headless Chromium (WebGPU on whatever adapter it finds; SwiftShader
+        /// here) instead of the native build.
+        #[arg(long)]
+        browser: bool,
+        /// The page's preset for --browser.
+        #[arg(long, default_value = "default")]
+        preset: String,
     },
     /// GRPO with the default preset (several seeds) and the no-check ablation, natively on the CPU,
     /// measured on the held-out set: report/emergence.json, a CSV per run, report/emergence.svg.
@@ -111,7 +119,8 @@ fn main() -> ExitCode {
         Command::Test { only } => test(&only),
         Command::Lint => lint(),
         Command::BaseModel { recipe } => base_model(&recipe),
-        Command::Bench { dev, steps } => bench::bench(dev, steps),
+        Command::Bench { dev, steps, browser: false, .. } => bench::bench(dev, steps),
+        Command::Bench { dev, steps, browser: true, preset } => bench::bench_browser(dev, steps, &preset),
         Command::Emergence { steps, seeds, pretrain, report_only } => {
             emergence::emergence(steps, &seeds, pretrain, report_only)
         }

@@ -15,7 +15,7 @@ pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 pub enum Profile {
     /// Shares its build with the browser tests (`wasm-pack test`): the cheap one for tests.
     Dev,
-    /// What users download.
+    /// What users download: the size-tuned `wasm-release` profile of the workspace Cargo.toml.
     Release,
 }
 
@@ -23,7 +23,7 @@ pub enum Profile {
 pub fn build_page_wasm(profile: Profile) -> Result<PathBuf> {
     let (flag, dir) = match profile {
         Profile::Dev => (None, "debug"),
-        Profile::Release => (Some("--release"), "release"),
+        Profile::Release => (Some("--profile=wasm-release"), "wasm-release"),
     };
     let mut args = vec!["build", "-p", "aha-web", "--target", TARGET];
     args.extend(flag);
@@ -44,17 +44,50 @@ pub fn build_page_wasm(profile: Profile) -> Result<PathBuf> {
         &root,
         &[],
     )?;
-    Ok(out_dir.join("aha_web_bg.wasm"))
+    let module = out_dir.join("aha_web_bg.wasm");
+    if profile == Profile::Release {
+        optimize_for_size(&module)?;
+    }
+    Ok(module)
 }
 
-/// Prints the raw and gzip sizes of the page's wasm.
+/// Binaryen's `wasm-opt -Oz` from the npm package `binaryen` (web/package.json), in place, dropping
+/// the name section (function names: only panics' stack traces lose them; console_error_panic_hook
+/// still logs the message). Not Debian's binaryen: its older wasm-opt writes modules Chromium
+/// refuses (TOOLCHAIN.md). The features come from the module's own target_features section.
+fn optimize_for_size(module: &Path) -> Result<()> {
+    let wasm_opt = workspace_root().join("web/node_modules/.bin/wasm-opt");
+    anyhow::ensure!(wasm_opt.exists(), "{} is missing: run `npm ci` in web/", wasm_opt.display());
+    let path = module.to_str().context("non-UTF-8 path")?;
+    let started = std::time::Instant::now();
+    command(
+        wasm_opt.to_str().context("non-UTF-8 path")?,
+        &["-Oz", "--strip-debug", "--strip-producers", path, "-o", path],
+        &workspace_root(),
+        &[],
+    )?;
+    println!("wasm-opt took {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Prints the raw, gzip and brotli sizes of the page's wasm (what a server compressing at its
+/// best level would send).
 pub fn report_size(wasm: &PathBuf) -> Result<()> {
     let bytes = std::fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(&bytes)?;
     let gzip = gz.finish()?.len();
+    let mut br = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 24, ..Default::default() };
+    brotli::BrotliCompress(&mut bytes.as_slice(), &mut br, &params)?;
     let mb = |n: usize| n as f64 / 1e6;
-    println!("wasm: {:.2} MB raw, {:.2} MB gzip ({})", mb(bytes.len()), mb(gzip), wasm.display());
+    println!(
+        "wasm: {:.2} MB raw, {:.2} MB gzip, {:.2} MB brotli ({})",
+        mb(bytes.len()),
+        mb(gzip),
+        mb(br.len()),
+        wasm.display()
+    );
     Ok(())
 }
 

@@ -60,6 +60,10 @@ pub struct BenchReport {
     pub grpo_step_ms: f64,
     pub rollout_ms: f64,
     pub update_ms: f64,
+    /// The update's matmul FLOPs (counted from the shapes) over its measured time.
+    pub update_achieved_gflops: f64,
+    /// The adapter's measured matmul peak: not measured yet (issue #7), so always null for now.
+    pub matmul_peak_gflops: Option<f64>,
     pub readbacks_per_step: f64,
     pub readbacks_per_rollout: f64,
     /// One router gate (softmax, top-k, weights) over an update's tokens, µs per call: our kernel
@@ -106,6 +110,7 @@ pub fn run(args: Args) -> Result<()> {
     let model = checkpoint.load_model(&device)?;
     let mut trainer = GrpoTrainer::new(model, preset.grpo.clone(), checkpoint.tokenizer.clone(), &device)?;
     let (mut step_ms, mut rollout_ms, mut update_ms, mut readbacks) = (0.0, 0.0, 0.0, 0usize);
+    let mut update_flops = 0.0;
     for i in 0..rounds {
         let start = Instant::now();
         let m = pollster::block_on(trainer.step())?.metrics;
@@ -113,6 +118,7 @@ pub fn run(args: Args) -> Result<()> {
             step_ms += timed(start) * 1e3;
             rollout_ms += m.rollout_ms;
             update_ms += m.update_ms;
+            update_flops += m.update_flops;
             readbacks += m.readbacks;
         }
     }
@@ -151,6 +157,8 @@ pub fn run(args: Args) -> Result<()> {
         grpo_step_ms: step_ms / n,
         rollout_ms: rollout_ms / n,
         update_ms: update_ms / n,
+        update_achieved_gflops: update_flops / update_ms / 1e6,
+        matmul_peak_gflops: None,
         readbacks_per_step: readbacks as f64 / n,
         readbacks_per_rollout: rollout_readbacks as f64 / n,
         router_kernel_us: kernels.router_kernel_us,

@@ -8,7 +8,7 @@ use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig, RmsNorm, RmsNor
 use burn::tensor::{Device, Int, Tensor};
 
 use crate::attention::{Attention, AttentionConfig, LayerCache};
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, MoeConfig};
 use crate::moe::{MoeLayer, MoeLayerConfig, Routing};
 
 #[derive(Config, Debug)]
@@ -166,6 +166,17 @@ impl Model {
 
     pub fn n_experts(&self) -> usize {
         self.blocks.first().map_or(0, |b| b.moe.n_experts())
+    }
+
+    /// [`ModelConfig::forward_matmul_flops`] for this model's sizes.
+    pub fn forward_matmul_flops(&self, rows: usize, seq_len: usize) -> f64 {
+        let moe = self.blocks.first().map_or_else(MoeConfig::new, |b| b.moe.config());
+        ModelConfig::new(self.vocab_size(), moe)
+            .with_max_seq_len(self.max_seq_len())
+            .with_d_model(self.d_model)
+            .with_n_layers(self.n_layers())
+            .with_n_heads(self.n_heads)
+            .forward_matmul_flops(rows, seq_len)
     }
 
     /// A cache for decoding `batch` sequences of up to `capacity` tokens.

@@ -77,6 +77,16 @@ impl MoeLayer {
         self.w_in.dims()[0]
     }
 
+    /// The sizes this layer was built with.
+    pub fn config(&self) -> MoeConfig {
+        let [e, _, h] = self.w_in.dims();
+        MoeConfig::new()
+            .with_n_experts(e)
+            .with_top_k(self.top_k)
+            .with_d_expert(h)
+            .with_shared_expert(self.shared.is_some())
+    }
+
     /// `x: [N, d]` tokens (flattened batch), `token_mask: [N]` with 1 for real tokens and 0 for
     /// padding (padding is excluded from the balance loss and the load).
     pub fn forward(&self, x: Tensor<2>, token_mask: Tensor<1>) -> (Tensor<2>, Routing) {

@@ -265,6 +265,13 @@ pub struct GrpoStepMetrics {
     pub aux_loss: f32,
     pub rollout_ms: f64,
     pub update_ms: f64,
+    /// Tokens the rollout sampled (all rows, up to each row's end).
+    pub sampled_tokens: usize,
+    /// Matmul FLOPs the update ran (policy forward and backward per iteration, plus the
+    /// reference's and the old policy's forward passes where used), counted from the shapes by
+    /// [`aha_model::ModelConfig::forward_matmul_flops`]: `update_flops / update_ms` is the
+    /// update's achieved rate.
+    pub update_flops: f64,
     pub readbacks: usize,
     /// Updates skipped so far because the loss or a parameter came out NaN or infinite (the
     /// policy and optimiser were put back as they were before that update).
@@ -417,6 +424,7 @@ impl GrpoTrainer {
             rows.iter().zip(&completions).map(|(p, c)| behaviour(p, c)).collect();
         let advantages = advantages(&rewards, group, config.scale_rewards);
         let rollout_ms = rollout_start.elapsed().as_secs_f64() * 1e3;
+        let sampled_tokens = tokens.iter().map(Vec::len).sum();
 
         // --- update batch: prompt + completion, targets shifted by one, loss on completion tokens
         let update_start = Instant::now();
@@ -487,6 +495,10 @@ impl GrpoTrainer {
             self.skipped_updates += 1;
         }
         let update_ms = update_start.elapsed().as_secs_f64() * 1e3;
+        // Forward + backward (about twice the forward) per iteration, and the no-grad passes.
+        let forward_flops = self.policy.forward_matmul_flops(batch.rows, batch.seq_len);
+        let no_grad_passes = usize::from(ref_logp.is_some()) + usize::from(old_logp.is_some());
+        let update_flops = forward_flops * (3 * config.num_iterations + no_grad_passes) as f64;
         let n_experts = self.policy.n_experts().max(1);
         let expert_load: Vec<Vec<f32>> = values[5].chunks(n_experts).map(<[f32]>::to_vec).collect();
 
@@ -518,6 +530,8 @@ impl GrpoTrainer {
             aux_loss: values[4][0],
             rollout_ms,
             update_ms,
+            sampled_tokens,
+            update_flops,
             readbacks,
             skipped_updates: self.skipped_updates,
         };

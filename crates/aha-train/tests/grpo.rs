@@ -156,6 +156,15 @@ fn steps_run_with_finite_metrics_and_two_readbacks() {
         assert!(m.loss.is_finite() && m.kl.is_finite() && m.entropy > 0.0 && m.aux_loss.is_finite());
         assert!(step.rollout.tokens.iter().all(|t| t.len() <= 16));
         assert_eq!(step.expert_load.len(), 2);
+        assert_eq!(m.sampled_tokens, step.rollout.tokens.iter().map(Vec::len).sum::<usize>());
+        // Two iterations of forward + backward (3 passes each), the reference's and the old
+        // policy's forward passes: 8 forward passes over the 8 rows at the batch's length.
+        let per_pass = m.update_flops / 8.0;
+        assert!(
+            (1..=24).any(|len| model_config.forward_matmul_flops(8, len) == per_pass),
+            "{}",
+            m.update_flops
+        );
     }
     assert_eq!(trainer.steps_done(), 2);
 

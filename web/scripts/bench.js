@@ -1,0 +1,57 @@
+// The page's bench panel, run headless: load the built page, press Train as soon as the model is
+// ready, let `steps` GRPO steps finish, pause, open the panel and write its figures as JSON.
+// `cargo xtask bench --browser` runs it on the release build. Usage (after `npm run build`):
+//   node scripts/bench.js [hash] [steps] [out.json] [profile]
+import { writeFileSync } from 'node:fs';
+import { launch, servePage } from '../e2e/harness.js';
+
+const [hash = '#preset=default', stepsArg = '3', out = 'test-results/bench-browser.json', profile = 'unknown'] =
+  process.argv.slice(2);
+const steps = Number(stepsArg);
+if (!Number.isSafeInteger(steps) || steps < 1) {
+  console.error(`steps must be a whole number ≥ 1, got ${JSON.stringify(stepsArg)}`);
+  process.exit(2);
+}
+
+const page = await servePage();
+const browser = await launch({ webgpu: !hash.includes('backend=cpu') });
+let failed = false;
+try {
+  const tab = await browser.context.newPage();
+  await tab.goto(page.url + hash);
+  // Click waits until the button is enabled: the model is loaded and the backend is up.
+  await tab.click('#train', { timeout: 600_000 });
+  await tab.waitForFunction(
+    (n) => Number(document.querySelector('#charts').dataset.steps) >= n || !document.querySelector('#run-error').hidden,
+    steps,
+    { timeout: 0, polling: 1000 },
+  );
+  const error = await tab.textContent('#run-error');
+  if (error !== '') throw new Error(`the run failed: ${error}`);
+  await tab.click('#train'); // pause
+  await tab.locator('#run-state[data-running="false"]').waitFor({ timeout: 600_000 });
+  await tab.click('#bench summary');
+  await tab.locator('#bench-table th', { hasText: 'wasm download' }).waitFor({ timeout: 600_000 });
+  const { download, ...figures } = JSON.parse(await tab.getAttribute('#bench-table', 'data-summary'));
+  const report = {
+    page: hash,
+    profile,
+    backend: (await tab.textContent('#backend')).replace(/^Backend: /, ''),
+    ...figures,
+    wasm_raw_bytes: download.raw_bytes,
+    wasm_gzip_bytes: download.gzip_bytes,
+    // Not measured yet: the page has no matmul peak kernel (issue #7).
+    matmul_peak_gflops: null,
+    browser: await tab.evaluate(() => navigator.userAgent),
+  };
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(JSON.stringify(report, null, 2));
+  if (browser.consoleErrors.length > 0) console.log('console errors:', browser.consoleErrors);
+} catch (error) {
+  console.error(String(error?.stack ?? error));
+  failed = true;
+} finally {
+  await browser.close();
+  await page.close();
+}
+process.exit(failed ? 1 : 0);

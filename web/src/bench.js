@@ -1,0 +1,89 @@
+// The bench panel: how fast this run goes here, from what the Worker measured in each step. Pure
+// bookkeeping (unit-tested); main.js draws `describeBench`'s rows. The same figures, under the same
+// names, are what `cargo xtask bench --browser` writes to report/bench-browser.json.
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** Step figures of one run. The first step compiles shaders and fills caches: it is kept apart. */
+export class BenchFigures {
+  /**
+   * `startedAt`: when the run began, in page time (0, the time origin, is page load); `start`
+   * names that moment in the panel ("page load", or "reset" for later runs).
+   */
+  constructor(startedAt = 0, start = 'page load') {
+    this.startedAt = startedAt;
+    this.start = start;
+    this.steps = [];
+    this.firstStepAt = null;
+    this.memory = null;
+  }
+
+  /** A step's metrics, finished at page time `at` (ms); `memory` as the Worker measured it after. */
+  addStep(metrics, at, memory = null) {
+    if (this.firstStepAt === null) this.firstStepAt = at;
+    this.steps.push({
+      rollout_ms: metrics.rollout_ms,
+      update_ms: metrics.update_ms,
+      step_ms: metrics.rollout_ms + metrics.update_ms,
+      sampled_tokens: metrics.sampled_tokens,
+      update_flops: metrics.update_flops,
+      readbacks: metrics.readbacks,
+    });
+    if (memory !== null) this.memory = memory;
+  }
+
+  /**
+   * The figures: medians over the steps after the first (the first alone when there is one), and
+   * the wall time from the run's start to its first finished step. Null before the first step.
+   */
+  summary() {
+    if (this.steps.length === 0) return null;
+    const warm = this.steps.length > 1 ? this.steps.slice(1) : this.steps;
+    const of = (key) => median(warm.map((s) => s[key]));
+    const rollout = of('rollout_ms');
+    const update = of('update_ms');
+    const sum = (key) => warm.reduce((total, s) => total + s[key], 0);
+    return {
+      steps: this.steps.length,
+      first_step_ms: this.steps[0].step_ms,
+      grpo_step_ms: of('step_ms'),
+      rollout_ms: rollout,
+      update_ms: update,
+      // Totals over totals: a ratio of sums, not a mean of per-step ratios.
+      tokens_per_s: sum('sampled_tokens') / (sum('rollout_ms') / 1e3),
+      update_achieved_gflops: sum('update_flops') / sum('update_ms') / 1e6,
+      readbacks_per_step: of('readbacks'),
+      load_to_first_step_ms: this.firstStepAt - this.startedAt,
+      start: this.start,
+      wasm_heap_bytes: this.memory?.wasm_heap_bytes ?? null,
+    };
+  }
+}
+
+const MB = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+const ms = (value) => (value >= 1e4 ? `${(value / 1e3).toFixed(1)} s` : `${Math.round(value)} ms`);
+
+/** The panel's rows, `[label, value]`; `download` is `{raw_bytes, gzip_bytes}` of the wasm or null. */
+export function describeBench(summary, download = null) {
+  const rows = [];
+  if (download) rows.push(['wasm download', `${MB(download.raw_bytes)} (${MB(download.gzip_bytes)} gzip)`]);
+  if (summary === null) {
+    rows.push(['steps', 'none yet: press Train or Single step']);
+    return rows;
+  }
+  const warm = summary.steps > 1 ? `median of ${summary.steps - 1} steps after the first` : 'the first step only';
+  rows.push(
+    [`${summary.start} → first step`, ms(summary.load_to_first_step_ms)],
+    ['first step', ms(summary.first_step_ms)],
+    [`GRPO step (${warm})`, `${ms(summary.grpo_step_ms)} = rollout ${ms(summary.rollout_ms)} + update ${ms(summary.update_ms)}`],
+    ['sampled tokens / s', summary.tokens_per_s.toFixed(0)],
+    ['update, matmul GFLOP/s achieved', summary.update_achieved_gflops.toFixed(2)],
+    ['GPU → CPU reads per step', String(summary.readbacks_per_step)],
+  );
+  if (summary.wasm_heap_bytes !== null) rows.push(['wasm memory (Worker)', MB(summary.wasm_heap_bytes)]);
+  return rows;
+}
