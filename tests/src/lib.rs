@@ -6,4 +6,5 @@ pub mod base_model;
 pub mod golden;
 pub mod kernels;
 pub mod smoke;
+pub mod soak;
 pub mod webgpu;

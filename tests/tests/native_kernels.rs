@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use aha_tests::kernels;
+use aha_tests::{kernels, soak};
 use burn::tensor::Device;
 
 /// Burn's wgpu runtime starts once per process; every test shares the device.
@@ -49,6 +49,21 @@ fn sampler_kernel_follows_the_softmax_on_wgpu() {
 fn a_full_rollout_reads_back_once_on_wgpu() {
     let (rows, steps) = pollster::block_on(kernels::rollout_reads_back_once(&wgpu())).unwrap();
     assert_eq!((rows, steps), (64, 64));
+}
+
+/// The reduced soak (`cargo xtask soak` sets `AHA_SOAK_STEPS=1000`): the wgpu memory pools stay
+/// flat within 10% after three warm-up steps.
+#[test]
+fn grpo_memory_stays_flat_on_wgpu() {
+    let steps = std::env::var("AHA_SOAK_STEPS").map_or(Ok(8), |s| s.parse()).expect("AHA_SOAK_STEPS");
+    let memory = pollster::block_on(soak::grpo_memory(&wgpu(), steps)).unwrap();
+    let peak = memory.iter().map(|m| m.bytes_reserved).max();
+    println!(
+        "{steps} steps; memory after steps 1-4: {:?}; after the last: {:?}; peak reserved {peak:?} B",
+        &memory[..4.min(steps)],
+        memory.last()
+    );
+    soak::flat_after_warmup(&memory, 3, 0.1).unwrap();
 }
 
 #[test]

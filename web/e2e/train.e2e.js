@@ -99,6 +99,8 @@ describe('training on the page', () => {
       expect(bench.update_achieved_gflops).toBeGreaterThan(0);
       expect(bench.load_to_first_step_ms).toBeGreaterThan(bench.first_step_ms);
       expect(bench.wasm_heap_bytes).toBeGreaterThan(1e6);
+      expect(bench.gpu_allocations).toBeGreaterThan(0);
+      expect(bench.gpu_bytes_reserved).toBeGreaterThan(1e5);
       expect(bench.download.gzip_bytes).toBeGreaterThan(1e5);
       expect(bench.download.gzip_bytes).toBeLessThan(bench.download.raw_bytes);
       console.log(`bench panel: ${JSON.stringify(bench)}`);

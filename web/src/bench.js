@@ -60,6 +60,8 @@ export class BenchFigures {
       load_to_first_step_ms: this.firstStepAt - this.startedAt,
       start: this.start,
       wasm_heap_bytes: this.memory?.wasm_heap_bytes ?? null,
+      gpu_allocations: this.memory?.device?.allocations ?? null,
+      gpu_bytes_reserved: this.memory?.device?.bytes_reserved ?? null,
     };
   }
 }
@@ -85,5 +87,8 @@ export function describeBench(summary, download = null) {
     ['GPU → CPU reads per step', String(summary.readbacks_per_step)],
   );
   if (summary.wasm_heap_bytes !== null) rows.push(['wasm memory (Worker)', MB(summary.wasm_heap_bytes)]);
+  if (summary.gpu_bytes_reserved !== null) {
+    rows.push(['GPU memory (pools)', `${MB(summary.gpu_bytes_reserved)} in ${summary.gpu_allocations} allocations`]);
+  }
   return rows;
 }

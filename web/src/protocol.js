@@ -42,7 +42,8 @@ const SCHEMA = {
   evaluated: { row: 'object' },
   /**
    * One GRPO step: `{metrics, group, corrections, expert_load, eval}`, and the Worker's memory
-   * after it: `{wasm_heap_bytes}`.
+   * after it: `{wasm_heap_bytes, device}`, `device` being the GPU pools'
+   * `{allocations, bytes_in_use, bytes_reserved}` (null on the CPU).
    */
   stepped: { report: 'object', memory: 'object' },
   /** Measure request `id`: `download` is `{raw_bytes, gzip_bytes}`. */

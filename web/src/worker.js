@@ -74,7 +74,8 @@ async function oneStep() {
     baselined = true;
   }
   const report = await trainer.step();
-  post('stepped', { report, memory: { wasm_heap_bytes: wasm.memory.buffer.byteLength } });
+  const memory = { wasm_heap_bytes: wasm.memory.buffer.byteLength, device: trainer.deviceMemory() };
+  post('stepped', { report, memory });
 }
 
 /** Queues the next step while training runs; a macrotask between steps lets messages in. */

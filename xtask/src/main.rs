@@ -79,6 +79,13 @@ enum Command {
         #[arg(long, default_value = "default")]
         preset: String,
     },
+    /// The long soak: GRPO steps of the tiny preset natively on wgpu (lavapipe here), the memory
+    /// pools read after every step; fails if they drift over 10% after warm-up.
+    Soak {
+        /// GRPO steps.
+        #[arg(long, default_value_t = 1000)]
+        steps: usize,
+    },
     /// GRPO with the default preset (several seeds) and the no-check ablation, natively on the CPU,
     /// measured on the held-out set: report/emergence.json, a CSV per run, report/emergence.svg.
     Emergence {
@@ -118,6 +125,7 @@ fn main() -> ExitCode {
         Command::Demo { port, no_serve, dist } => demo(port, no_serve, dist.as_deref()),
         Command::Test { only } => test(&only),
         Command::Lint => lint(),
+        Command::Soak { steps } => soak(steps),
         Command::BaseModel { recipe } => base_model(&recipe),
         Command::Bench { dev, steps, browser: false, .. } => bench::bench(dev, steps),
         Command::Bench { dev, steps, browser: true, preset } => bench::bench_browser(dev, steps, &preset),
@@ -239,6 +247,22 @@ fn test(only: &[Suite]) -> Result<ExitCode> {
             });
         }
     }
+    Ok(summary.finish())
+}
+
+/// The soak test of the suite (`grpo_memory_stays_flat_on_wgpu`, 8 steps there) at `steps` steps.
+fn soak(steps: usize) -> Result<ExitCode> {
+    let mut summary = Summary::default();
+    summary.step("prerequisites", prereq::lavapipe);
+    let steps = steps.to_string();
+    summary.step(&format!("soak: {steps} GRPO steps of the tiny preset on wgpu"), || {
+        run::command(
+            "cargo",
+            &["test", "--workspace", "--", "grpo_memory_stays_flat_on_wgpu", "--exact", "--nocapture"],
+            &workspace_root(),
+            &[("AHA_SOAK_STEPS", steps.as_str())],
+        )
+    });
     Ok(summary.finish())
 }
 

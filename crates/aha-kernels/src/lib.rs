@@ -10,10 +10,12 @@
 //! - [`sample`]: one decode step for every row ([`sample_step`]) with a counter-based random
 //!   draw ([`sample::uniform`]) the host reproduces bit for bit.
 //! - [`readback`]: [`readback::read`], the instrumented read; tests count rollouts' reads with it.
+//! - [`memory`]: [`device_memory`], what the wgpu backend's memory pools hold.
 //!
 //! [`KernelChoice::Auto`] runs the kernel on wgpu tensors and the reference on every other
 //! backend (the CPU `flex` one); [`KernelChoice::Reference`] forces the reference, for debugging.
 
+pub mod memory;
 pub mod readback;
 pub mod router;
 pub mod sample;
@@ -21,6 +23,7 @@ mod wgsl;
 
 use serde::{Deserialize, Serialize};
 
+pub use memory::{DeviceMemory, device_memory};
 pub use router::{RouterTopK, router_top_k};
 pub use sample::{DecodeStep, SampledStep, sample_step};
 pub use wgsl::{SHADERS, Shader};

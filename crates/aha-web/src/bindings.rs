@@ -103,6 +103,13 @@ impl Trainer {
         self.inner.steps_done()
     }
 
+    /// What the GPU memory pools hold: `{allocations, bytes_in_use, bytes_reserved}`, or null on
+    /// the CPU backend.
+    #[wasm_bindgen(js_name = deviceMemory)]
+    pub fn device_memory(&self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.device_memory())
+    }
+
     /// The held-out evaluation of the current policy: `{step, sampled_acc, greedy_acc, ...}`.
     pub async fn evaluate(&self) -> Result<JsValue, JsError> {
         to_js(&self.inner.evaluate().await.map_err(|e| JsError::new(&e))?)

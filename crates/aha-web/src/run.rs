@@ -3,7 +3,7 @@
 
 use std::cell::Cell;
 
-use aha_model::{ModelConfig, readback};
+use aha_model::{DeviceMemory, ModelConfig, device_memory, readback};
 use aha_tasks::Problem;
 use aha_tokenizer::CharTokenizer;
 use aha_train::{
@@ -125,6 +125,11 @@ impl RunSession {
 
     pub fn steps_done(&self) -> usize {
         self.trainer.steps_done()
+    }
+
+    /// What the GPU memory pools hold now; `None` on the CPU backend.
+    pub fn device_memory(&self) -> Option<DeviceMemory> {
+        device_memory(&self.device)
     }
 
     /// The current policy on the fixed held-out set (sampled and greedy).
