@@ -50,13 +50,8 @@ pub fn bench_browser(dev: bool, steps: usize, preset: &str) -> Result<ExitCode> 
     let (profile, label) =
         if dev { (wasm::Profile::Dev, "dev") } else { (wasm::Profile::Release, "wasm-release") };
     let built = summary.step(&format!("build the page ({label})"), || {
-        prereq::wasm_target()?;
-        prereq::wasm_bindgen_cli()?;
         prereq::chromium()?;
-        prereq::npm_packages(&web)?;
-        let wasm = wasm::build_page_wasm(profile)?;
-        wasm::report_size(&wasm)?;
-        run::npm(&web, &["run", "build"])
+        wasm::build_page(profile)
     });
     if !built {
         return Ok(summary.finish());

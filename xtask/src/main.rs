@@ -147,12 +147,7 @@ fn demo(port: u16, no_serve: bool, dist: Option<&Path>) -> Result<ExitCode> {
     if let Some(dir) = dist {
         wasm::check_dist_target(dir)?;
     }
-    prereq::wasm_target()?;
-    prereq::wasm_bindgen_cli()?;
-    prereq::npm_packages(&root.join("web"))?;
-    let wasm = wasm::build_page_wasm(wasm::Profile::Release)?;
-    wasm::report_size(&wasm)?;
-    run::npm(&root.join("web"), &["run", "build"])?;
+    wasm::build_page(wasm::Profile::Release)?;
     if let Some(dir) = dist {
         let files = wasm::write_dist(&root.join("web/dist"), dir)?;
         println!("Wrote the page ({files} files) to {}", dir.display());

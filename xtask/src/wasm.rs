@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::prereq;
 use crate::run::{cargo, command, target_dir, workspace_root};
 
 pub const TARGET: &str = "wasm32-unknown-unknown";
@@ -17,6 +18,18 @@ pub enum Profile {
     Dev,
     /// What users download: the size-tuned `wasm-release` profile of the workspace Cargo.toml.
     Release,
+}
+
+/// The whole page for people to use: its prerequisites, the wasm of `profile` (sizes printed), then
+/// Vite's build into web/dist.
+pub fn build_page(profile: Profile) -> Result<()> {
+    let web = workspace_root().join("web");
+    prereq::wasm_target()?;
+    prereq::wasm_bindgen_cli()?;
+    prereq::npm_packages(&web)?;
+    let wasm = build_page_wasm(profile)?;
+    report_size(&wasm)?;
+    crate::run::npm(&web, &["run", "build"])
 }
 
 /// Builds `aha-web` for wasm32 and writes the page's module to web/src/pkg. Returns the .wasm path.
