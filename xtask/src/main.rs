@@ -9,6 +9,7 @@
 
 mod bench;
 mod emergence;
+mod fuzz;
 mod plot;
 mod prereq;
 mod run;
@@ -86,6 +87,19 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         steps: usize,
     },
+    /// libFuzzer over what Aha reads from outside (fuzz/): the tokenizer, the answer parser, the
+    /// config and settings parsers, the checkpoint loader. Installs nightly and cargo-fuzz.
+    Fuzz {
+        /// Inputs per target.
+        #[arg(long, default_value_t = 1_000_000)]
+        runs: u64,
+        /// Targets to run (default: all).
+        #[arg(long, value_delimiter = ',')]
+        targets: Vec<String>,
+        /// Stop each target after this many seconds even if it has not reached --runs.
+        #[arg(long)]
+        max_seconds: Option<u64>,
+    },
     /// GRPO with the default preset (several seeds) and the no-check ablation, natively on the CPU,
     /// measured on the held-out set: report/emergence.json, a CSV per run, report/emergence.svg.
     Emergence {
@@ -126,6 +140,7 @@ fn main() -> ExitCode {
         Command::Test { only } => test(&only),
         Command::Lint => lint(),
         Command::Soak { steps } => soak(steps),
+        Command::Fuzz { runs, targets, max_seconds } => fuzz::fuzz(runs, &targets, max_seconds),
         Command::BaseModel { recipe } => base_model(&recipe),
         Command::Bench { dev, steps, browser: false, .. } => bench::bench(dev, steps),
         Command::Bench { dev, steps, browser: true, preset } => bench::bench_browser(dev, steps, &preset),

@@ -38,6 +38,17 @@ pub fn wasm_pack() -> Result<()> {
     command("cargo", &["install", "wasm-pack", "--locked"], Path::new("."), &[])
 }
 
+/// The nightly toolchain and the cargo-fuzz CLI, for `cargo xtask fuzz` (libFuzzer needs nightly).
+pub fn cargo_fuzz() -> Result<()> {
+    if output("rustup", &["run", "nightly", "rustc", "--version"]).is_none() {
+        command("rustup", &["toolchain", "install", "nightly", "--profile", "minimal"], Path::new("."), &[])?;
+    }
+    if output("cargo", &["fuzz", "--version"]).is_some() {
+        return Ok(());
+    }
+    command("cargo", &["install", "cargo-fuzz", "--locked"], Path::new("."), &[])
+}
+
 /// Debian's Chromium and ChromeDriver: installed with apt-get when we are root.
 pub fn chromium() -> Result<()> {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {

@@ -108,9 +108,11 @@ impl CharTokenizer {
     }
 
     /// Reads a `tokenizer.json` (as written by [`CharTokenizer::to_json`] or by Python's
-    /// `tokenizers`). Fails with [`TokenizerError::InvalidFile`] if the JSON is malformed or lacks
-    /// the special tokens Aha needs.
+    /// `tokenizers`). Fails with [`TokenizerError::InvalidFile`] if the JSON is malformed, has a
+    /// pipeline part a character-level vocabulary does not use, or lacks the special tokens Aha
+    /// needs.
     pub fn from_json(json: &str) -> Result<Self, TokenizerError> {
+        check_pipeline(json)?;
         let inner: Tokenizer = json.parse().map_err(|e| TokenizerError::InvalidFile(format!("{e}")))?;
         Self::from_tokenizer(inner)
     }
@@ -176,6 +178,32 @@ impl CharTokenizer {
 impl Default for CharTokenizer {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// Checks what `tokenizers` would otherwise panic on: it `expect`s a well-formed decoder (and
+/// normaliser) while deserialising, so a decoder that is not valid JSON aborted the whole module
+/// (found by `cargo xtask fuzz`; fatal in wasm). The file must be one JSON object whose
+/// normaliser, pre-tokeniser and post-processor are absent or null — Aha's vocabulary is
+/// character-level — and whose decoder is absent, null or the `Fuse` one [`CharTokenizer`] writes.
+fn check_pipeline(json: &str) -> Result<(), TokenizerError> {
+    let invalid = |why: String| Err(TokenizerError::InvalidFile(why));
+    let value: serde_json::Value = match serde_json::from_str(json) {
+        Ok(value) => value,
+        Err(e) => return invalid(format!("not JSON: {e}")),
+    };
+    let Some(file) = value.as_object() else {
+        return invalid("a tokenizer.json is a JSON object".into());
+    };
+    for part in ["normalizer", "pre_tokenizer", "post_processor"] {
+        if file.get(part).is_some_and(|v| !v.is_null()) {
+            return invalid(format!("{part} must be null: Aha's vocabulary is character-level"));
+        }
+    }
+    match file.get("decoder") {
+        None | Some(serde_json::Value::Null) => Ok(()),
+        Some(decoder) if *decoder == serde_json::json!({ "type": "Fuse" }) => Ok(()),
+        Some(other) => invalid(format!("decoder must be {{\"type\": \"Fuse\"}} or null, got {other}")),
     }
 }
 
@@ -265,5 +293,28 @@ mod tests {
         let json = CharTokenizer::new().to_json().unwrap().replace("<eos>", "<end>");
         let err = CharTokenizer::from_json(&json).unwrap_err();
         assert_eq!(err, TokenizerError::InvalidFile("the vocabulary has no <eos> token".into()));
+    }
+
+    /// `tokenizers` panicked on these (cargo fuzz found the first: a decoder that is not JSON).
+    #[test]
+    fn broken_pipeline_parts_are_refused_not_panicked_on() {
+        let good = CharTokenizer::new().to_json().unwrap();
+        assert!(good.contains(r#""decoder": {"#), "{good}");
+        let with = |part: &str, value: serde_json::Value| {
+            let mut file: serde_json::Value = serde_json::from_str(&good).unwrap();
+            file[part] = value;
+            file.to_string()
+        };
+        let cases = [
+            (good.replacen(r#""decoder": {"#, r#""decoder": gle_word": false, {"#, 1), "not JSON"),
+            (with("decoder", serde_json::json!({ "type": 5 })), "decoder must be"),
+            (with("normalizer", serde_json::json!({ "type": "Precompiled" })), "normalizer must be null"),
+            ("[1, 2]".to_string(), "a JSON object"),
+        ];
+        for (json, why) in cases {
+            let err = CharTokenizer::from_json(&json).unwrap_err().to_string();
+            assert!(err.contains(why), "{err}");
+        }
+        assert!(CharTokenizer::from_json(&good).is_ok());
     }
 }

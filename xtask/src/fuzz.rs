@@ -1,0 +1,78 @@
+//! `cargo xtask fuzz`: each cargo-fuzz target in fuzz/ for a number of inputs, its corpus seeded
+//! with the real files it stands for (the shipped model's config, vocabulary and weights, good and
+//! broken completions). A crash stops the target and leaves its input in fuzz/artifacts/.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+
+use crate::prereq;
+use crate::run::{Summary, command, workspace_root};
+
+/// The targets, the seed files each starts from, and whether it needs Burn (fuzz/'s `burn` feature).
+const TARGETS: [(&str, &[&str], bool); 4] = [
+    ("tokenizer", &["web/public/base-model/tokenizer.json"], false),
+    ("answer_parser", &[], false),
+    ("config_parser", &["web/public/base-model/config.json"], true),
+    ("checkpoint_loader", &["web/public/base-model/model.bpk"], true),
+];
+
+/// Completions the parser sees in training: well formed, checked, broken off, malformed.
+const COMPLETIONS: [&str; 5] = [
+    "g1735 a1735.",
+    "g1745 c5*7=35 5*4=20+3=23 5*3=15+2=17 =1735 wait a1735.",
+    "g1735 c5*7=35 5*4=20+3=23 =17",
+    "a.",
+    "g99999999999999999999 a1.",
+];
+
+pub fn fuzz(runs: u64, wanted: &[String], max_seconds: Option<u64>) -> Result<ExitCode> {
+    for name in wanted {
+        if !TARGETS.iter().any(|(target, ..)| target == name) {
+            let names: Vec<_> = TARGETS.iter().map(|(target, ..)| *target).collect();
+            bail!("unknown fuzz target {name:?}; choose from {}", names.join(", "));
+        }
+    }
+    let mut summary = Summary::default();
+    if !summary.step("prerequisites (nightly, cargo-fuzz)", prereq::cargo_fuzz) {
+        return Ok(summary.finish());
+    }
+    let root = workspace_root();
+    let fuzz_dir = root.join("fuzz");
+    let mut limits = vec![format!("-runs={runs}"), "-max_len=1048576".to_string()];
+    limits.extend(max_seconds.map(|s| format!("-max_total_time={s}")));
+    for (target, seeds, needs_burn) in TARGETS {
+        if !wanted.is_empty() && !wanted.iter().any(|name| name == target) {
+            continue;
+        }
+        summary.step(&format!("fuzz {target} ({runs} inputs)"), || {
+            let corpus = fuzz_dir.join("corpus").join(target);
+            seed(&root, &corpus, target, seeds)?;
+            let corpus = corpus.to_str().context("non-UTF-8 path")?;
+            let mut args = vec!["+nightly", "fuzz", "run"];
+            if needs_burn {
+                args.extend(["--features", "burn"]);
+            }
+            args.extend([target, corpus, "--"]);
+            args.extend(limits.iter().map(String::as_str));
+            command("cargo", &args, &fuzz_dir, &[])
+        });
+    }
+    Ok(summary.finish())
+}
+
+/// Copies `seeds` (paths under the repository) into `corpus`, and the parser's completions.
+fn seed(root: &Path, corpus: &Path, target: &str, seeds: &[&str]) -> Result<()> {
+    std::fs::create_dir_all(corpus).with_context(|| format!("creating {}", corpus.display()))?;
+    for file in seeds {
+        let name = Path::new(file).file_name().context("a seed path names a file")?;
+        std::fs::copy(root.join(file), corpus.join(name)).with_context(|| format!("seeding {file}"))?;
+    }
+    if target == "answer_parser" {
+        for (i, completion) in COMPLETIONS.iter().enumerate() {
+            std::fs::write(corpus.join(format!("completion-{i}")), completion)?;
+        }
+    }
+    Ok(())
+}
