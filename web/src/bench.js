@@ -44,15 +44,13 @@ export class BenchFigures {
     if (this.steps.length === 0) return null;
     const warm = this.steps.length > 1 ? this.steps.slice(1) : this.steps;
     const of = (key) => median(warm.map((s) => s[key]));
-    const rollout = of('rollout_ms');
-    const update = of('update_ms');
     const sum = (key) => warm.reduce((total, s) => total + s[key], 0);
     return {
       steps: this.steps.length,
       first_step_ms: this.steps[0].step_ms,
       grpo_step_ms: of('step_ms'),
-      rollout_ms: rollout,
-      update_ms: update,
+      rollout_ms: of('rollout_ms'),
+      update_ms: of('update_ms'),
       // Totals over totals: a ratio of sums, not a mean of per-step ratios.
       tokens_per_s: sum('sampled_tokens') / (sum('rollout_ms') / 1e3),
       update_achieved_gflops: sum('update_flops') / sum('update_ms') / 1e6,

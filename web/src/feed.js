@@ -2,7 +2,8 @@
 // first answers in which a check turned a wrong guess into a right answer).
 import { segments, signed } from './format.js';
 
-const el = (tag, className, text) => {
+/** A new `tag` element with an optional class and text. */
+export const el = (tag, className, text) => {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;

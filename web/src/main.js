@@ -3,7 +3,7 @@
 import { BenchFigures, describeBench } from './bench.js';
 import { Charts, RunTable } from './charts.js';
 import { Lessons } from './lessons.js';
-import { drawGroup, drawRoutes, pinCorrections } from './feed.js';
+import { drawGroup, drawRoutes, el, pinCorrections } from './feed.js';
 import { describeBackend, describeCompletion, toCsv } from './format.js';
 import { checkMessage, makeMessage } from './protocol.js';
 import { KNOBS, PRESETS, parseHash, readKnob, runSettings, toHash } from './settings.js';
@@ -44,13 +44,10 @@ function drawBench() {
   // Machine-readable too: `cargo xtask bench --browser` reads the figures from here.
   $('#bench-table').dataset.summary = JSON.stringify({ ...summary, download });
   const rows = describeBench(summary, download).map(([label, value]) => {
-    const row = document.createElement('tr');
-    const head = document.createElement('th');
+    const head = el('th', null, label);
     head.scope = 'row';
-    head.textContent = label;
-    const cell = document.createElement('td');
-    cell.textContent = value;
-    row.append(head, cell);
+    const row = el('tr');
+    row.append(head, el('td', null, value));
     return row;
   });
   $('#bench-table').replaceChildren(...rows);
