@@ -135,20 +135,16 @@ pub async fn copy_to_cpu(model: &Model, config: &ModelConfig) -> Result<Model, C
     }
     let data = readback::read(transaction).await.map_err(|e| CheckpointError::Weights(e.to_string()))?;
     let cpu = Device::flex();
-    let mut filler = FillParams { data: data.into_iter(), device: cpu.clone(), error: None };
+    let mut filler = FillParams::new(data, &cpu);
     // Seeded: a plain init would draw from the global generator without the lock that seeded
     // inits on other threads hold (Burn initialises lazily), making their weights differ.
     let copy = config.init_seeded(&cpu, 0).map(&mut filler);
-    match (filler.error, filler.data.next()) {
-        (Some(error), _) => Err(CheckpointError::Weights(error)),
-        (None, Some(_)) => Err(CheckpointError::Weights("the model has more tensors than its config".into())),
-        (None, None) => Ok(copy),
-    }
+    filler.finish().map(|()| copy).map_err(CheckpointError::Weights)
 }
 
 /// Every float parameter, flattened, in module order.
 #[derive(Default)]
-struct ParamTensors(Vec<Tensor<1>>);
+pub(crate) struct ParamTensors(pub(crate) Vec<Tensor<1>>);
 
 impl ModuleVisitor for ParamTensors {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
@@ -159,10 +155,25 @@ impl ModuleVisitor for ParamTensors {
 }
 
 /// Replaces each float parameter, in module order, by the next read tensor (same shape required).
-struct FillParams {
+pub(crate) struct FillParams {
     data: std::vec::IntoIter<TensorData>,
     device: Device,
     error: Option<String>,
+}
+
+impl FillParams {
+    pub(crate) fn new(data: Vec<TensorData>, device: &Device) -> Self {
+        Self { data: data.into_iter(), device: device.clone(), error: None }
+    }
+
+    /// Whether every tensor found its parameter: the first misfit, or leftover tensors.
+    pub(crate) fn finish(mut self) -> Result<(), String> {
+        match (self.error, self.data.next()) {
+            (Some(error), _) => Err(error),
+            (None, Some(_)) => Err("the model has more tensors than its config".into()),
+            (None, None) => Ok(()),
+        }
+    }
 }
 
 impl ModuleMapper for FillParams {

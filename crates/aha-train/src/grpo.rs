@@ -17,14 +17,14 @@ use aha_tasks::{
     Behaviour, BehaviourStats, Problem, ProblemGenerator, ProblemSpec, RewardConfig, behaviour, reward,
 };
 use aha_tokenizer::CharTokenizer;
-use burn::grad_clipping::GradientClippingConfig;
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Device, Tensor, Transaction};
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
+use crate::adam::Adam;
 use crate::batch::TokenBatch;
 use crate::complete::{Completed, complete, sampling};
 use crate::loss::token_logprobs;
@@ -289,15 +289,15 @@ pub struct GrpoStep {
 
 /// The policy being trained, its optimiser, the frozen reference and the problem stream.
 pub struct GrpoTrainer {
-    policy: Model,
+    pub(crate) policy: Model,
     reference: Option<Model>,
-    optim: ModuleOptimizer,
-    config: GrpoConfig,
+    pub(crate) optim: Adam,
+    pub(crate) config: GrpoConfig,
     tokenizer: CharTokenizer,
-    problems: ProblemGenerator,
+    pub(crate) problems: ProblemGenerator,
     device: Device,
-    step: usize,
-    skipped_updates: usize,
+    pub(crate) step: usize,
+    pub(crate) skipped_updates: usize,
     /// Fault injection for tests: the next update's loss is multiplied by NaN.
     poison_next_update: bool,
 }
@@ -331,14 +331,10 @@ impl GrpoTrainer {
             )));
         }
         let reference = (config.beta > 0.0).then(|| base.clone());
-        let mut adam = AdamConfig::new();
-        if let Some(norm) = config.max_grad_norm {
-            adam = adam.with_grad_clipping(Some(GradientClippingConfig::Norm(norm)));
-        }
         Ok(Self {
             policy: base.train(),
             reference,
-            optim: adam.init(),
+            optim: Adam::new(config.max_grad_norm),
             problems: ProblemGenerator::new(config.task, config.seed)
                 .map_err(|e| TrainError::Invalid(e.to_string()))?,
             config,

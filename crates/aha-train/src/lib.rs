@@ -3,6 +3,7 @@
 //!
 //! - [`complete`]: many prompts completed at once, one readback.
 //! - [`grpo`]: GRPO with a rule-based reward: rollout, group advantages, clipped update.
+//! - [`adam`]: Adam with its state readable asynchronously (checkpoints on WebGPU).
 //! - [`sft`]: staged supervised fine-tuning on the task corpus.
 //! - [`batch`]: traces → padded batches with loss masks; length bucketing.
 //! - [`loss`]: token log-probs and masked next-token loss.
@@ -10,8 +11,10 @@
 //! - [`preset`]: named GRPO run configs and the held-out evaluation.
 //! - [`probe`]: does checking pay? Forced-check vs forced-answer accuracy.
 //! - [`recipe`]: named model + SFT settings (recipe B, its no-check ablation, a tiny variant).
+//! - [`run_state`]: a GRPO run's policy, optimiser and counters as one resumable file.
 //! - [`checkpoint`]: save/load (Burn record + config.json + tokenizer.json), safetensors export.
 
+pub mod adam;
 pub mod batch;
 pub mod checkpoint;
 pub mod complete;
@@ -20,6 +23,7 @@ pub mod loss;
 pub mod preset;
 pub mod probe;
 pub mod recipe;
+pub mod run_state;
 pub mod schedule;
 pub mod sft;
 

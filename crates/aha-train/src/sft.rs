@@ -50,6 +50,8 @@ pub enum TrainError {
     Tokenizer(#[from] TokenizerError),
     #[error("reading training metrics back failed: {0}")]
     Readback(String),
+    #[error("saved run state: {0}")]
+    State(String),
 }
 
 impl From<ReadbackError> for TrainError {
