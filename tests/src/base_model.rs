@@ -110,6 +110,7 @@ pub fn check_against_fixture(actual: &GreedyParity, tolerance: f32) -> Result<()
 /// Three GRPO steps of the tiny preset from the shipped checkpoint. On-policy with β = 0 the
 /// clipped loss is zero by construction (group advantages sum to zero), so "the loss changes" is
 /// checked where it shows: the policy's logits on fixed prompts move away from the base model's.
+/// Then the run's saved state resumes with the same policy.
 pub async fn three_grpo_steps_move_the_policy(device: &Device) {
     let ck = checkpoint();
     let base = ck.load_model(device).unwrap();
@@ -117,7 +118,7 @@ pub async fn three_grpo_steps_move_the_policy(device: &Device) {
     let mut config = RunConfig::named("tiny").unwrap().grpo;
     // No early-stop checks: every rollout is then exactly one readback.
     config.stop_check_every = 0;
-    let mut trainer = GrpoTrainer::new(base, config, ck.tokenizer.clone(), device).unwrap();
+    let mut trainer = GrpoTrainer::new(base, config.clone(), ck.tokenizer.clone(), device).unwrap();
     let mut signal = 0.0;
     for _ in 0..3 {
         let step = trainer.step().await.unwrap();
@@ -133,6 +134,16 @@ pub async fn three_grpo_steps_move_the_policy(device: &Device) {
         before.iter().flatten().zip(after.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
     assert!(after.iter().flatten().all(|x| x.is_finite()), "non-finite logits after training");
     assert!(moved > 1e-4, "three GRPO steps left the policy unchanged (max logit change {moved})");
+
+    // The run saves (asynchronously: the page's checkpoint on WebGPU) and resumes as it was.
+    let state = trainer.save_state().await.unwrap();
+    let base = ck.load_model(device).unwrap();
+    let resumed = GrpoTrainer::resume(base, config, ck.tokenizer.clone(), device, &state).unwrap();
+    assert_eq!(resumed.steps_done(), 3);
+    let reloaded = first_logits(&resumed.policy(), &ck.tokenizer, device).await.unwrap();
+    let drift =
+        after.iter().flatten().zip(reloaded.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    assert!(drift < 1e-5, "the resumed policy's logits differ by {drift}");
 }
 
 /// The tiny preset's rollout with and without early-stop checks: the same samples; the checks

@@ -108,7 +108,8 @@ function readForm() {
 function configure(next) {
   pendingConfigure = { id: nextId++, settings: next };
   const model = PRESETS[next.preset].model;
-  worker.postMessage(makeMessage('configure', { id: pendingConfigure.id, settings: runSettings(next), model }));
+  const page = { settings: next };
+  worker.postMessage(makeMessage('configure', { id: pendingConfigure.id, settings: runSettings(next), page, model }));
 }
 
 /** "tiny · loss_type dr_grpo · 5 steps": what a run was, for the comparison's legend. */
@@ -141,7 +142,92 @@ function setRunning(running, steps) {
 }
 
 // --- the Worker
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+let worker = null;
+/** Set while a fresh Worker starts to resume the saved run (after the GPU was lost). */
+let resumeOnReady = false;
+let pendingResume = null;
+
+/** Starts a Worker (a fresh wasm module and GPU device) and its backend. */
+function startWorker() {
+  worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  worker.onmessage = (event) => {
+    let message;
+    try {
+      message = checkMessage(event.data);
+    } catch (error) {
+      showError($('#run-error'), `The worker sent a message this page cannot read: ${error.message}`);
+      return;
+    }
+    on[message.kind]?.(message);
+  };
+  worker.onerror = (event) => {
+    show($('#backend'), `The worker failed to start: ${event.message ?? 'unknown error'}`, 'error');
+  };
+  worker.postMessage(makeMessage('init', { prefer: backendChoice, baseUrl: document.baseURI }));
+}
+
+function offerResume(text) {
+  $('#resume-text').textContent = text;
+  $('#resume-offer').hidden = false;
+  $('#resume').disabled = false;
+}
+
+function resumeSaved() {
+  $('#resume').disabled = true;
+  pendingResume = nextId++;
+  show($('#model'), 'Resuming the saved run…', 'loading');
+  worker.postMessage(makeMessage('resume', { id: pendingResume }));
+}
+
+const at = (iso) => new Date(iso).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+/** The run now on show is `about` (`{settings, run, parameters, source}`): clears every view. */
+function beginRun(about, { keepErrors }) {
+  const finished = run; // the run `table` belongs to
+  run = about;
+  settings = run.settings;
+  const source = run.source ?? 'Base model';
+  show($('#model'), `${source} loaded: ${run.parameters.toLocaleString('en')} parameters`, 'ready');
+  writtenHash = toHash(settings, backendChoice);
+  if (location.hash !== writtenHash) history.replaceState(null, '', writtenHash);
+  if (table.rows().some((row) => typeof row.reward_mean === 'number')) {
+    previous = { table, label: describeRun(finished, table) };
+  }
+  table = new RunTable();
+  if (finished !== null) bench = new BenchFigures(performance.now(), 'reset');
+  drawBench();
+  lastReport = null;
+  charts.clear();
+  drawCharts();
+  showComparison();
+  $('#charts').dataset.steps = '0';
+  $('#group').replaceChildren();
+  $('#gallery').replaceChildren();
+  $('#experts-view').replaceChildren();
+  show($('#experts-heading'), 'Press “experts” on an answer of the latest group.');
+  show($('#group-heading'), 'No step yet.');
+  $('#downloads').replaceChildren();
+  fillForm();
+  for (const id of ['#train', '#reset', '#ask-button', '#export-model']) $(id).disabled = false;
+  $('#lose-device').disabled = backendInfo?.kind !== 'webgpu';
+  if (!keepErrors) showError($('#settings-error'), '');
+  showError($('#run-error'), '');
+  show($('#saved'), 'Not saved yet: this run is saved on this machine every 10 steps and when it pauses.');
+  $('#saved').dataset.steps = '-1';
+}
+
+/** Adds a step's report to the table and the gallery. */
+function addStep(report) {
+  table.addStep(report);
+  pinCorrections($('#gallery'), report.corrections);
+}
+
+/** Shows `report` as the latest step: its group, and the charts' step count. */
+function showLatest(report) {
+  lastReport = report;
+  $('#charts').dataset.steps = String(report.metrics.step + 1);
+  drawGroup($('#group'), $('#group-heading'), report, $('#only-corrections').checked, showExperts);
+}
 
 const on = {
   ready(message) {
@@ -152,36 +238,62 @@ const on = {
   configured(message) {
     if (pendingConfigure?.id !== message.id) return;
     const keepErrors = pendingConfigure.fallback === true;
-    const finished = run; // the run `table` belongs to
-    run = { settings: pendingConfigure.settings, run: message.run, parameters: message.parameters, source: pendingConfigure.source };
-    settings = run.settings;
+    const { settings: next, source } = pendingConfigure;
     pendingConfigure = null;
-    const source = run.source ?? 'Base model';
-    show($('#model'), `${source} loaded: ${message.parameters.toLocaleString('en')} parameters`, 'ready');
-    writtenHash = toHash(settings, backendChoice);
-    if (location.hash !== writtenHash) history.replaceState(null, '', writtenHash);
-    if (table.rows().some((row) => typeof row.reward_mean === 'number')) {
-      previous = { table, label: describeRun(finished, table) };
+    beginRun({ settings: next, run: message.run, parameters: message.parameters, source }, { keepErrors });
+  },
+  resumed(message) {
+    if (pendingResume !== message.id) return;
+    pendingResume = null;
+    pendingConfigure = null; // a fresh run asked for before the resume is superseded
+    $('#resume-offer').hidden = true;
+    const { settings: resumedSettings, source } = message.page;
+    beginRun({ settings: resumedSettings, run: message.run, parameters: message.parameters, source }, { keepErrors: false });
+    const steps = message.log.filter((entry) => entry.kind === 'stepped');
+    for (const entry of message.log) {
+      if (entry.kind === 'evaluated') table.addEval(entry.row);
+      else addStep(entry.report);
     }
-    table = new RunTable();
-    if (finished !== null) bench = new BenchFigures(performance.now(), 'reset');
-    drawBench();
-    lastReport = null;
-    charts.clear();
+    if (steps.length > 0) showLatest(steps.at(-1).report);
     drawCharts();
-    showComparison();
-    $('#charts').dataset.steps = '0';
-    $('#group').replaceChildren();
-    $('#gallery').replaceChildren();
-    $('#experts-view').replaceChildren();
-    show($('#experts-heading'), 'Press “experts” on an answer of the latest group.');
-    show($('#group-heading'), 'No step yet.');
-    $('#downloads').replaceChildren();
-    fillForm();
-    for (const id of ['#train', '#reset', '#ask-button', '#export-model']) $(id).disabled = false;
-    if (!keepErrors) showError($('#settings-error'), '');
+    show($('#model'), `Saved run resumed at step ${message.steps}: ${message.parameters.toLocaleString('en')} parameters`, 'ready');
+    show($('#saved'), `Resumed from the save at step ${message.steps}.`);
+    $('#saved').dataset.steps = String(message.steps);
+  },
+  resumable(message) {
+    if (resumeOnReady) {
+      resumeOnReady = false;
+      resumeSaved();
+    } else if (message.saved === null) {
+      showError($('#run-error'), `${message.message ?? 'the saved run is damaged'}`);
+    } else {
+      const { steps, saved_at: savedAt, page } = message.saved;
+      const name = page.source ?? page.settings.preset;
+      offerResume(`A saved run can be resumed: ${name}, ${steps} step${steps === 1 ? '' : 's'}, saved at ${at(savedAt)}.`);
+    }
+  },
+  saved(message) {
+    show($('#saved'), `Saved on this machine at step ${message.steps} (${at(message.saved_at)}).`);
+    $('#saved').dataset.steps = String(message.steps);
+  },
+  lost(message) {
+    $('#lose-device').disabled = true;
+    for (const id of ['#train', '#step', '#ask-button', '#export-model']) $(id).disabled = true;
+    if (message.steps < 0) {
+      showError($('#run-error'), `The GPU was lost (${message.message}) before this run was saved: reset to start again.`);
+      return;
+    }
+    offerResume(`The GPU was lost (${message.message}). Resume from the save at step ${message.steps}? Steps after it are run again.`);
+    $('#resume-offer').dataset.reason = 'lost';
   },
   refused(message) {
+    if (message.id === pendingResume) {
+      pendingResume = null;
+      show($('#model'), run ? $('#model').textContent : 'No run.', run ? 'ready' : 'error');
+      showError($('#run-error'), `Could not resume: ${message.message}`);
+      $('#resume').disabled = false;
+      return;
+    }
     if (pendingConfigure?.id !== message.id) return;
     const target = pendingConfigure.source ? $('#files-error') : $('#settings-error');
     pendingConfigure = null;
@@ -211,12 +323,9 @@ const on = {
         ? ''
         : `${skipped} update${skipped === 1 ? ' was' : 's were'} skipped: the loss or a weight came out NaN or infinite, so the model was left as it was. Training goes on.`,
     );
-    table.addStep(report);
-    lastReport = report;
+    addStep(report);
+    showLatest(report);
     drawCharts();
-    $('#charts').dataset.steps = String(report.metrics.step + 1);
-    drawGroup($('#group'), $('#group-heading'), report, $('#only-corrections').checked, showExperts);
-    pinCorrections($('#gallery'), report.corrections);
   },
   token(message) {
     if (message.id === pendingAnswer) $('#answer').textContent += message.text;
@@ -276,19 +385,27 @@ const on = {
     if (run === null) show($('#model'), `The worker failed: ${message.message}`, 'error');
   },
 };
-worker.onmessage = (event) => {
-  let message;
-  try {
-    message = checkMessage(event.data);
-  } catch (error) {
-    showError($('#run-error'), `The worker sent a message this page cannot read: ${error.message}`);
+
+// --- saving and resuming
+$('#resume').addEventListener('click', () => {
+  if ($('#resume-offer').dataset.reason !== 'lost') {
+    resumeSaved();
     return;
   }
-  on[message.kind]?.(message);
-};
-worker.onerror = (event) => {
-  show($('#backend'), `The worker failed to start: ${event.message ?? 'unknown error'}`, 'error');
-};
+  // The lost device's Worker cannot compute again: resume in a fresh one.
+  delete $('#resume-offer').dataset.reason;
+  $('#resume').disabled = true;
+  worker.terminate();
+  show($('#backend'), 'Starting the compute backend again…', 'starting');
+  show($('#model'), 'Resuming the saved run…', 'loading');
+  resumeOnReady = true;
+  startWorker();
+});
+$('#forget').addEventListener('click', () => {
+  worker.postMessage(makeMessage('forget'));
+  $('#resume-offer').hidden = true;
+});
+$('#lose-device').addEventListener('click', () => worker.postMessage(makeMessage('loseDevice')));
 
 // --- buttons
 $('#train').addEventListener('click', () => {
@@ -443,12 +560,13 @@ $('#import-model').addEventListener('change', async (event) => {
     files.get('tokenizer.json').text(),
   ]);
   pendingConfigure = { id: nextId++, settings, source: 'Imported model' };
-  const message = makeMessage('import', { id: pendingConfigure.id, settings: runSettings(settings), weights, config, tokenizer });
+  const page = { settings, source: 'Imported model' };
+  const message = makeMessage('import', { id: pendingConfigure.id, settings: runSettings(settings), page, weights, config, tokenizer });
   worker.postMessage(message, [weights]);
 });
 
 // --- start
 showError($('#settings-error'), initial.errors.join('; '));
 fillForm();
-worker.postMessage(makeMessage('init', { prefer: backendChoice, baseUrl: document.baseURI }));
+startWorker();
 configure(settings);

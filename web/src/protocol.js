@@ -2,21 +2,27 @@
 // Every message is a plain object `{v, kind, ...}`; `v` is the protocol version so that a page and a
 // Worker from different builds refuse each other clearly instead of misreading fields.
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
-/** Fields each message kind must carry, and their types. */
+/** Fields each message kind must carry, and their types ("object?": an object or null). */
 const SCHEMA = {
   // page → worker
   /** Start the backend. `prefer`: "webgpu" or "cpu"; `baseUrl`: where the model folders are. */
   init: { prefer: 'string', baseUrl: 'string' },
   /**
    * A new run from a base model: `settings` `{preset, ...knobs}` (GRPO preset and TRL-named knobs),
-   * `model` the folder under `baseUrl`. Refused with a reason if anything is wrong; the current run
-   * is then untouched.
+   * `model` the folder under `baseUrl`, `page` what the page needs to show the run again (kept with
+   * the saved run). Refused with a reason if anything is wrong; the current run is then untouched.
    */
-  configure: { id: 'number', settings: 'object', model: 'string' },
+  configure: { id: 'number', settings: 'object', page: 'object', model: 'string' },
   /** The same, from files a person chose: `weights` (ArrayBuffer), `config`, `tokenizer` (text). */
-  import: { id: 'number', settings: 'object', weights: 'object', config: 'string', tokenizer: 'string' },
+  import: { id: 'number', settings: 'object', page: 'object', weights: 'object', config: 'string', tokenizer: 'string' },
+  /** Continue the run saved in IndexedDB; answered by `resumed`, or `refused` (current run untouched). */
+  resume: { id: 'number' },
+  /** Delete the saved run. */
+  forget: {},
+  /** Destroy the GPU device now, as a GPU reset would (tests and demonstrations of resuming). */
+  loseDevice: {},
   /** Train step after step until `pause`. */
   train: {},
   pause: {},
@@ -34,6 +40,16 @@ const SCHEMA = {
   ready: { backend: 'object', selfTest: 'number' },
   /** Run `id` is ready at step 0: the model's size and the whole run configuration. */
   configured: { id: 'number', parameters: 'number', run: 'object' },
+  /** Run `id` continues a saved run: as `configured`, plus `page`, the `log` of its reports
+   * (`{kind: 'evaluated', row}` and `{kind: 'stepped', report}`, oldest first) and its `steps`. */
+  resumed: { id: 'number', parameters: 'number', run: 'object', page: 'object', log: 'object', steps: 'number' },
+  /** A saved run can be resumed: `saved` is `{steps, saved_at, page}`, or null (with `message`) if
+   * the saved run is damaged. */
+  resumable: { saved: 'object?' },
+  /** The current run was saved at `steps`. */
+  saved: { steps: 'number', saved_at: 'string' },
+  /** The GPU device was lost; training stopped. `steps`: the saved run's steps, -1 if none. */
+  lost: { message: 'string', steps: 'number' },
   /** Run `id` was refused; the message says why. The current run is untouched. */
   refused: { id: 'number', message: 'string' },
   /** Training is running or paused; `steps` done so far. */
@@ -89,7 +105,7 @@ export function checkMessage(data) {
   for (const [field, type] of Object.entries(schema)) {
     const value = data[field];
     const actual = value === null ? 'null' : typeof value;
-    if (actual !== type) {
+    if (actual !== type && !(type === 'object?' && (actual === 'object' || actual === 'null'))) {
       throw new ProtocolError(`${data.kind}.${field} must be a ${type}, got ${actual}`);
     }
   }

@@ -15,14 +15,14 @@ describe('protocol', () => {
       [null, 'a message must be an object'],
       [[], 'a message must be an object'],
       ['init', 'a message must be an object'],
-      [{ v: 1, kind: 'init', prefer: 'cpu', baseUrl: '/' }, 'protocol version 1 is not 3: reload the page'],
-      [{ v: 3, kind: 'fly' }, 'unknown message kind "fly"'],
-      [{ v: 3, kind: 'init' }, 'init.prefer must be a string, got undefined'],
-      [{ v: 3, kind: 'init', prefer: 'tpu', baseUrl: '/' }, 'init.prefer must be "webgpu" or "cpu", got "tpu"'],
-      [{ v: 3, kind: 'ready', backend: null, selfTest: 54 }, 'ready.backend must be a object, got null'],
-      [{ v: 3, kind: 'error', message: 3 }, 'error.message must be a string, got number'],
-      [{ v: 3, kind: 'configure', id: 1, settings: null, model: 'base-model/' }, 'configure.settings must be a object, got null'],
-      [{ v: 3, kind: 'stepped' }, 'stepped.report must be a object, got undefined'],
+      [{ v: 1, kind: 'init', prefer: 'cpu', baseUrl: '/' }, 'protocol version 1 is not 4: reload the page'],
+      [{ v: 4, kind: 'fly' }, 'unknown message kind "fly"'],
+      [{ v: 4, kind: 'init' }, 'init.prefer must be a string, got undefined'],
+      [{ v: 4, kind: 'init', prefer: 'tpu', baseUrl: '/' }, 'init.prefer must be "webgpu" or "cpu", got "tpu"'],
+      [{ v: 4, kind: 'ready', backend: null, selfTest: 54 }, 'ready.backend must be a object, got null'],
+      [{ v: 4, kind: 'error', message: 3 }, 'error.message must be a string, got number'],
+      [{ v: 4, kind: 'configure', id: 1, settings: null, model: 'base-model/' }, 'configure.settings must be a object, got null'],
+      [{ v: 4, kind: 'stepped' }, 'stepped.report must be a object, got undefined'],
     ];
     for (const [data, reason] of cases) {
       expect(() => checkMessage(data)).toThrow(new ProtocolError(reason));
@@ -42,7 +42,7 @@ describe('protocol', () => {
 
   it('carries training commands and reports', () => {
     for (const kind of ['train', 'pause', 'step']) expect(makeMessage(kind).kind).toBe(kind);
-    const configure = makeMessage('configure', { id: 2, settings: { preset: 'tiny' }, model: 'base-model/' });
+    const configure = makeMessage('configure', { id: 2, settings: { preset: 'tiny' }, page: {}, model: 'base-model/' });
     expect(configure.settings.preset).toBe('tiny');
     expect(makeMessage('state', { running: true, steps: 3 }).steps).toBe(3);
     const memory = { wasm_heap_bytes: 1 << 20 };
@@ -56,7 +56,21 @@ describe('protocol', () => {
     expect(makeMessage('routed', { id: 4, routes: { tokens: [], experts: [] } }).routes.experts).toEqual([]);
     expect(() => makeMessage('routed', { id: 4 })).toThrow(new ProtocolError('routed.routes must be a object, got undefined'));
     const weights = new ArrayBuffer(4);
-    expect(makeMessage('import', { id: 3, settings: {}, weights, config: '{}', tokenizer: '{}' }).weights).toBe(weights);
+    expect(makeMessage('import', { id: 3, settings: {}, page: {}, weights, config: '{}', tokenizer: '{}' }).weights).toBe(weights);
+  });
+
+  it('carries saving, losing the GPU and resuming', () => {
+    for (const kind of ['forget', 'loseDevice']) expect(makeMessage(kind).kind).toBe(kind);
+    expect(makeMessage('resume', { id: 7 }).id).toBe(7);
+    expect(makeMessage('saved', { steps: 10, saved_at: '2026-11-29T12:00:00Z' }).steps).toBe(10);
+    expect(makeMessage('lost', { message: 'the GPU device was lost', steps: -1 }).steps).toBe(-1);
+    // A damaged saved run is reported as null with a message; a missing field is still refused.
+    expect(makeMessage('resumable', { saved: null, message: 'damaged' }).saved).toBe(null);
+    expect(makeMessage('resumable', { saved: { steps: 2 } }).saved.steps).toBe(2);
+    expect(() => makeMessage('resumable', {})).toThrow(new ProtocolError('resumable.saved must be a object?, got undefined'));
+    const resumed = { id: 7, parameters: 5, run: {}, page: { settings: { preset: 'tiny' } }, log: [], steps: 0 };
+    expect(makeMessage('resumed', resumed).log).toEqual([]);
+    expect(() => makeMessage('resumed', { ...resumed, log: null })).toThrow(ProtocolError);
   });
 
   it('makeMessage checks too', () => {

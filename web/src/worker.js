@@ -1,8 +1,17 @@
 // The Worker owns the wasm module, the compute device and the GRPO run; the page only draws what it
 // reports. Every request and every training step runs through one queue, in order, so a prompt or
 // an export asked for mid-training is answered between two steps.
+//
+// The run is saved to IndexedDB (store.js) every CHECKPOINT_EVERY steps, after a single step and
+// when training pauses; if the GPU is lost the page starts a fresh Worker and resumes from there.
 import init, { Backend, Trainer } from './pkg/aha_web.js';
 import { checkMessage, makeMessage } from './protocol.js';
+import { describeSaved, forgetRun, loadRun, saveRun } from './store.js';
+
+/** Steps between automatic saves while training runs. */
+const CHECKPOINT_EVERY = 10;
+/** How a computation on a lost GPU fails (aha-kernels' `readback::DEVICE_LOST`). */
+const DEVICE_LOST = 'the GPU device was lost';
 
 let wasm = null;
 let backend = null;
@@ -14,6 +23,14 @@ let running = false;
 let stepQueued = false;
 let queue = Promise.resolve();
 const baseFiles = new Map();
+/** What the current run was made from: `{settings, page, model}` or `{settings, page, files}`. */
+let source = null;
+/** Every report of the current run the page drew, oldest first: saved with the run. */
+let log = [];
+/** Steps done at the last save of the current run. */
+let savedSteps = null;
+/** Set once the GPU is lost: the trainer can do nothing more in this Worker. */
+let lostMessage = null;
 
 const post = (kind, fields) => self.postMessage(makeMessage(kind, fields));
 const messageOf = (error) => String(error?.message ?? error);
@@ -34,6 +51,12 @@ async function start(prefer) {
   }
   const selfTest = await backend.selfTest();
   post('ready', { backend: backend.info(), selfTest });
+  try {
+    const saved = await loadRun();
+    if (saved !== null) post('resumable', { saved: describeSaved(saved) });
+  } catch (error) {
+    post('resumable', { saved: null, message: messageOf(error) });
+  }
 }
 
 async function fetchOk(url) {
@@ -58,24 +81,97 @@ async function shippedModel(folder) {
 }
 
 /** Replaces the run with a new one from `files`, or leaves it untouched and says why. */
-function configure(id, settings, files) {
-  const created = Trainer.create(backend, new Uint8Array(files.weights), files.config, files.tokenizer, settings);
-  trainer?.free();
-  trainer = created;
-  baselined = false;
-  running = false;
+function configure(id, from, files) {
+  const created = Trainer.create(backend, new Uint8Array(files.weights), files.config, files.tokenizer, from.settings);
+  replaceRun(created, from, [], false);
   post('configured', { id, parameters: trainer.info().parameters, run: trainer.runConfig() });
   post('state', { running: false, steps: 0 });
 }
 
+function replaceRun(created, from, runLog, done) {
+  trainer?.free();
+  trainer = created;
+  source = from;
+  log = runLog;
+  baselined = done;
+  savedSteps = done ? trainer.stepsDone() : null;
+  running = false;
+}
+
+/** Continues the saved run, or leaves the current one untouched and says why. */
+async function resume(id) {
+  const saved = await loadRun();
+  if (saved === null) throw new Error('there is no saved run to resume');
+  const files = saved.model === null || saved.model === undefined ? saved.files : await shippedModel(saved.model);
+  const weights = new Uint8Array(files.weights);
+  const resumed = Trainer.resume(backend, weights, files.config, files.tokenizer, saved.settings, saved.state);
+  const from = { settings: saved.settings, page: saved.page, ...(saved.files ? { files: saved.files } : { model: saved.model }) };
+  replaceRun(resumed, from, saved.log, saved.baselined);
+  const run = { parameters: trainer.info().parameters, run: trainer.runConfig() };
+  post('resumed', { id, ...run, page: saved.page, log: saved.log, steps: trainer.stepsDone() });
+  post('state', { running: false, steps: trainer.stepsDone() });
+}
+
+/** Saves the current run unless this step count is already saved. */
+async function save() {
+  if (trainer === null || lostMessage !== null) return;
+  const steps = trainer.stepsDone();
+  if (steps === savedSteps) return;
+  const record = {
+    version: 1,
+    saved_at: new Date().toISOString(),
+    steps,
+    settings: source.settings,
+    page: source.page,
+    model: source.model ?? null,
+    files: source.files ?? null,
+    state: await trainer.saveState(),
+    baselined,
+    log,
+  };
+  await saveRun(record);
+  savedSteps = steps;
+  post('saved', { steps, saved_at: record.saved_at });
+}
+
+/**
+ * After a failure: if the GPU was lost, tell the page (it offers to resume), else report the error.
+ * A lost device shows in different ways (a poisoned device, a buffer that cannot be mapped), so
+ * the test is whether the device still computes the self-test.
+ */
+async function failed(error, what) {
+  const message = messageOf(error);
+  if (lostMessage === null && (message.includes(DEVICE_LOST) || !(await deviceWorks()))) {
+    lostMessage = message.split('\n')[0];
+  }
+  if (lostMessage !== null) {
+    post('lost', { message: lostMessage, steps: savedSteps ?? -1 });
+  } else {
+    post('error', { message: `${what}: ${message}` });
+  }
+}
+
+async function deviceWorks() {
+  try {
+    return (await backend.selfTest()) === 54;
+  } catch {
+    return false;
+  }
+}
+
 async function oneStep() {
+  if (lostMessage !== null) throw new Error(lostMessage);
   if (!baselined) {
-    post('evaluated', { row: await trainer.evaluate() });
+    const row = await trainer.evaluate();
+    log.push({ kind: 'evaluated', row });
+    post('evaluated', { row });
     baselined = true;
   }
   const report = await trainer.step();
+  log.push({ kind: 'stepped', report });
   const memory = { wasm_heap_bytes: wasm.memory.buffer.byteLength, device: trainer.deviceMemory() };
   post('stepped', { report, memory });
+  if (trainer.stepsDone() % CHECKPOINT_EVERY === 0) await save();
 }
 
 /** Queues the next step while training runs; a macrotask between steps lets messages in. */
@@ -89,9 +185,9 @@ function scheduleStep() {
       await oneStep();
       setTimeout(scheduleStep, 0);
     },
-    (error) => {
+    async (error) => {
       running = false;
-      post('error', { message: `training stopped: ${messageOf(error)}` });
+      await failed(error, 'training stopped');
       post('state', { running: false, steps: stepsDone() });
     },
   );
@@ -103,17 +199,31 @@ const handlers = {
     baseUrl = message.baseUrl;
     enqueue(() => start(message.prefer), (error) => post('error', { message: messageOf(error) }));
   },
-  configure({ id, settings, model }) {
+  configure({ id, settings, page, model }) {
     enqueue(
-      async () => configure(id, settings, await shippedModel(model)),
+      async () => configure(id, { settings, page, model }, await shippedModel(model)),
       (error) => post('refused', { id, message: messageOf(error) }),
     );
   },
-  import({ id, settings, weights, config, tokenizer }) {
+  import({ id, settings, page, weights, config, tokenizer }) {
+    const files = { weights, config, tokenizer };
     enqueue(
-      async () => configure(id, settings, { weights, config, tokenizer }),
+      async () => configure(id, { settings, page, files }, files),
       (error) => post('refused', { id, message: messageOf(error) }),
     );
+  },
+  resume({ id }) {
+    enqueue(
+      () => resume(id),
+      (error) => post('refused', { id, message: messageOf(error) }),
+    );
+  },
+  forget() {
+    enqueue(() => forgetRun(), (error) => post('error', { message: `could not forget the saved run: ${messageOf(error)}` }));
+  },
+  loseDevice() {
+    // At once, not queued: the point is to lose the GPU in the middle of whatever runs.
+    if (backend?.destroyDevice() !== true) post('error', { message: 'there is no GPU device to lose (CPU backend)' });
   },
   train() {
     if (trainer === null || running) return;
@@ -123,7 +233,13 @@ const handlers = {
   },
   pause() {
     running = false;
-    enqueue(async () => post('state', { running: false, steps: stepsDone() }), () => {});
+    enqueue(
+      async () => {
+        post('state', { running: false, steps: stepsDone() });
+        if (trainer !== null) await save();
+      },
+      (error) => failed(error, 'could not save the run'),
+    );
   },
   step() {
     if (trainer === null || running) return;
@@ -131,8 +247,9 @@ const handlers = {
       async () => {
         await oneStep();
         post('state', { running: false, steps: stepsDone() });
+        await save();
       },
-      (error) => post('error', { message: `the step failed: ${messageOf(error)}` }),
+      (error) => failed(error, 'the step failed'),
     );
   },
   generate({ id, prompt, sampled }) {

@@ -15,10 +15,22 @@ thread_local! {
 #[error("reading data back from the device failed: {0}")]
 pub struct ReadbackError(pub String);
 
+/// How a read on a lost GPU device fails: the start of its message.
+pub const DEVICE_LOST: &str = "the GPU device was lost";
+
 /// Reads every tensor registered in `transaction` back in one go (one GPU→CPU transfer).
 pub async fn read(transaction: Transaction) -> Result<Vec<TensorData>, ReadbackError> {
     READS.with(|reads| reads.set(reads.get() + 1));
-    transaction.execute_async().await.map_err(|e| ReadbackError(format!("{e:?}")))
+    transaction.execute_async().await.map_err(|e| {
+        let detail = format!("{e:?}");
+        // cubecl marks the device poisoned when wgpu reports it lost (the browser reset the GPU,
+        // or the device was destroyed); the page recognises this wording and offers to resume.
+        if detail.contains("Poison") {
+            ReadbackError(format!("{DEVICE_LOST}: {detail}"))
+        } else {
+            ReadbackError(detail)
+        }
+    })
 }
 
 /// How many reads this thread has made so far (compare two calls to count a stretch of work).

@@ -1,6 +1,7 @@
 //! Backend choice: WebGPU when the browser has a usable adapter, else the CPU, with the reason.
 
 use aha_model::readback;
+use burn::tensor::wgpu::wgpu;
 use burn::tensor::{Device, Tensor, Transaction};
 use serde::{Deserialize, Serialize};
 
@@ -26,14 +27,16 @@ pub enum BackendInfo {
 /// none (no `navigator.gpu`, no adapter, or the adapter lacks what Burn needs).
 ///
 /// The runtime is global: call this once per Worker and clone the device.
-pub async fn webgpu_backend() -> Result<(Device, BackendInfo), String> {
+/// Also returns wgpu's handle on the device, kept only to destroy it on request (see
+/// `Backend::destroyDevice`).
+pub async fn webgpu_backend() -> Result<(Device, BackendInfo, wgpu::Device), String> {
     let (device, setup) = Device::wgpu_options()
         .init_with_setup_async()
         .await
         .map_err(|e| format!("WebGPU could not start: {e}"))?;
     let info = setup.adapter.get_info();
-    let fallback_adapter = info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu;
-    Ok((device, BackendInfo::Webgpu { adapter: info.name, fallback_adapter }))
+    let fallback_adapter = info.device_type == wgpu::DeviceType::Cpu;
+    Ok((device, BackendInfo::Webgpu { adapter: info.name, fallback_adapter }, setup.device))
 }
 
 /// The CPU backend, with the reason the GPU is not used.

@@ -20,23 +20,32 @@ pub fn start() {
 pub struct Backend {
     device: Device,
     info: BackendInfo,
+    /// wgpu's handle on the WebGPU device; `None` on the CPU.
+    gpu: Option<burn::tensor::wgpu::wgpu::Device>,
 }
 
 #[wasm_bindgen]
 impl Backend {
     /// WebGPU if it starts, else the CPU with the reason WebGPU did not start.
     pub async fn webgpu() -> Backend {
-        let (device, info) = match backend::webgpu_backend().await {
-            Ok(started) => started,
-            Err(reason) => backend::cpu_backend(reason),
-        };
-        Backend { device, info }
+        match backend::webgpu_backend().await {
+            Ok((device, info, gpu)) => Backend { device, info, gpu: Some(gpu) },
+            Err(reason) => Backend::cpu(reason),
+        }
     }
 
     /// The CPU backend, for browsers without `navigator.gpu` (the Worker says why).
     pub fn cpu(reason: String) -> Backend {
         let (device, info) = backend::cpu_backend(reason);
-        Backend { device, info }
+        Backend { device, info, gpu: None }
+    }
+
+    /// Destroys the WebGPU device, as a browser does when it resets the GPU: every later
+    /// computation fails with a "GPU device was lost" error. For tests and demonstrations of
+    /// resuming a run; returns false on the CPU, where there is no device to lose.
+    #[wasm_bindgen(js_name = destroyDevice)]
+    pub fn destroy_device(&self) -> bool {
+        self.gpu.as_ref().map(|gpu| gpu.destroy()).is_some()
     }
 
     /// `{kind: "webgpu", adapter, fallback_adapter}` or `{kind: "cpu", reason}`.
@@ -84,6 +93,31 @@ impl Trainer {
         RunSession::new(&backend.device, weights, config, tokenizer, &settings)
             .map(|inner| Trainer { inner })
             .map_err(|e| JsError::new(&e))
+    }
+
+    /// A run saved with [`Trainer::save_state`], continued on `backend`: the other arguments are
+    /// those the run was created with. Throws an error naming what is wrong.
+    pub fn resume(
+        backend: &Backend,
+        weights: Vec<u8>,
+        config: &str,
+        tokenizer: &str,
+        settings: JsValue,
+        state: Vec<u8>,
+    ) -> Result<Trainer, JsError> {
+        let settings = serde_wasm_bindgen::from_value(settings)
+            .map_err(|e| JsError::new(&format!("run settings: {e}")))?;
+        RunSession::resume(&backend.device, weights, config, tokenizer, &settings, &state)
+            .map(|inner| Trainer { inner })
+            .map_err(|e| JsError::new(&e))
+    }
+
+    /// Everything needed to continue this run later, as bytes (one readback): policy, optimiser,
+    /// step counters.
+    #[wasm_bindgen(js_name = saveState)]
+    pub async fn save_state(&self) -> Result<js_sys::Uint8Array, JsError> {
+        let bytes = self.inner.save_state().await.map_err(|e| JsError::new(&e))?;
+        Ok(js_sys::Uint8Array::from(bytes.as_slice()))
     }
 
     /// `{parameters, config}` of the model being trained.

@@ -96,13 +96,41 @@ impl RunSession {
         tokenizer_json: &str,
         settings: &RunSettings,
     ) -> Result<Self, String> {
+        Self::start(device, weights, config_json, tokenizer_json, settings, None)
+    }
+
+    /// The run a [`RunSession::save_state`] file holds, continued: `weights`, `config_json`,
+    /// `tokenizer_json` and `settings` must be the run's own (its base model and knobs).
+    pub fn resume(
+        device: &Device,
+        weights: Vec<u8>,
+        config_json: &str,
+        tokenizer_json: &str,
+        settings: &RunSettings,
+        state: &[u8],
+    ) -> Result<Self, String> {
+        Self::start(device, weights, config_json, tokenizer_json, settings, Some(state))
+    }
+
+    fn start(
+        device: &Device,
+        weights: Vec<u8>,
+        config_json: &str,
+        tokenizer_json: &str,
+        settings: &RunSettings,
+        state: Option<&[u8]>,
+    ) -> Result<Self, String> {
         let run = settings.to_config().map_err(|e| e.to_string())?;
         let checkpoint =
             Checkpoint::from_parts(config_json, tokenizer_json, weights).map_err(|e| e.to_string())?;
         let model = checkpoint.load_model(device).map_err(|e| e.to_string())?;
         let held_out = run.held_out().map_err(|e| e.to_string())?;
-        let trainer = GrpoTrainer::new(model, run.grpo.clone(), checkpoint.tokenizer.clone(), device)
-            .map_err(|e| e.to_string())?;
+        let (grpo, tokenizer) = (run.grpo.clone(), checkpoint.tokenizer.clone());
+        let trainer = match state {
+            None => GrpoTrainer::new(model, grpo, tokenizer, device),
+            Some(state) => GrpoTrainer::resume(model, grpo, tokenizer, device, state),
+        }
+        .map_err(|e| e.to_string())?;
         Ok(Self {
             trainer,
             run,
@@ -220,6 +248,12 @@ impl RunSession {
         })
     }
 
+    /// Everything needed to continue the run later (policy, optimiser, counters; one readback):
+    /// what the page saves to IndexedDB.
+    pub async fn save_state(&self) -> Result<Vec<u8>, String> {
+        self.trainer.save_state().await.map_err(|e| e.to_string())
+    }
+
     /// The current policy as safetensors, Burn record, config and tokenizer (one readback).
     pub async fn export(&self) -> Result<ExportedModel, String> {
         let cpu = copy_to_cpu(&self.trainer.policy(), &self.model_config).await.map_err(|e| e.to_string())?;
@@ -295,6 +329,26 @@ mod tests {
         let settings = settings(r#"{"preset":"tiny","max_completion_length":8}"#);
         RunSession::new(&Device::flex(), exported.weights, &exported.config, &exported.tokenizer, &settings)
             .unwrap()
+    }
+
+    #[test]
+    fn a_saved_state_resumes_at_its_step_and_refuses_other_settings() {
+        let short = settings(r#"{"preset":"tiny","max_completion_length":8}"#);
+        let mut run = tiny_session(short.clone()).unwrap();
+        pollster::block_on(run.step()).unwrap();
+        let state = pollster::block_on(run.save_state()).unwrap();
+        let next = pollster::block_on(run.step()).unwrap();
+
+        let (weights, config, tokenizer) = small_checkpoint();
+        let resume = |settings: &RunSettings| {
+            RunSession::resume(&Device::flex(), weights.clone(), &config, &tokenizer, settings, &state)
+        };
+        let mut resumed = resume(&short).unwrap();
+        assert_eq!(resumed.steps_done(), 1);
+        let again = pollster::block_on(resumed.step()).unwrap();
+        assert_eq!(again.group, next.group, "the resumed run draws and answers as the original did");
+        let other = settings(r#"{"preset":"tiny","max_completion_length":8,"seed":5}"#);
+        assert!(resume(&other).err().unwrap().contains("other settings"));
     }
 
     #[test]
