@@ -32,6 +32,13 @@ pub fn checkpoint() -> Checkpoint {
     Checkpoint::from_parts(CONFIG, TOKENIZER, WEIGHTS.to_vec()).expect("the shipped checkpoint is valid")
 }
 
+/// A GRPO trainer on `device` that starts from the shipped base model.
+pub fn shipped_trainer(config: aha_train::GrpoConfig, device: &Device) -> Result<GrpoTrainer, String> {
+    let checkpoint = checkpoint();
+    let model = checkpoint.load_model(device).map_err(|e| e.to_string())?;
+    GrpoTrainer::new(model, config, checkpoint.tokenizer, device).map_err(|e| e.to_string())
+}
+
 /// The ablation's base model: the same recipe without any check trace.
 pub fn no_check_checkpoint() -> Checkpoint {
     Checkpoint::from_parts(
@@ -149,15 +156,13 @@ pub async fn three_grpo_steps_move_the_policy(device: &Device) {
 /// The tiny preset's rollout with and without early-stop checks: the same samples; the checks
 /// only add small readbacks (at most one per 16 of the 64 tokens, the last excepted).
 pub async fn early_stop_keeps_the_samples(device: &Device) {
-    let ck = checkpoint();
     let config = RunConfig::named("tiny").unwrap().grpo;
     assert_eq!(config.stop_check_every, 16);
     let problems: Vec<_> = aha_tasks::ProblemGenerator::new(config.task, 7).unwrap().take(4).collect();
     let mut results = Vec::new();
     for stop_check_every in [16, 0] {
         let config = aha_train::GrpoConfig { stop_check_every, ..config.clone() };
-        let model = ck.load_model(device).unwrap();
-        let trainer = GrpoTrainer::new(model, config, ck.tokenizer.clone(), device).unwrap();
+        let trainer = shipped_trainer(config, device).unwrap();
         results.push(trainer.complete(&problems, 4, 1.0, 11).await.unwrap().1);
     }
     let (checked, plain) = (&results[0], &results[1]);

@@ -11,10 +11,10 @@ use aha_kernels::sample::{
 };
 use aha_model::readback::ReadbackError;
 use aha_tasks::ProblemGenerator;
-use aha_train::{GrpoTrainer, RunConfig};
+use aha_train::RunConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData, Transaction};
 
-use crate::base_model::checkpoint;
+use crate::base_model::shipped_trainer;
 
 /// Deterministic pseudo-random values in [-scale, scale).
 fn noise(seed: u64, n: usize, scale: f32) -> Vec<f32> {
@@ -311,16 +311,12 @@ pub async fn sampler_follows_the_softmax(device: &Device) -> Result<f64, String>
 /// `max_completion_length`, no early stop) with the shipped base model: exactly one read, counted
 /// by the instrumented read function. Returns the rows and steps it sampled.
 pub async fn rollout_reads_back_once(device: &Device) -> Result<(usize, usize), String> {
-    let checkpoint = checkpoint();
     let preset = RunConfig::named("default").ok_or("no default preset")?;
     let g = preset.grpo.clone();
     if g.stop_check_every != 0 {
         return Err("the default preset checks for early stops; this test wants a full rollout".into());
     }
-    let model = checkpoint.load_model(&device.clone().autodiff()).map_err(|e| e.to_string())?;
-    let trainer =
-        GrpoTrainer::new(model, g.clone(), checkpoint.tokenizer.clone(), &device.clone().autodiff())
-            .map_err(|e| e.to_string())?;
+    let trainer = shipped_trainer(g.clone(), &device.clone().autodiff())?;
     let problems: Vec<_> =
         ProblemGenerator::new(g.task, 5).map_err(|e| e.to_string())?.take(g.prompts_per_step).collect();
     let before = reads_so_far();

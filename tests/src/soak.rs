@@ -4,19 +4,15 @@
 //! The test suite runs a few steps (`native_kernels.rs`); `cargo xtask soak` runs 1,000.
 
 use aha_kernels::{DeviceMemory, device_memory};
-use aha_train::{GrpoTrainer, RunConfig};
+use aha_train::RunConfig;
 use burn::tensor::Device;
 
-use crate::base_model::checkpoint;
+use crate::base_model::shipped_trainer;
 
 /// `steps` GRPO steps on `device`; the pools' memory after each.
 pub async fn grpo_memory(device: &Device, steps: usize) -> Result<Vec<DeviceMemory>, String> {
-    let checkpoint = checkpoint();
     let preset = RunConfig::named("tiny").ok_or("no tiny preset")?;
-    let training = device.clone().autodiff();
-    let model = checkpoint.load_model(&training).map_err(|e| e.to_string())?;
-    let mut trainer = GrpoTrainer::new(model, preset.grpo, checkpoint.tokenizer.clone(), &training)
-        .map_err(|e| e.to_string())?;
+    let mut trainer = shipped_trainer(preset.grpo, &device.clone().autodiff())?;
     let mut memory = Vec::with_capacity(steps);
     for _ in 0..steps {
         trainer.step().await.map_err(|e| e.to_string())?;

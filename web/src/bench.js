@@ -8,6 +8,17 @@ const median = (values) => {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
+/**
+ * Steps after which memory should stop growing: its drift is measured from the step after. They
+ * take in the first held-out evaluation (every 5 or 10 steps: new shapes, new pool buffers) and
+ * the first save (10 steps); a 6-step soak of the tiny preset with 3 warm-up steps saw the GPU
+ * pools grow 20% at its step-5 evaluation.
+ */
+export const MEMORY_WARMUP_STEPS = 10;
+
+/** The largest change of `values` from the first, as a fraction of the first (0 when flat). */
+const drift = (values) => Math.max(...values.map((v) => Math.abs(v - values[0]) / Math.max(values[0], 1)));
+
 /** Step figures of one run. The first step compiles shaders and fills caches: it is kept apart. */
 export class BenchFigures {
   /**
@@ -20,6 +31,8 @@ export class BenchFigures {
     this.steps = [];
     this.firstStepAt = null;
     this.memory = null;
+    /** `[wasm heap, GPU allocations, GPU bytes reserved]` after each step past the warm-up. */
+    this.warmMemory = [];
   }
 
   /** A step's metrics, finished at page time `at` (ms); `memory` as the Worker measured it after. */
@@ -34,6 +47,25 @@ export class BenchFigures {
       readbacks: metrics.readbacks,
     });
     if (memory !== null) this.memory = memory;
+    if (memory !== null && this.steps.length > MEMORY_WARMUP_STEPS) {
+      const device = memory.device ?? {};
+      this.warmMemory.push([memory.wasm_heap_bytes, device.allocations ?? 0, device.bytes_reserved ?? 0]);
+    }
+  }
+
+  /**
+   * How far memory moved after the warm-up: for the wasm heap and the GPU pools, the largest change
+   * from the first step after the warm-up, as a fraction (0.1 = 10%). Null before two such steps.
+   */
+  memoryDrift() {
+    if (this.warmMemory.length < 2) return null;
+    const column = (i) => this.warmMemory.map((row) => row[i]);
+    return {
+      steps: this.warmMemory.length,
+      wasm_heap_bytes: drift(column(0)),
+      gpu_allocations: drift(column(1)),
+      gpu_bytes_reserved: drift(column(2)),
+    };
   }
 
   /**
@@ -60,6 +92,7 @@ export class BenchFigures {
       wasm_heap_bytes: this.memory?.wasm_heap_bytes ?? null,
       gpu_allocations: this.memory?.device?.allocations ?? null,
       gpu_bytes_reserved: this.memory?.device?.bytes_reserved ?? null,
+      memory_drift: this.memoryDrift(),
     };
   }
 }
@@ -87,6 +120,14 @@ export function describeBench(summary, download = null) {
   if (summary.wasm_heap_bytes !== null) rows.push(['wasm memory (Worker)', MB(summary.wasm_heap_bytes)]);
   if (summary.gpu_bytes_reserved !== null) {
     rows.push(['GPU memory (pools)', `${MB(summary.gpu_bytes_reserved)} in ${summary.gpu_allocations} allocations`]);
+  }
+  const moved = summary.memory_drift;
+  if (moved) {
+    const pct = (fraction) => `${(fraction * 100).toFixed(1)}%`;
+    rows.push([
+      `memory drift over ${moved.steps} steps after step ${MEMORY_WARMUP_STEPS}`,
+      `wasm ${pct(moved.wasm_heap_bytes)}, GPU allocations ${pct(moved.gpu_allocations)}, GPU bytes ${pct(moved.gpu_bytes_reserved)}`,
+    ]);
   }
   return rows;
 }

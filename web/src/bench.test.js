@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BenchFigures, describeBench } from './bench.js';
+import { BenchFigures, MEMORY_WARMUP_STEPS, describeBench } from './bench.js';
 
 const metrics = (rollout, update, tokens = 100, flops = 2e9) => ({
   rollout_ms: rollout,
@@ -38,6 +38,7 @@ describe('bench figures', () => {
       wasm_heap_bytes: 50e6,
       gpu_allocations: 567,
       gpu_bytes_reserved: 41.6e6,
+      memory_drift: null,
     });
     const rows = new Map(describeBench(summary, { raw_bytes: 12.34e6, gzip_bytes: 2.91e6 }));
     expect(rows.get('wasm download')).toBe('12.3 MB (2.9 MB gzip)');
@@ -49,6 +50,28 @@ describe('bench figures', () => {
     expect(rows.get('GPU → CPU reads per step')).toBe('2');
     expect(rows.get('wasm memory (Worker)')).toBe('50.0 MB');
     expect(rows.get('GPU memory (pools)')).toBe('41.6 MB in 567 allocations');
+  });
+
+  it('measure how far memory moves after the warm-up', () => {
+    const bench = new BenchFigures();
+    const memory = (heap, allocations, bytes) => ({ wasm_heap_bytes: heap, device: { allocations, bytes_reserved: bytes } });
+    // Growth during the warm-up steps does not count; after it, the largest change from its first step.
+    for (let step = 1; step <= MEMORY_WARMUP_STEPS; step++) {
+      bench.addStep(metrics(1, 1), 0, memory(10 * step, 50 * step, 800 * step));
+    }
+    expect(bench.summary().memory_drift).toBeNull();
+    bench.addStep(metrics(1, 1), 0, memory(40, 500, 8000));
+    expect(bench.summary().memory_drift).toBeNull(); // one step after the warm-up: nothing to compare
+    bench.addStep(metrics(1, 1), 0, memory(40, 510, 7600));
+    bench.addStep(metrics(1, 1), 0, memory(44, 505, 8000));
+    expect(bench.summary().memory_drift).toEqual({ steps: 3, wasm_heap_bytes: 0.1, gpu_allocations: 0.02, gpu_bytes_reserved: 0.05 });
+    const rows = new Map(describeBench(bench.summary()));
+    expect(rows.get(`memory drift over 3 steps after step ${MEMORY_WARMUP_STEPS}`)).toBe('wasm 10.0%, GPU allocations 2.0%, GPU bytes 5.0%');
+    // On the CPU there are no GPU pools: their drift is 0, the heap's still measured.
+    const cpu = new BenchFigures();
+    const heaps = [...Array(MEMORY_WARMUP_STEPS).fill(1), 4, 4, 5];
+    for (const heap of heaps) cpu.addStep(metrics(1, 1), 0, { wasm_heap_bytes: heap, device: null });
+    expect(cpu.summary().memory_drift).toEqual({ steps: 3, wasm_heap_bytes: 0.25, gpu_allocations: 0, gpu_bytes_reserved: 0 });
   });
 
   it('use the first step when it is the only one', () => {

@@ -3,7 +3,7 @@
 //! why wgpu could not run) under `"wgpu"`. `--browser` runs the page's bench panel headless instead
 //! and writes `report/bench-browser.json`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -45,25 +45,54 @@ pub fn bench(dev: bool, steps: usize) -> Result<ExitCode> {
 /// `web/scripts/bench.js` trains `steps` GRPO steps of `preset` and writes the panel's figures.
 pub fn bench_browser(dev: bool, steps: usize, preset: &str) -> Result<ExitCode> {
     let mut summary = Summary::default();
-    let root = workspace_root();
-    let web = root.join("web");
+    let out = workspace_root().join("report/bench-browser.json");
+    page_bench(&mut summary, dev, steps, preset, &out);
+    Ok(summary.finish())
+}
+
+/// The page's long soak: `steps` GRPO steps of the tiny preset in headless Chromium, then the
+/// bench panel's memory drift after warm-up (wasm heap, GPU allocations and bytes) must stay
+/// within 10%. Writes report/soak-browser.json.
+pub fn soak_browser(dev: bool, steps: usize) -> Result<ExitCode> {
+    let mut summary = Summary::default();
+    let out = workspace_root().join("report/soak-browser.json");
+    if page_bench(&mut summary, dev, steps, "tiny", &out) {
+        summary.step("memory flat within 10% after warm-up", || check_drift(&out));
+    }
+    Ok(summary.finish())
+}
+
+/// Builds the page and runs its bench panel headless; whether both steps passed.
+fn page_bench(summary: &mut Summary, dev: bool, steps: usize, preset: &str, out: &Path) -> bool {
+    let web = workspace_root().join("web");
     let (profile, label) =
         if dev { (wasm::Profile::Dev, "dev") } else { (wasm::Profile::Release, "wasm-release") };
     let built = summary.step(&format!("build the page ({label})"), || {
         prereq::chromium()?;
         wasm::build_page(profile)
     });
-    if !built {
-        return Ok(summary.finish());
+    built
+        && summary.step(&format!("page bench: {steps} steps of the {preset} preset"), || {
+            let hash = format!("#preset={preset}");
+            let out = out.to_str().context("non-UTF-8 path")?;
+            let steps = steps.to_string();
+            run::command("node", &["scripts/bench.js", &hash, &steps, out, label], &web, &[])
+        })
+}
+
+fn check_drift(report: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(report).with_context(|| format!("reading {}", report.display()))?;
+    let figures: serde_json::Value = serde_json::from_str(&text)?;
+    let drift = figures
+        .get("memory_drift")
+        .filter(|d| !d.is_null())
+        .context("the run was too short to measure memory after warm-up (needs at least 12 steps)")?;
+    for key in ["wasm_heap_bytes", "gpu_allocations", "gpu_bytes_reserved"] {
+        let moved = drift[key].as_f64().with_context(|| format!("memory_drift.{key} is missing"))?;
+        println!("{key}: moved {:.1}% after warm-up", moved * 100.0);
+        anyhow::ensure!(moved <= 0.10, "{key} moved {:.1}% after warm-up (limit 10%)", moved * 100.0);
     }
-    let out = root.join("report/bench-browser.json");
-    summary.step(&format!("page bench: {steps} steps of the {preset} preset"), || {
-        let hash = format!("#preset={preset}");
-        let out = out.to_str().context("non-UTF-8 path")?;
-        let steps = steps.to_string();
-        run::command("node", &["scripts/bench.js", &hash, &steps, out, label], &web, &[])
-    });
-    Ok(summary.finish())
+    Ok(())
 }
 
 fn merge(cpu: &PathBuf, wgpu: &PathBuf) -> Result<()> {

@@ -81,11 +81,18 @@ enum Command {
         preset: String,
     },
     /// The long soak: GRPO steps of the tiny preset natively on wgpu (lavapipe here), the memory
-    /// pools read after every step; fails if they drift over 10% after warm-up.
+    /// pools read after every step; fails if they drift over 10% after warm-up. With --browser, on
+    /// the page in headless Chromium (report/soak-browser.json).
     Soak {
-        /// GRPO steps.
-        #[arg(long, default_value_t = 1000)]
-        steps: usize,
+        /// GRPO steps (default: 1000 natively, 200 in the browser).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Soak the page in headless Chromium instead of the native build.
+        #[arg(long)]
+        browser: bool,
+        /// With --browser: the dev build the tests share instead of the release build.
+        #[arg(long)]
+        dev: bool,
     },
     /// libFuzzer over what Aha reads from outside (fuzz/): the tokenizer, the answer parser, the
     /// config and settings parsers, the checkpoint loader. Installs nightly and cargo-fuzz.
@@ -139,7 +146,8 @@ fn main() -> ExitCode {
         Command::Demo { port, no_serve, dist } => demo(port, no_serve, dist.as_deref()),
         Command::Test { only } => test(&only),
         Command::Lint => lint(),
-        Command::Soak { steps } => soak(steps),
+        Command::Soak { steps, browser: false, .. } => soak(steps.unwrap_or(1000)),
+        Command::Soak { steps, browser: true, dev } => bench::soak_browser(dev, steps.unwrap_or(200)),
         Command::Fuzz { runs, targets, max_seconds } => fuzz::fuzz(runs, &targets, max_seconds),
         Command::BaseModel { recipe } => base_model(&recipe),
         Command::Bench { dev, steps, browser: false, .. } => bench::bench(dev, steps),
