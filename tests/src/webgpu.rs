@@ -12,7 +12,7 @@ pub async fn device() -> burn::tensor::Device {
     if let Some(device) = WEBGPU.with(|cell| cell.borrow().clone()) {
         return device;
     }
-    let (device, info, _) = aha_web::webgpu_backend()
+    let (device, info, _, _) = aha_web::webgpu_backend()
         .await
         .unwrap_or_else(|reason| panic!("this run promised WebGPU, but: {reason}"));
     assert!(matches!(info, aha_web::BackendInfo::Webgpu { .. }), "{info:?}");

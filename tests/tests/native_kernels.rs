@@ -5,16 +5,40 @@
 
 use std::sync::OnceLock;
 
+use aha_kernels::matmul_peak;
 use aha_tests::{kernels, soak};
 use burn::tensor::Device;
+use burn::tensor::wgpu::WgpuSetup;
 
-/// Burn's wgpu runtime starts once per process; every test shares the device.
-fn wgpu() -> Device {
-    static DEVICE: OnceLock<Result<Device, String>> = OnceLock::new();
+/// Burn's wgpu runtime starts once per process; every test shares the device (and its wgpu
+/// handles, for the kernels we run through wgpu directly).
+fn wgpu_setup() -> (Device, WgpuSetup) {
+    static DEVICE: OnceLock<Result<(Device, WgpuSetup), String>> = OnceLock::new();
     DEVICE
-        .get_or_init(|| Device::wgpu_options().init().map_err(|e| format!("{e}")))
+        .get_or_init(|| Device::wgpu_options().init_with_setup().map_err(|e| format!("{e}")))
         .clone()
         .unwrap_or_else(|e| panic!("no wgpu adapter (install mesa-vulkan-drivers): {e}"))
+}
+
+fn wgpu() -> Device {
+    wgpu_setup().0
+}
+
+#[test]
+fn tiled_matmul_matches_its_reference_and_times_a_peak_on_wgpu() {
+    let (_, setup) = wgpu_setup();
+    let clock = std::time::Instant::now();
+    let now_ms = || clock.elapsed().as_secs_f64() * 1e3;
+    // Ragged edges (not multiples of the 64 × 64 block or of 16 along k) and a square one.
+    for shape in [[70, 33, 130], [128, 64, 128]] {
+        let peak =
+            pollster::block_on(matmul_peak::measure(&setup.device, &setup.queue, shape, 3, now_ms)).unwrap();
+        println!("{peak:?}");
+        assert!(peak.max_relative_error < 1e-3, "{shape:?}: {}", peak.max_relative_error);
+        assert!(peak.gflops > 0.0 && peak.gflops.is_finite());
+    }
+    let refused = pollster::block_on(matmul_peak::measure(&setup.device, &setup.queue, [0, 4, 4], 1, now_ms));
+    assert!(refused.unwrap_err().contains("must all be positive"));
 }
 
 #[test]

@@ -103,6 +103,12 @@ describe('training on the page', () => {
       expect(bench.gpu_bytes_reserved).toBeGreaterThan(1e5);
       expect(bench.download.gzip_bytes).toBeGreaterThan(1e5);
       expect(bench.download.gzip_bytes).toBeLessThan(bench.download.raw_bytes);
+      // The matmul peak: our tiled kernel on this WebGPU device at the tiny run's update shape
+      // (4 × 4 rows × 72 positions, d_model 64, d_expert 128), checked against a CPU product.
+      expect(bench.matmul_peak_shape).toEqual([1152, 64, 128]);
+      expect(bench.matmul_peak_gflops).toBeGreaterThan(0);
+      expect(bench.matmul_peak_max_relative_error).toBeLessThan(1e-3);
+      expect(bench.update_share_of_peak).toBeCloseTo(bench.update_achieved_gflops / bench.matmul_peak_gflops, 9);
       console.log(`bench panel: ${JSON.stringify(bench)}`);
 
       mkdirSync('test-results', { recursive: true });

@@ -40,8 +40,6 @@ try {
     ...figures,
     wasm_raw_bytes: download.raw_bytes,
     wasm_gzip_bytes: download.gzip_bytes,
-    // Not measured yet: the page has no matmul peak kernel (issue #7).
-    matmul_peak_gflops: null,
     browser: await tab.evaluate(() => navigator.userAgent),
   };
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);

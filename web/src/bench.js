@@ -100,10 +100,30 @@ export class BenchFigures {
 const MB = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 const ms = (value) => (value >= 1e4 ? `${(value / 1e3).toFixed(1)} s` : `${Math.round(value)} ms`);
 
-/** The panel's rows, `[label, value]`; `download` is `{raw_bytes, gzip_bytes}` of the wasm or null. */
-export function describeBench(summary, download = null) {
+/**
+ * The peak figures for `summary`: our tiled matmul's rate (`peak`, from the Worker, null on the
+ * CPU) and the update's achieved rate as a share of it.
+ */
+export function peakFigures(summary, peak) {
+  if (!peak) return { matmul_peak_gflops: null, matmul_peak_shape: null, update_share_of_peak: null };
+  const share = summary ? summary.update_achieved_gflops / peak.gflops : null;
+  return {
+    matmul_peak_gflops: peak.gflops,
+    matmul_peak_shape: peak.shape,
+    // How far the kernel's product was from the CPU's: a peak of a wrong kernel means nothing.
+    matmul_peak_max_relative_error: peak.max_relative_error,
+    update_share_of_peak: share,
+  };
+}
+
+/**
+ * The panel's rows, `[label, value]`; `download` is `{raw_bytes, gzip_bytes}` of the wasm or null,
+ * `peak` the matmul peak (`{shape, gflops}`) or null.
+ */
+export function describeBench(summary, download = null, peak = null) {
   const rows = [];
   if (download) rows.push(['wasm download', `${MB(download.raw_bytes)} (${MB(download.gzip_bytes)} gzip)`]);
+  if (peak) rows.push([`matmul peak (our tiled WGSL kernel, ${peak.shape.join(' × ')})`, `${peak.gflops.toFixed(2)} GFLOP/s`]);
   if (summary === null) {
     rows.push(['steps', 'none yet: press Train or Single step']);
     return rows;
@@ -115,6 +135,10 @@ export function describeBench(summary, download = null) {
     [`GRPO step (${warm})`, `${ms(summary.grpo_step_ms)} = rollout ${ms(summary.rollout_ms)} + update ${ms(summary.update_ms)}`],
     ['sampled tokens / s', summary.tokens_per_s.toFixed(0)],
     ['update, matmul GFLOP/s achieved', summary.update_achieved_gflops.toFixed(2)],
+  );
+  const { update_share_of_peak: share } = peakFigures(summary, peak);
+  if (share !== null) rows.push(['update ÷ matmul peak', `${(share * 100).toFixed(1)}%`]);
+  rows.push(
     ['GPU → CPU reads per step', String(summary.readbacks_per_step)],
   );
   if (summary.wasm_heap_bytes !== null) rows.push(['wasm memory (Worker)', MB(summary.wasm_heap_bytes)]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BenchFigures, MEMORY_WARMUP_STEPS, describeBench } from './bench.js';
+import { BenchFigures, MEMORY_WARMUP_STEPS, describeBench, peakFigures } from './bench.js';
 
 const metrics = (rollout, update, tokens = 100, flops = 2e9) => ({
   rollout_ms: rollout,
@@ -72,6 +72,25 @@ describe('bench figures', () => {
     const heaps = [...Array(MEMORY_WARMUP_STEPS).fill(1), 4, 4, 5];
     for (const heap of heaps) cpu.addStep(metrics(1, 1), 0, { wasm_heap_bytes: heap, device: null });
     expect(cpu.summary().memory_drift).toEqual({ steps: 3, wasm_heap_bytes: 0.25, gpu_allocations: 0, gpu_bytes_reserved: 0 });
+  });
+
+  it('show the matmul peak and the update as a share of it', () => {
+    const bench = new BenchFigures();
+    bench.addStep(metrics(500, 200), 1000);
+    const summary = bench.summary(); // 2e9 FLOPs in 200 ms: 10 GFLOP/s
+    const peak = { shape: [4608, 64, 128], repeats: 10, gflops: 40, max_relative_error: 0 };
+    expect(peakFigures(summary, peak)).toEqual({
+      matmul_peak_gflops: 40,
+      matmul_peak_shape: [4608, 64, 128],
+      matmul_peak_max_relative_error: 0,
+      update_share_of_peak: 0.25,
+    });
+    expect(peakFigures(null, peak).update_share_of_peak).toBeNull();
+    expect(peakFigures(summary, null)).toEqual({ matmul_peak_gflops: null, matmul_peak_shape: null, update_share_of_peak: null });
+    const rows = new Map(describeBench(summary, null, peak));
+    expect(rows.get('matmul peak (our tiled WGSL kernel, 4608 × 64 × 128)')).toBe('40.00 GFLOP/s');
+    expect(rows.get('update ÷ matmul peak')).toBe('25.0%');
+    expect(new Map(describeBench(summary)).has('update ÷ matmul peak')).toBe(false);
   });
 
   it('use the first step when it is the only one', () => {

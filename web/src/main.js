@@ -1,6 +1,6 @@
 // The main thread: starts the Worker, sends it what the person asks for and draws what it reports.
 // No computation happens here; every handler is short so the page stays responsive while training.
-import { BenchFigures, describeBench } from './bench.js';
+import { BenchFigures, describeBench, peakFigures } from './bench.js';
 import { Charts, RunTable } from './charts.js';
 import { Lessons } from './lessons.js';
 import { drawGroup, drawRoutes, el, pinCorrections } from './feed.js';
@@ -38,12 +38,13 @@ let pendingRoute = null;
 let pendingMeasure = null;
 let bench = new BenchFigures();
 let download = null; // {raw_bytes, gzip_bytes} of the wasm, measured when the bench panel opens
+let peak = null; // the matmul peak {shape, gflops, ...}, measured then too (null on the CPU)
 
 function drawBench() {
   const summary = bench.summary();
   // Machine-readable too: `cargo xtask bench --browser` reads the figures from here.
-  $('#bench-table').dataset.summary = JSON.stringify({ ...summary, download });
-  const rows = describeBench(summary, download).map(([label, value]) => {
+  $('#bench-table').dataset.summary = JSON.stringify({ ...summary, ...peakFigures(summary, peak), download });
+  const rows = describeBench(summary, download, peak).map(([label, value]) => {
     const head = el('th', null, label);
     head.scope = 'row';
     const row = el('tr');
@@ -366,6 +367,7 @@ const on = {
     if (message.id !== pendingMeasure) return;
     pendingMeasure = null;
     download = message.download;
+    peak = message.peak;
     drawBench();
   },
   exported(message) {

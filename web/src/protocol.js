@@ -34,7 +34,7 @@ const SCHEMA = {
   export: { id: 'number' },
   /** Which expert each token of `text` (prompt + completion) goes to, per layer. */
   route: { id: 'number', text: 'string' },
-  /** The bench panel's download figure: the wasm's size as served and gzipped. */
+  /** The bench panel's measurements: the wasm's size as served and gzipped, the matmul peak. */
   measure: { id: 'number' },
   // worker → page
   ready: { backend: 'object', selfTest: 'number' },
@@ -62,8 +62,9 @@ const SCHEMA = {
    * `{allocations, bytes_in_use, bytes_reserved}` (null on the CPU).
    */
   stepped: { report: 'object', memory: 'object' },
-  /** Measure request `id`: `download` is `{raw_bytes, gzip_bytes}`. */
-  measured: { id: 'number', download: 'object' },
+  /** Measure request `id`: `download` is `{raw_bytes, gzip_bytes}`; `peak` the matmul peak
+   * `{shape, repeats, gflops, max_relative_error}` at the run's update shape (null on the CPU). */
+  measured: { id: 'number', download: 'object', peak: 'object?' },
   /** One sampled token of request `id`. */
   token: { id: 'number', text: 'string' },
   /** Request `id` finished: `{prompt, completion, answer, expected, correct, checked, ...}`. */

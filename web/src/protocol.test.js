@@ -50,7 +50,8 @@ describe('protocol', () => {
     expect(() => makeMessage('stepped', { report: {} })).toThrow(new ProtocolError('stepped.memory must be a object, got undefined'));
     expect(makeMessage('measure', { id: 5 }).id).toBe(5);
     const download = { raw_bytes: 9, gzip_bytes: 4 };
-    expect(makeMessage('measured', { id: 5, download }).download).toEqual(download);
+    expect(makeMessage('measured', { id: 5, download, peak: null }).download).toEqual(download);
+    expect(makeMessage('measured', { id: 5, download, peak: { gflops: 3 } }).peak.gflops).toBe(3);
     expect(makeMessage('refused', { id: 2, message: 'no' }).message).toBe('no');
     expect(makeMessage('route', { id: 4, text: '347*5=g1735 a1735.' }).text).toBe('347*5=g1735 a1735.');
     expect(makeMessage('routed', { id: 4, routes: { tokens: [], experts: [] } }).routes.experts).toEqual([]);

@@ -10,6 +10,8 @@ import { describeSaved, forgetRun, loadRun, saveRun } from './store.js';
 
 /** Steps between automatic saves while training runs. */
 const CHECKPOINT_EVERY = 10;
+/** Timed products of the bench panel's matmul peak (after one warm-up). */
+const PEAK_REPEATS = 10;
 /** How a computation on a lost GPU fails (aha-kernels' `readback::DEVICE_LOST`). */
 const DEVICE_LOST = 'the GPU device was lost';
 
@@ -274,7 +276,15 @@ const handlers = {
   },
   measure({ id }) {
     enqueue(
-      async () => post('measured', { id, download: await downloadSize() }),
+      async () => {
+        const download = await downloadSize();
+        let peak = null;
+        if (trainer !== null && lostMessage === null) {
+          const [m, k, n] = trainer.updateMatmulShape();
+          peak = await backend.matmulPeak(m, k, n, PEAK_REPEATS);
+        }
+        post('measured', { id, download, peak });
+      },
       (error) => post('failed', { id, message: messageOf(error) }),
     );
   },

@@ -7,10 +7,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use aha_kernels::KernelChoice;
 use aha_kernels::readback::reads_so_far;
 use aha_kernels::router::{router_top_k_kernel, router_top_k_reference};
 use aha_kernels::sample::{DecodeStep, sample_step_kernel, sample_step_reference, uniforms};
+use aha_kernels::{KernelChoice, matmul_peak};
 use aha_tasks::ProblemGenerator;
 use aha_train::{BaseRecipe, Checkpoint, GrpoTrainer, RunConfig, SftRun};
 use anyhow::{Context, Result, bail, ensure};
@@ -62,8 +62,12 @@ pub struct BenchReport {
     pub update_ms: f64,
     /// The update's matmul FLOPs (counted from the shapes) over its measured time.
     pub update_achieved_gflops: f64,
-    /// The adapter's measured matmul peak: not measured yet (issue #7), so always null for now.
+    /// The adapter's matmul rate with our tiled WGSL kernel at `matmul_peak_shape` (wgpu only).
     pub matmul_peak_gflops: Option<f64>,
+    /// `[m, k, n]`: the update's typical matmul (B × G × max_seq_len tokens, d_model, d_expert).
+    pub matmul_peak_shape: [u32; 3],
+    /// `update_achieved_gflops / matmul_peak_gflops`.
+    pub update_share_of_peak: Option<f64>,
     pub readbacks_per_step: f64,
     pub readbacks_per_rollout: f64,
     /// One router gate (softmax, top-k, weights) over an update's tokens, µs per call: our kernel
@@ -88,7 +92,7 @@ pub fn run(args: Args) -> Result<()> {
     if args.reference_kernels {
         checkpoint.config.kernels = Some(KernelChoice::Reference);
     }
-    let device = args.backend.device()?;
+    let (device, setup) = args.backend.device_and_setup()?;
     let rounds = args.warmup + args.steps;
     let timed = |start: Instant| start.elapsed().as_secs_f64();
 
@@ -145,7 +149,29 @@ pub fn run(args: Args) -> Result<()> {
     let router_tokens = rows * (checkpoint.config.max_seq_len.min(g.max_completion_length + 8));
     let kernels = time_kernels(&device, &checkpoint.config, rows, router_tokens, rounds, args.warmup)?;
 
+    // --- the adapter's matmul peak at the update's shape, our kernel through wgpu directly
+    let peak_shape = preset.update_matmul_shape(&checkpoint.config);
+    let peak = match &setup {
+        Some(setup) => {
+            let clock = Instant::now();
+            let now_ms = || clock.elapsed().as_secs_f64() * 1e3;
+            let repeats = u32::try_from(args.steps).unwrap_or(u32::MAX);
+            let peak = pollster::block_on(matmul_peak::measure(
+                &setup.device,
+                &setup.queue,
+                peak_shape,
+                repeats,
+                now_ms,
+            ))
+            .map_err(|e| anyhow::anyhow!("matmul peak: {e}"))?;
+            ensure!(peak.max_relative_error < 1e-3, "the tiled matmul is wrong: {peak:?}");
+            Some(peak.gflops)
+        }
+        None => None,
+    };
+
     let n = args.steps as f64;
+    let achieved = update_flops / update_ms / 1e6;
     let report = BenchReport {
         backend: format!("{:?}", args.backend).to_lowercase(),
         profile: if cfg!(debug_assertions) { "dev" } else { "release" },
@@ -157,8 +183,10 @@ pub fn run(args: Args) -> Result<()> {
         grpo_step_ms: step_ms / n,
         rollout_ms: rollout_ms / n,
         update_ms: update_ms / n,
-        update_achieved_gflops: update_flops / update_ms / 1e6,
-        matmul_peak_gflops: None,
+        update_achieved_gflops: achieved,
+        matmul_peak_gflops: peak,
+        matmul_peak_shape: peak_shape,
+        update_share_of_peak: peak.map(|peak| achieved / peak),
         readbacks_per_step: readbacks as f64 / n,
         readbacks_per_rollout: rollout_readbacks as f64 / n,
         router_kernel_us: kernels.router_kernel_us,

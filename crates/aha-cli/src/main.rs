@@ -64,11 +64,18 @@ pub enum Backend {
 
 impl Backend {
     pub fn device(self) -> Result<Device> {
+        self.device_and_setup().map(|(device, _)| device)
+    }
+
+    /// The device and, on wgpu, the wgpu handles Burn runs on (for kernels run through wgpu
+    /// directly: the bench's matmul peak).
+    pub fn device_and_setup(self) -> Result<(Device, Option<burn::tensor::wgpu::WgpuSetup>)> {
         match self {
-            Backend::Cpu => Ok(Device::flex()),
-            Backend::Wgpu => {
-                Device::wgpu_options().init().map_err(|e| anyhow::anyhow!("wgpu could not start: {e}"))
-            }
+            Backend::Cpu => Ok((Device::flex(), None)),
+            Backend::Wgpu => Device::wgpu_options()
+                .init_with_setup()
+                .map(|(device, setup)| (device, Some(setup)))
+                .map_err(|e| anyhow::anyhow!("wgpu could not start: {e}")),
         }
     }
 }

@@ -11,10 +11,13 @@
 //!   draw ([`sample::uniform`]) the host reproduces bit for bit.
 //! - [`readback`]: [`readback::read`], the instrumented read; tests count rollouts' reads with it.
 //! - [`memory`]: [`device_memory`], what the wgpu backend's memory pools hold.
+//! - [`matmul_peak`]: the adapter's matmul rate with our tiled WGSL matmul, run through wgpu
+//!   directly on Burn's device: the bench figures' "peak".
 //!
 //! [`KernelChoice::Auto`] runs the kernel on wgpu tensors and the reference on every other
 //! backend (the CPU `flex` one); [`KernelChoice::Reference`] forces the reference, for debugging.
 
+pub mod matmul_peak;
 pub mod memory;
 pub mod readback;
 pub mod router;

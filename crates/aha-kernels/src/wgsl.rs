@@ -28,8 +28,14 @@ pub const SAMPLE: Shader = Shader {
     example_values: &[("workgroup_size", "64"), ("vocab", "40")],
 };
 
+pub const MATMUL_TILED: Shader = Shader {
+    file: "matmul_tiled.wgsl",
+    source: include_str!("../../../shaders/matmul_tiled.wgsl"),
+    example_values: &[],
+};
+
 /// Every shader in `shaders/`; a test checks that this list and the folder agree.
-pub const SHADERS: &[Shader] = &[ROUTER_TOPK, SAMPLE];
+pub const SHADERS: &[Shader] = &[ROUTER_TOPK, SAMPLE, MATMUL_TILED];
 
 impl Shader {
     /// The WGSL with `values` filled in.

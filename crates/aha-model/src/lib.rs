@@ -14,7 +14,7 @@ pub mod model;
 pub mod moe;
 pub mod sample;
 
-pub use aha_kernels::{DeviceMemory, KernelChoice, device_memory, readback};
+pub use aha_kernels::{DeviceMemory, KernelChoice, device_memory, matmul_peak, readback};
 pub use config::{ConfigError, ModelConfig, MoeConfig};
 pub use model::{KvCache, Model, ModelOutput};
 pub use sample::{Generation, SampleError, SamplingConfig, generate, generate_streaming};

@@ -28,6 +28,15 @@ pub struct RunConfig {
 impl RunConfig {
     pub const NAMES: [&'static str; 2] = ["default", "tiny"];
 
+    /// `[m, k, n]` of the update's typical matmul for `model`: every token of a full batch (B × G
+    /// rows at the model's length) through an expert's first projection. The bench's matmul peak
+    /// is measured at this shape.
+    pub fn update_matmul_shape(&self, model: &aha_model::ModelConfig) -> [u32; 3] {
+        let rows = self.grpo.prompts_per_step * self.grpo.num_generations;
+        let to_u32 = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        [to_u32(rows * model.max_seq_len), to_u32(model.d_model), to_u32(model.moe.d_expert)]
+    }
+
     /// `default`: recipe B's GRPO (B 8 × G 8, lr 3e-4 with 5 warmup steps, clip 0.2, β 0,
     /// temperature 1, one update per batch, group-std advantages, per-sequence token mean).
     /// `tiny`: the same at B 4 × G 4 and a small held-out set, stopping rollouts early once every

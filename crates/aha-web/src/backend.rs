@@ -27,16 +27,16 @@ pub enum BackendInfo {
 /// none (no `navigator.gpu`, no adapter, or the adapter lacks what Burn needs).
 ///
 /// The runtime is global: call this once per Worker and clone the device.
-/// Also returns wgpu's handle on the device, kept only to destroy it on request (see
-/// `Backend::destroyDevice`).
-pub async fn webgpu_backend() -> Result<(Device, BackendInfo, wgpu::Device), String> {
+/// Also returns wgpu's handles on the device and its queue: the bench's matmul peak runs through
+/// them, and `Backend::destroyDevice` destroys the device on request.
+pub async fn webgpu_backend() -> Result<(Device, BackendInfo, wgpu::Device, wgpu::Queue), String> {
     let (device, setup) = Device::wgpu_options()
         .init_with_setup_async()
         .await
         .map_err(|e| format!("WebGPU could not start: {e}"))?;
     let info = setup.adapter.get_info();
     let fallback_adapter = info.device_type == wgpu::DeviceType::Cpu;
-    Ok((device, BackendInfo::Webgpu { adapter: info.name, fallback_adapter }, setup.device))
+    Ok((device, BackendInfo::Webgpu { adapter: info.name, fallback_adapter }, setup.device, setup.queue))
 }
 
 /// The CPU backend, with the reason the GPU is not used.

@@ -1,6 +1,8 @@
 //! `#[wasm_bindgen]` exports. JSON-like values cross the boundary through serde-wasm-bindgen.
 
+use aha_model::matmul_peak;
 use burn::tensor::Device;
+use burn::tensor::wgpu::wgpu;
 use wasm_bindgen::prelude::*;
 
 use crate::backend::{self, BackendInfo};
@@ -20,8 +22,8 @@ pub fn start() {
 pub struct Backend {
     device: Device,
     info: BackendInfo,
-    /// wgpu's handle on the WebGPU device; `None` on the CPU.
-    gpu: Option<burn::tensor::wgpu::wgpu::Device>,
+    /// wgpu's handles on the WebGPU device and its queue; `None` on the CPU.
+    gpu: Option<(wgpu::Device, wgpu::Queue)>,
 }
 
 #[wasm_bindgen]
@@ -29,7 +31,7 @@ impl Backend {
     /// WebGPU if it starts, else the CPU with the reason WebGPU did not start.
     pub async fn webgpu() -> Backend {
         match backend::webgpu_backend().await {
-            Ok((device, info, gpu)) => Backend { device, info, gpu: Some(gpu) },
+            Ok((device, info, gpu, queue)) => Backend { device, info, gpu: Some((gpu, queue)) },
             Err(reason) => Backend::cpu(reason),
         }
     }
@@ -45,7 +47,23 @@ impl Backend {
     /// resuming a run; returns false on the CPU, where there is no device to lose.
     #[wasm_bindgen(js_name = destroyDevice)]
     pub fn destroy_device(&self) -> bool {
-        self.gpu.as_ref().map(|gpu| gpu.destroy()).is_some()
+        self.gpu.as_ref().map(|(gpu, _)| gpu.destroy()).is_some()
+    }
+
+    /// Times our tiled WGSL matmul at `[m, k, n]` (`repeats` times, after a warm-up) on this
+    /// WebGPU device and checks it against a CPU product: resolves to `{shape, repeats, gflops,
+    /// max_relative_error}`, or null on the CPU backend.
+    #[wasm_bindgen(js_name = matmulPeak)]
+    pub async fn matmul_peak(&self, m: u32, k: u32, n: u32, repeats: u32) -> Result<JsValue, JsError> {
+        let Some((gpu, queue)) = &self.gpu else {
+            return Ok(JsValue::NULL);
+        };
+        let clock = web_time::Instant::now();
+        let now_ms = || clock.elapsed().as_secs_f64() * 1e3;
+        let peak = matmul_peak::measure(gpu, queue, [m, k, n], repeats, now_ms)
+            .await
+            .map_err(|e| JsError::new(&e))?;
+        to_js(&peak)
     }
 
     /// `{kind: "webgpu", adapter, fallback_adapter}` or `{kind: "cpu", reason}`.
@@ -118,6 +136,12 @@ impl Trainer {
     pub async fn save_state(&self) -> Result<js_sys::Uint8Array, JsError> {
         let bytes = self.inner.save_state().await.map_err(|e| JsError::new(&e))?;
         Ok(js_sys::Uint8Array::from(bytes.as_slice()))
+    }
+
+    /// `[m, k, n]` of the update's typical matmul for this run (see `RunConfig::update_matmul_shape`).
+    #[wasm_bindgen(js_name = updateMatmulShape)]
+    pub fn update_matmul_shape(&self) -> Vec<u32> {
+        self.inner.config().update_matmul_shape(&self.inner.info().config).to_vec()
     }
 
     /// `{parameters, config}` of the model being trained.
