@@ -139,13 +139,16 @@ function setRunning(running, steps) {
   const name = run ? run.settings.preset : '';
   show(state, `${name} run · ${steps} step${steps === 1 ? '' : 's'} · ${running ? 'training' : 'paused'}`);
   $('#train').textContent = running ? 'Pause' : 'Train';
-  $('#step').disabled = running || run === null;
+  $('#train').disabled = run === null || deviceLost;
+  $('#step').disabled = running || run === null || deviceLost;
 }
 
 // --- the Worker
 let worker = null;
 /** Set while a fresh Worker starts to resume the saved run (after the GPU was lost). */
 let resumeOnReady = false;
+/** Set when this Worker's GPU was lost: nothing can run until the run resumes in a fresh one. */
+let deviceLost = false;
 let pendingResume = null;
 
 /** Starts a Worker (a fresh wasm module and GPU device) and its backend. */
@@ -186,6 +189,7 @@ const at = (iso) => new Date(iso).toLocaleTimeString('en-GB', { hour: '2-digit',
 function beginRun(about, { keepErrors }) {
   const finished = run; // the run `table` belongs to
   run = about;
+  deviceLost = false;
   settings = run.settings;
   const source = run.source ?? 'Base model';
   show($('#model'), `${source} loaded: ${run.parameters.toLocaleString('en')} parameters`, 'ready');
@@ -278,6 +282,7 @@ const on = {
     $('#saved').dataset.steps = String(message.steps);
   },
   lost(message) {
+    deviceLost = true;
     $('#lose-device').disabled = true;
     for (const id of ['#train', '#step', '#ask-button', '#export-model']) $(id).disabled = true;
     if (message.steps < 0) {
