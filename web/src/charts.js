@@ -138,7 +138,14 @@ export class Charts {
     this.smoothing = false;
     this.plots = CHARTS.map((spec) => makePlot(spec, container));
     this.experts = null;
-    new ResizeObserver(() => this.resize()).observe(container);
+    // Only a new width resizes the plots: the grid grows taller as charts appear, and redrawing
+    // every plot then would cost a frame for nothing.
+    let width = null;
+    new ResizeObserver(([entry]) => {
+      if (entry.contentRect.width === width) return;
+      width = entry.contentRect.width;
+      this.resize();
+    }).observe(container);
   }
 
   resize() {

@@ -278,6 +278,8 @@ const on = {
     }
   },
   saved(message) {
+    // This run replaced the saved one the page offered: the offer is gone with it.
+    if ($('#resume-offer').dataset.reason !== 'lost') $('#resume-offer').hidden = true;
     show($('#saved'), `Saved on this machine at step ${message.steps} (${at(message.saved_at)}).`);
     $('#saved').dataset.steps = String(message.steps);
   },

@@ -85,18 +85,17 @@ async function shippedModel(folder) {
 /** Replaces the run with a new one from `files`, or leaves it untouched and says why. */
 function configure(id, from, files) {
   const created = Trainer.create(backend, new Uint8Array(files.weights), files.config, files.tokenizer, from.settings);
-  replaceRun(created, from, [], false);
+  replaceRun(created, from, { log: [], baselined: false, savedSteps: null });
   post('configured', { id, parameters: trainer.info().parameters, run: trainer.runConfig() });
   post('state', { running: false, steps: 0 });
 }
 
-function replaceRun(created, from, runLog, done) {
+/** `state`: the run's log, whether its step-0 evaluation is done, the steps saved (or null). */
+function replaceRun(created, from, state) {
   trainer?.free();
   trainer = created;
   source = from;
-  log = runLog;
-  baselined = done;
-  savedSteps = done ? trainer.stepsDone() : null;
+  ({ log, baselined, savedSteps } = state);
   running = false;
 }
 
@@ -108,7 +107,7 @@ async function resume(id) {
   const weights = new Uint8Array(files.weights);
   const resumed = Trainer.resume(backend, weights, files.config, files.tokenizer, saved.settings, saved.state);
   const from = { settings: saved.settings, page: saved.page, ...(saved.files ? { files: saved.files } : { model: saved.model }) };
-  replaceRun(resumed, from, saved.log, saved.baselined);
+  replaceRun(resumed, from, { log: saved.log, baselined: saved.baselined, savedSteps: saved.steps });
   const run = { parameters: trainer.info().parameters, run: trainer.runConfig() };
   post('resumed', { id, ...run, page: saved.page, log: saved.log, steps: trainer.stepsDone() });
   post('state', { running: false, steps: trainer.stepsDone() });
@@ -118,7 +117,8 @@ async function resume(id) {
 async function save() {
   if (trainer === null || lostMessage !== null) return;
   const steps = trainer.stepsDone();
-  if (steps === savedSteps) return;
+  // Nothing new to keep (and a run of no steps must not replace a saved one).
+  if (steps === savedSteps || steps === 0) return;
   const record = {
     version: 1,
     saved_at: new Date().toISOString(),
