@@ -87,7 +87,11 @@ fn grpo_memory_stays_flat_on_wgpu() {
         &memory[..4.min(steps)],
         memory.last()
     );
-    soak::flat_after_warmup(&memory, 3, 0.1).unwrap();
+    // The pools grow to the largest shapes a run has needed so far; in a long run a longer rollout
+    // comes later: the 1,000-step soak saw reserved bytes step up 25% once, at step 15, and then
+    // stay put to step 1,000 (allocations flat throughout; dev/LOG.md). Long soaks warm up longer.
+    let warmup = if steps >= 100 { 20 } else { 3 };
+    soak::flat_after_warmup(&memory, warmup, 0.1).unwrap();
 }
 
 #[test]
