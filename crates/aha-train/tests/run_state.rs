@@ -2,33 +2,22 @@
 //! with a reason.
 
 use aha_model::{ModelConfig, MoeConfig};
-use aha_tasks::{ProblemSpec, RewardConfig};
 use aha_tokenizer::CharTokenizer;
-use aha_train::{GrpoConfig, GrpoTrainer, LossType, ScaleRewards};
+use aha_train::{GrpoConfig, GrpoTrainer, RunConfig};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 
+/// The tiny preset, smaller and with a KL term (the reference must come back too).
 fn config() -> GrpoConfig {
     GrpoConfig {
-        task: ProblemSpec::MUL_3X1,
-        reward: RewardConfig::default(),
         prompts_per_step: 2,
-        num_generations: 4,
         max_completion_length: 12,
-        temperature: 1.0,
-        top_k: 0,
         stop_check_every: 0,
         learning_rate: 1e-3,
         warmup_steps: 0,
         beta: 0.04,
-        epsilon: 0.2,
-        epsilon_high: None,
-        loss_type: LossType::Grpo,
-        scale_rewards: ScaleRewards::Group,
-        num_iterations: 1,
-        max_grad_norm: Some(1.0),
-        aux_loss_weight: 0.01,
         seed: 9,
+        ..RunConfig::named("tiny").expect("the tiny preset").grpo
     }
 }
 
