@@ -106,8 +106,7 @@ impl Trainer {
         tokenizer: &str,
         settings: JsValue,
     ) -> Result<Trainer, JsError> {
-        let settings = serde_wasm_bindgen::from_value(settings)
-            .map_err(|e| JsError::new(&format!("run settings: {e}")))?;
+        let settings = run_settings(settings)?;
         RunSession::new(&backend.device, weights, config, tokenizer, &settings)
             .map(|inner| Trainer { inner })
             .map_err(|e| JsError::new(&e))
@@ -123,8 +122,7 @@ impl Trainer {
         settings: JsValue,
         state: Vec<u8>,
     ) -> Result<Trainer, JsError> {
-        let settings = serde_wasm_bindgen::from_value(settings)
-            .map_err(|e| JsError::new(&format!("run settings: {e}")))?;
+        let settings = run_settings(settings)?;
         RunSession::resume(&backend.device, weights, config, tokenizer, &settings, &state)
             .map(|inner| Trainer { inner })
             .map_err(|e| JsError::new(&e))
@@ -220,6 +218,10 @@ impl Trainer {
         set("tokenizer", JsValue::from_str(&exported.tokenizer))?;
         Ok(object)
     }
+}
+
+fn run_settings(settings: JsValue) -> Result<aha_train::RunSettings, JsError> {
+    serde_wasm_bindgen::from_value(settings).map_err(|e| JsError::new(&format!("run settings: {e}")))
 }
 
 fn generate_options(options: JsValue) -> Result<GenerateOptions, JsError> {
