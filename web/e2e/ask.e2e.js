@@ -1,16 +1,11 @@
 // The page loads the shipped base model in its Worker and answers a typed problem token by token;
 // bad input gets an inline message and leaves the model working.
 import { mkdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, servePage } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { launch } from './harness.js';
+import { servedPage } from './served-page.js';
 
-let page;
-beforeAll(async () => {
-  page = await servePage();
-});
-afterAll(async () => {
-  await page?.close();
-});
+const pageUrl = servedPage();
 
 async function ask(tab, text) {
   await tab.fill('#prompt', text);
@@ -22,7 +17,7 @@ describe('prompt box', () => {
     const browser = await launch({ webgpu: true });
     try {
       const tab = await browser.context.newPage();
-      await tab.goto(page.url);
+      await tab.goto(pageUrl());
       await tab.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
       expect(await tab.textContent('#model')).toMatch(/^Base model loaded: [\d,]+ parameters$/);
 

@@ -1,19 +1,14 @@
 // The page starts its Worker, the Worker starts the wasm backend, and the page says which one.
 import { mkdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, servePage } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { launch } from './harness.js';
+import { servedPage } from './served-page.js';
 
-let page;
-beforeAll(async () => {
-  page = await servePage();
-});
-afterAll(async () => {
-  await page?.close();
-});
+const pageUrl = servedPage();
 
 async function backendLine(browser, hash = '') {
   const tab = await browser.context.newPage();
-  await tab.goto(page.url + hash);
+  await tab.goto(pageUrl(hash));
   const line = tab.locator('#backend');
   await line.and(tab.locator(':not([data-state="starting"])')).waitFor({ timeout: 240_000 });
   return { tab, text: await line.textContent(), state: await line.getAttribute('data-state') };

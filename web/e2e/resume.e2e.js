@@ -2,16 +2,11 @@
 // on pause, every 10 steps); when the WebGPU device is destroyed in the middle of a step the page
 // offers to resume in a fresh Worker, and after a reload it offers the saved run. No metric row up
 // to the save is lost.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, servePage } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { launch } from './harness.js';
+import { servedPage } from './served-page.js';
 
-let page;
-beforeAll(async () => {
-  page = await servePage();
-});
-afterAll(async () => {
-  await page?.close();
-});
+const pageUrl = servedPage();
 
 const steps = (tab) => tab.locator('#charts').getAttribute('data-steps').then(Number);
 /** The step numbers of the latest group and the charts, as the page shows them. */
@@ -22,7 +17,7 @@ describe('saving and resuming a run', () => {
     const browser = await launch({ webgpu: true });
     try {
       const tab = await browser.context.newPage();
-      await tab.goto(`${page.url}#preset=tiny`);
+      await tab.goto(pageUrl('#preset=tiny'));
       await tab.locator('#backend[data-state="webgpu"]').waitFor({ timeout: 240_000 });
       await tab.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
       expect(await tab.isHidden('#resume-offer')).toBe(true); // a fresh profile has nothing saved

@@ -1,16 +1,11 @@
 // The page trains the tiny preset in its Worker on WebGPU and draws it live: charts, the latest
 // group, exports; its settings live in the URL hash.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, servePage } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { launch } from './harness.js';
+import { servedPage } from './served-page.js';
 
-let page;
-beforeAll(async () => {
-  page = await servePage();
-});
-afterAll(async () => {
-  await page?.close();
-});
+const pageUrl = servedPage();
 
 /** Clicks the download link named `name` and returns the downloaded file's contents. */
 async function download(tab, name) {
@@ -51,7 +46,7 @@ describe('training on the page', () => {
         }).observe({ type: 'long-animation-frame' });
       });
       const started = Date.now();
-      await tab.goto(`${page.url}#preset=tiny`);
+      await tab.goto(pageUrl('#preset=tiny'));
       await tab.locator('#backend[data-state="webgpu"]').waitFor({ timeout: 240_000 });
       await tab.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
       expect(await tab.inputValue('#preset')).toBe('tiny');
@@ -169,7 +164,7 @@ describe('training on the page', () => {
       expect(await steps(tab)).toBe(0);
 
       const again = await browser.context.newPage();
-      await again.goto(`${page.url}#preset=tiny&seed=5`);
+      await again.goto(pageUrl('#preset=tiny&seed=5'));
       await again.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
       expect(await again.inputValue('#knobs [name="seed"]')).toBe('5');
       expect(await again.isHidden('#settings-error')).toBe(true);
@@ -186,7 +181,7 @@ describe('training on the page', () => {
     const browser = await launch({ webgpu: false });
     try {
       const tab = await browser.context.newPage();
-      await tab.goto(`${page.url}#preset=tiny&beta=abc&num_generations=1`);
+      await tab.goto(pageUrl('#preset=tiny&beta=abc&num_generations=1'));
       await tab.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
       // `beta=abc` is refused by the page, `num_generations=1` by the trainer; the plain preset runs.
       const error = await tab.textContent('#settings-error');

@@ -6,7 +6,6 @@ use burn::tensor::wgpu::wgpu;
 use wasm_bindgen::prelude::*;
 
 use crate::backend::{self, BackendInfo};
-use crate::prompt;
 use crate::run::RunSession;
 use crate::session::GenerateOptions;
 
@@ -76,15 +75,6 @@ impl Backend {
     pub async fn self_test(&self) -> Result<f32, JsError> {
         backend::self_test(&self.device).await.map_err(|e| JsError::new(&e))
     }
-}
-
-/// Checks what a person typed in the prompt box: resolves to `{prompt, ids, answer}` or throws an
-/// error whose message says what is wrong.
-#[wasm_bindgen(js_name = checkPrompt)]
-pub fn check_prompt(text: &str) -> Result<JsValue, JsError> {
-    let tokenizer = aha_tokenizer::CharTokenizer::new();
-    let checked = prompt::check_prompt(text, &tokenizer).map_err(|e| JsError::new(&e))?;
-    serde_wasm_bindgen::to_value(&checked).map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// A GRPO run: the base model, the preset with the person's knobs, and the current policy.

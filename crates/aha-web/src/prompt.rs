@@ -8,6 +8,8 @@ use serde::Serialize;
 /// A typed problem, ready for the model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckedPrompt {
+    /// What was typed, parsed: it grades the model's answer.
+    pub problem: Problem,
     /// The canonical prompt, e.g. `347*5=`.
     pub prompt: String,
     /// Its token ids.
@@ -21,7 +23,7 @@ pub fn check_prompt(text: &str, tokenizer: &CharTokenizer) -> Result<CheckedProm
     let problem = Problem::parse(text).map_err(|e| e.to_string())?;
     let prompt = problem.prompt();
     let ids = tokenizer.encode(&prompt).map_err(|e| e.to_string())?;
-    Ok(CheckedPrompt { prompt, ids, answer: problem.answer_text() })
+    Ok(CheckedPrompt { problem, prompt, ids, answer: problem.answer_text() })
 }
 
 #[cfg(test)]

@@ -2,10 +2,12 @@
 //! tested natively too; `bindings.rs` only converts values for JavaScript.
 
 use aha_model::{Model, ModelConfig, SamplingConfig, generate_streaming};
-use aha_tasks::{Problem, is_correct, parse_completion};
+use aha_tasks::{is_correct, parse_completion};
 use aha_tokenizer::CharTokenizer;
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
+
+use crate::prompt::{CheckedPrompt, check_prompt};
 
 /// How the page asks for a completion. Unknown fields are an error (a typo must not be ignored).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -58,10 +60,8 @@ pub(crate) async fn answer(
     seed: u64,
     mut on_token: impl FnMut(&str, f32),
 ) -> Result<Completion, String> {
-    let problem = Problem::parse(text).map_err(|e| e.to_string())?;
-    let prompt = problem.prompt();
-    let ids: Vec<i64> =
-        tokenizer.encode(&prompt).map_err(|e| e.to_string())?.into_iter().map(i64::from).collect();
+    let CheckedPrompt { problem, prompt, ids, .. } = check_prompt(text, tokenizer)?;
+    let ids: Vec<i64> = ids.into_iter().map(i64::from).collect();
     let room = model.max_seq_len().saturating_sub(ids.len());
     let config = SamplingConfig {
         temperature: options.temperature,
