@@ -15,7 +15,7 @@ const TARGETS: [(&str, &[&str], bool); 4] = [
     ("tokenizer", &["web/public/base-model/tokenizer.json"], false),
     ("answer_parser", &[], false),
     ("config_parser", &["web/public/base-model/config.json"], true),
-    ("checkpoint_loader", &["web/public/base-model/model.bpk"], true),
+    ("checkpoint_loader", &["fuzz/seeds/checkpoint.bpk"], true),
 ];
 
 /// Completions the parser sees in training: well formed, checked, broken off, malformed.

@@ -90,9 +90,7 @@ impl Checkpoint {
     /// A new model on `device` with these weights. Any mismatch (truncated or corrupt record, a
     /// missing or extra tensor, a wrong shape) is an error.
     pub fn load_model(&self, device: &Device) -> Result<Model, CheckpointError> {
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
-            .map_err(|e| CheckpointError::Weights(e.to_string()))?;
-        self.config.init(device).try_load_record(record).map_err(|e| CheckpointError::Weights(e.to_string()))
+        load_weights(&self.config, self.weights.clone(), device)
     }
 
     pub fn weights(&self) -> &[u8] {
@@ -194,6 +192,20 @@ impl ModuleMapper for FillParams {
         };
         Param::from_mapped_value(id, filled, mapper)
     }
+}
+
+/// A new model of `config` on `device` with the weights of a `model.bpk` file's bytes; any mismatch
+/// (truncated or corrupt record, a missing or extra tensor, a wrong shape) is an error.
+/// [`Checkpoint::load_model`] is this after checking config and tokenizer; the fuzz target calls it
+/// directly so that each input costs a load, not a tokenizer parse.
+pub fn load_weights(
+    config: &ModelConfig,
+    weights: Vec<u8>,
+    device: &Device,
+) -> Result<Model, CheckpointError> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights))
+        .map_err(|e| CheckpointError::Weights(e.to_string()))?;
+    config.init(device).try_load_record(record).map_err(|e| CheckpointError::Weights(e.to_string()))
 }
 
 /// The weights of `model` as a safetensors file with Hugging Face-style names

@@ -27,7 +27,7 @@ pub mod run_state;
 pub mod schedule;
 pub mod sft;
 
-pub use checkpoint::{Checkpoint, CheckpointError, copy_to_cpu, export_safetensors};
+pub use checkpoint::{Checkpoint, CheckpointError, copy_to_cpu, export_safetensors, load_weights};
 pub use grpo::{GrpoConfig, GrpoStep, GrpoStepMetrics, GrpoTrainer, LossType, Rollout, ScaleRewards};
 pub use preset::{EvalConfig, EvalRow, RunConfig, RunSettings, evaluate};
 pub use probe::{CheckPays, Decision, Probe, TeacherForced};

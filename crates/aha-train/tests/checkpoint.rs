@@ -2,7 +2,7 @@
 
 use aha_model::{Model, ModelConfig, MoeConfig};
 use aha_tokenizer::CharTokenizer;
-use aha_train::{Checkpoint, CheckpointError, copy_to_cpu, export_safetensors};
+use aha_train::{Checkpoint, CheckpointError, copy_to_cpu, export_safetensors, load_weights};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 
@@ -168,4 +168,25 @@ proptest::proptest! {
             let _ = ck.load_model(&device);
         }
     }
+}
+
+/// The checkpoint_loader fuzz target starts from fuzz/seeds/checkpoint.bpk, a record of a small model
+/// (fast to load, so 1e6 inputs fit in minutes). This keeps the seed a current, loadable record:
+/// if Burn's format changes, rerun with `AHA_BLESS_FUZZ_SEED=1` to write it anew.
+#[test]
+fn the_fuzz_seed_is_a_loadable_record_of_the_fuzz_config() {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds");
+    let config_json = std::fs::read_to_string(seeds.join("checkpoint-config.json")).unwrap();
+    let config = ModelConfig::from_json(&config_json).unwrap();
+    let device = Device::flex();
+    let model = config.init_seeded(&device, 1);
+    let seed_path = seeds.join("checkpoint.bpk");
+    if std::env::var_os("AHA_BLESS_FUZZ_SEED").is_some() {
+        let checkpoint = Checkpoint::from_model(&model, &config, &CharTokenizer::new()).unwrap();
+        std::fs::write(&seed_path, checkpoint.weights()).unwrap();
+    }
+    let seed = std::fs::read(&seed_path).unwrap();
+    let loaded =
+        load_weights(&config, seed, &device).expect("the seed loads: rerun with AHA_BLESS_FUZZ_SEED=1");
+    assert_eq!(weights(&loaded), weights(&model));
 }
