@@ -1,5 +1,7 @@
 // The page's bench panel, run headless: load the built page, press Train as soon as the model is
-// ready, let `steps` GRPO steps finish, pause, open the panel and write its figures as JSON.
+// ready, let `steps` GRPO steps finish, pause, open the panel and write its figures as JSON. While
+// the run goes, the figures so far are written after each step (`"partial": true`), so a long
+// soak that is stopped early keeps what it measured.
 // `cargo xtask bench --browser` runs it on the release build. Usage (after `npm run build`):
 //   node scripts/bench.js [hash] [steps] [out.json] [profile]
 import { writeFileSync } from 'node:fs';
@@ -21,11 +23,22 @@ try {
   await tab.goto(page.url + hash);
   // Click waits until the button is enabled: the model is loaded and the backend is up.
   await tab.click('#train', { timeout: 600_000 });
-  await tab.waitForFunction(
-    (n) => Number(document.querySelector('#charts').dataset.steps) >= n || !document.querySelector('#run-error').hidden,
-    steps,
-    { timeout: 0, polling: 1000 },
-  );
+  let written = 0;
+  for (;;) {
+    const state = await tab.evaluate(() => ({
+      done: Number(document.querySelector('#charts').dataset.steps),
+      failed: !document.querySelector('#run-error').hidden,
+      summary: document.querySelector('#bench-table').dataset.summary ?? null,
+    }));
+    if (state.failed || state.done >= steps) break;
+    if (state.summary !== null && state.done > written) {
+      const { download: _, ...figures } = JSON.parse(state.summary);
+      const progress = { page: hash, profile, partial: true, steps_done: state.done, ...figures };
+      writeFileSync(out, `${JSON.stringify(progress, null, 2)}\n`);
+      written = state.done;
+    }
+    await tab.waitForTimeout(1000);
+  }
   const error = await tab.textContent('#run-error');
   if (error !== '') throw new Error(`the run failed: ${error}`);
   await tab.click('#train'); // pause
