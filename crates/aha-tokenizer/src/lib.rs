@@ -217,12 +217,8 @@ impl Default for CharTokenizer {
 /// (found by `cargo xtask fuzz`; fatal in wasm). The file must be one JSON object whose
 /// normaliser, pre-tokeniser and post-processor are absent or null — Aha's vocabulary is
 /// character-level — and whose decoder is absent, null or the `Fuse` one [`CharTokenizer`] writes.
-/// `token`'s character if it is exactly one.
-fn single_char(token: &str) -> Option<char> {
-    let mut chars = token.chars();
-    chars.next().filter(|_| chars.next().is_none())
-}
-
+/// Truncation and padding must be null too, and the model a character vocabulary
+/// ([`check_model`]): `encode`'s quick refusal relies on it.
 fn check_pipeline(json: &str) -> Result<(), TokenizerError> {
     let invalid = |why: String| Err(TokenizerError::InvalidFile(why));
     let value: serde_json::Value = match serde_json::from_str(json) {
@@ -250,6 +246,12 @@ fn check_pipeline(json: &str) -> Result<(), TokenizerError> {
         }
     }
     check_model(file.get("model").unwrap_or(&serde_json::Value::Null))
+}
+
+/// `token`'s character if it is exactly one.
+fn single_char(token: &str) -> Option<char> {
+    let mut chars = token.chars();
+    chars.next().filter(|_| chars.next().is_none())
 }
 
 /// The model must be a character vocabulary: BPE without merges, unknown characters as `<unk>`.
