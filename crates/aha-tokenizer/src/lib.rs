@@ -133,11 +133,8 @@ impl CharTokenizer {
         let special = SpecialIds { pad: id(PAD)?, bos: id(BOS)?, eos: id(EOS)?, unk: id(UNK)? };
         let vocab_size = inner.get_vocab_size(true);
         let char_tokens = inner.get_vocab(false).keys().filter_map(|token| single_char(token)).collect();
-        let ambiguous = inner
-            .get_added_tokens_decoder()
-            .values()
-            .flat_map(|token| token.content.chars().collect::<Vec<_>>())
-            .collect();
+        let ambiguous =
+            inner.get_added_tokens_decoder().values().flat_map(|token| token.content.chars()).collect();
         Ok(Self { inner, special, vocab_size, char_tokens, ambiguous })
     }
 
