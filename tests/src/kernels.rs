@@ -10,6 +10,7 @@ use aha_kernels::sample::{
     DecodeStep, SampledStep, sample_step_kernel, sample_step_reference, uniform, uniforms,
 };
 use aha_model::readback::ReadbackError;
+use aha_model::{ModelConfig, MoeConfig};
 use aha_tasks::ProblemGenerator;
 use aha_train::RunConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData, Transaction};
@@ -330,6 +331,30 @@ pub async fn rollout_reads_back_once(device: &Device) -> Result<(usize, usize), 
         ));
     }
     Ok((rows.len(), g.max_completion_length))
+}
+
+/// Decoding with the KV cache (prefill, then one position at a time) gives the full forward's
+/// logits on `device`. On wgpu the cache is written in place, which only a GPU backend exercises.
+/// Returns the largest difference.
+pub async fn cached_decoding_matches_the_full_forward(device: &Device) -> Result<f32, String> {
+    let (rows, len, prefill) = (3, 12, 5);
+    let config = ModelConfig::new(20, MoeConfig::new().with_top_k(2)).with_max_seq_len(16);
+    let model = config.init_seeded(device, 4);
+    let ids: Vec<i64> = (0..rows * len).map(|i| (uniform(8, 0, i) * 20.0) as i64 % 20).collect();
+    let columns = |from: usize, to: usize| {
+        let part: Vec<i64> = ids.chunks(len).flat_map(|row| row[from..to].to_vec()).collect();
+        Tensor::<1, Int>::from_ints(part.as_slice(), device).reshape([rows, to - from])
+    };
+    let full = model.forward(columns(0, len), Tensor::ones([rows, len], device)).logits;
+    let mut cache = model.new_cache(rows, len, device);
+    let mut pieces = vec![model.forward_cached(columns(0, prefill), &mut cache)];
+    pieces.extend((prefill..len).map(|i| model.forward_cached(columns(i, i + 1), &mut cache)));
+    let data = read(Transaction::default().register(full).register(Tensor::cat(pieces, 1))).await?;
+    let diff = max_abs_diff(&f32s(&data[0]), &f32s(&data[1]));
+    if !(diff < 1e-4) {
+        return Err(format!("max |full - cached| = {diff}"));
+    }
+    Ok(diff)
 }
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {

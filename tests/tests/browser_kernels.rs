@@ -40,3 +40,8 @@ async fn a_full_rollout_reads_back_once_on_webgpu() {
     let (rows, steps) = kernels::rollout_reads_back_once(&webgpu::device().await).await.unwrap();
     assert_eq!((rows, steps), (64, 64));
 }
+
+#[wasm_bindgen_test]
+async fn cached_decoding_matches_the_full_forward_on_webgpu() {
+    kernels::cached_decoding_matches_the_full_forward(&webgpu::device().await).await.unwrap();
+}

@@ -75,6 +75,12 @@ fn a_full_rollout_reads_back_once_on_wgpu() {
     assert_eq!((rows, steps), (64, 64));
 }
 
+#[test]
+fn cached_decoding_matches_the_full_forward_on_wgpu() {
+    let diff = pollster::block_on(kernels::cached_decoding_matches_the_full_forward(&wgpu())).unwrap();
+    println!("max |full - cached| = {diff}");
+}
+
 /// The reduced soak (`cargo xtask soak` sets `AHA_SOAK_STEPS=1000`): the wgpu memory pools stay
 /// flat within 10% after three warm-up steps.
 #[test]

@@ -10,7 +10,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::softmax;
-use burn::tensor::{Bool, Device, Int, Tensor};
+use burn::tensor::{Bool, Device, Tensor, TensorData};
 
 /// Added to the scores of masked key slots: small enough that `exp` underflows to exactly 0, finite
 /// so that no row can become NaN.
@@ -67,10 +67,15 @@ impl Attention {
 
         let (keys, values) = match cache {
             Some(cache) => {
+                // Take the buffers out of the cache before writing: a tensor with a second handle
+                // is copied whole by `slice_assign`, one is written in place. The placeholder
+                // left behind for that moment is a handle to `k`/`v` (no allocation).
                 let slots = [0..batch, 0..self.n_heads, start..start + n, 0..d_head];
-                cache.keys = cache.keys.clone().slice_assign(slots.clone(), k);
-                cache.values = cache.values.clone().slice_assign(slots, v);
-                (cache.keys.clone(), cache.values.clone())
+                let keys = std::mem::replace(&mut cache.keys, k.clone()).slice_assign(slots.clone(), k);
+                let values = std::mem::replace(&mut cache.values, v.clone()).slice_assign(slots, v);
+                cache.keys = keys.clone();
+                cache.values = values.clone();
+                (keys, values)
             }
             None => {
                 debug_assert_eq!(start, 0, "without a cache the keys start at position 0");
@@ -91,13 +96,10 @@ impl Attention {
 }
 
 /// `[n, key_len]`, true where key slot `j` is after query `i`'s position `start + i` (not allowed).
+/// Built on the host and uploaded: a decode step would otherwise spend dispatches on it per layer.
 pub fn causal_mask(start: usize, n: usize, key_len: usize, device: &Device) -> Tensor<2, Bool> {
-    let query_pos = Tensor::<1, Int>::arange(start as i64..(start + n) as i64, device)
-        .reshape([n, 1])
-        .expand([n, key_len]);
-    let key_pos =
-        Tensor::<1, Int>::arange(0..key_len as i64, device).reshape([1, key_len]).expand([n, key_len]);
-    key_pos.greater(query_pos)
+    let after = (0..n).flat_map(|i| (0..key_len).map(move |j| j > start + i)).collect::<Vec<_>>();
+    Tensor::from_data(TensorData::new(after, [n, key_len]), device)
 }
 
 #[cfg(test)]

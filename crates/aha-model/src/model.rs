@@ -41,18 +41,21 @@ pub struct Block {
 }
 
 impl Block {
-    fn forward(
-        &self,
-        x: Tensor<3>,
-        start: usize,
-        cache: Option<&mut LayerCache>,
-        token_mask: Tensor<1>,
-    ) -> (Tensor<3>, Routing) {
+    /// Every position at once (training), with the layer's routing statistics.
+    fn forward(&self, x: Tensor<3>, token_mask: Tensor<1>) -> (Tensor<3>, Routing) {
         let [batch, n, d] = x.dims();
-        let x = x.clone() + self.attn.forward(self.attn_norm.forward(x), start, cache);
+        let x = x.clone() + self.attn.forward(self.attn_norm.forward(x), 0, None);
         let flat = self.moe_norm.forward(x.clone()).reshape([batch * n, d]);
         let (y, routing) = self.moe.forward(flat, token_mask);
         (x + y.reshape([batch, n, d]), routing)
+    }
+
+    /// Positions `start..start + n` continuing `cache`; no routing statistics.
+    fn forward_cached(&self, x: Tensor<3>, start: usize, cache: &mut LayerCache) -> Tensor<3> {
+        let [batch, n, d] = x.dims();
+        let x = x.clone() + self.attn.forward(self.attn_norm.forward(x), start, Some(cache));
+        let flat = self.moe_norm.forward(x.clone()).reshape([batch * n, d]);
+        x + self.moe.forward_output(flat).reshape([batch, n, d])
     }
 }
 
@@ -203,7 +206,7 @@ impl Model {
         let mut load = Vec::with_capacity(self.blocks.len());
         let mut gates = Vec::with_capacity(self.blocks.len());
         for block in &self.blocks {
-            let (next, routing) = block.forward(x, 0, None, flat_mask.clone());
+            let (next, routing) = block.forward(x, flat_mask.clone());
             x = next;
             aux.push(routing.aux_loss);
             load.push(routing.load.unsqueeze::<2>());
@@ -221,14 +224,12 @@ impl Model {
     /// which grows by `n`. Returns logits `[batch, n, vocab]`. Panics if the cache would overflow
     /// (callers size the cache for the longest sequence).
     pub fn forward_cached(&self, tokens: Tensor<2, Int>, cache: &mut KvCache) -> Tensor<3> {
-        let [batch, n] = tokens.dims();
+        let [_, n] = tokens.dims();
         let start = cache.len;
         assert!(start + n <= cache.capacity, "KV cache overflow: {start} + {n} > {}", cache.capacity);
-        let device = tokens.device();
-        let all_real = Tensor::<1>::ones([batch * n], &device);
         let mut x = self.embed(tokens, start);
         for (block, layer_cache) in self.blocks.iter().zip(cache.layers.iter_mut()) {
-            x = block.forward(x, start, Some(layer_cache), all_real.clone()).0;
+            x = block.forward_cached(x, start, layer_cache);
         }
         cache.len += n;
         self.lm_head.forward(self.norm.forward(x))

@@ -12,7 +12,7 @@
 //!   gate weights, which are zero for the experts a token was not routed to. Outputs and gradients
 //!   equal those of sparse dispatch; only the FLOPs are E/k times higher.
 
-use aha_kernels::{KernelChoice, router_top_k};
+use aha_kernels::{KernelChoice, RouterTopK, router_top_k};
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
@@ -90,23 +90,35 @@ impl MoeLayer {
     /// `x: [N, d]` tokens (flattened batch), `token_mask: [N]` with 1 for real tokens and 0 for
     /// padding (padding is excluded from the balance loss and the load).
     pub fn forward(&self, x: Tensor<2>, token_mask: Tensor<1>) -> (Tensor<2>, Routing) {
+        let (y, gate, gates) = self.mix(x);
+        let (aux_loss, load) = balance_loss(gate.probs.clone(), gate.selected(), token_mask, self.top_k);
+        (y, Routing { aux_loss, load, gates })
+    }
+
+    /// The layer's output alone, for decoding: the routing statistics are a dozen dispatches per
+    /// layer that nothing reads while sampling.
+    pub fn forward_output(&self, x: Tensor<2>) -> Tensor<2> {
+        self.mix(x).0
+    }
+
+    /// Routes `x: [N, d]` and mixes the experts' outputs by their gate weights. Returns the output,
+    /// the gate and its dense `[N, E]` weights.
+    fn mix(&self, x: Tensor<2>) -> (Tensor<2>, RouterTopK, Tensor<2>) {
         let [n, d] = x.dims();
         let e = self.n_experts();
         let choice = if self.reference_kernels { KernelChoice::Reference } else { KernelChoice::Auto };
         let gate = router_top_k(self.router.forward(x.clone()), self.top_k, choice);
-        let (probs, selected, gates) = (gate.probs.clone(), gate.selected(), gate.dense_weights());
 
         // Every expert on every token: [1, N, d] @ [E, d, h] → [E, N, h] → [E, N, d].
         let hidden = gelu(x.clone().unsqueeze::<3>().matmul(self.w_in.val()));
         let expert_out = hidden.matmul(self.w_out.val());
+        let gates = gate.dense_weights();
         let weights = gates.clone().transpose().reshape([e, n, 1]);
         let mut y: Tensor<2> = (expert_out * weights).sum_dim(0).reshape([n, d]);
         if let Some(shared) = &self.shared {
             y = y + shared.forward(x);
         }
-
-        let (aux_loss, load) = balance_loss(probs, selected, token_mask, self.top_k);
-        (y, Routing { aux_loss, load, gates })
+        (y, gate, gates)
     }
 }
 
