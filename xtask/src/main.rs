@@ -10,6 +10,7 @@
 mod bench;
 mod emergence;
 mod fuzz;
+mod kernels;
 mod plot;
 mod prereq;
 mod run;
@@ -79,6 +80,10 @@ enum Command {
         /// The page's preset for --browser.
         #[arg(long, default_value = "default")]
         preset: String,
+        /// Instead of the figures: where the device time of the preset's rollouts and GRPO steps
+        /// goes, per kernel, on native wgpu (CubeCL's profiling log; report/kernels-native.json).
+        #[arg(long, conflicts_with = "browser")]
+        kernels: bool,
     },
     /// The long soak: GRPO steps of the tiny preset natively on wgpu (lavapipe here), the memory
     /// pools read after every step; fails if they drift over 10% after warm-up. With --browser, on
@@ -150,8 +155,9 @@ fn main() -> ExitCode {
         Command::Soak { steps, browser: true, dev } => bench::soak_browser(dev, steps.unwrap_or(200)),
         Command::Fuzz { runs, targets, max_seconds } => fuzz::fuzz(runs, &targets, max_seconds),
         Command::BaseModel { recipe } => base_model(&recipe),
+        Command::Bench { dev, steps, kernels: true, preset, .. } => kernels::kernels(dev, steps, &preset),
         Command::Bench { dev, steps, browser: false, .. } => bench::bench(dev, steps),
-        Command::Bench { dev, steps, browser: true, preset } => bench::bench_browser(dev, steps, &preset),
+        Command::Bench { dev, steps, browser: true, preset, .. } => bench::bench_browser(dev, steps, &preset),
         Command::Emergence { steps, seeds, pretrain, report_only } => {
             emergence::emergence(steps, &seeds, pretrain, report_only)
         }

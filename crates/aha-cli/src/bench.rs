@@ -42,6 +42,11 @@ pub struct Args {
     /// Also write the figures here as JSON.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Instead of the figures: run the preset's rollouts, then its GRPO steps, printing a line
+    /// `@@ phase NAME` before each (`warmup`, `rollout`, `grpo-step`), for a per-kernel profile
+    /// by CubeCL's profiling log (`cargo xtask bench --kernels` sets it up and reads it).
+    #[arg(long)]
+    phases: bool,
 }
 
 /// One backend's figures. Times are means over the timed repetitions.
@@ -93,6 +98,9 @@ pub fn run(args: Args) -> Result<()> {
         checkpoint.config.kernels = Some(KernelChoice::Reference);
     }
     let (device, setup) = args.backend.device_and_setup()?;
+    if args.phases {
+        return phases(&args, &checkpoint, &preset, &device);
+    }
     let rounds = args.warmup + args.steps;
     let timed = |start: Instant| start.elapsed().as_secs_f64();
 
@@ -202,6 +210,30 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(out) = &args.out {
         std::fs::write(out, json + "\n").with_context(|| format!("writing {}", out.display()))?;
     }
+    Ok(())
+}
+
+/// The phases of a GRPO step, one after the other, each announced on stdout: rollouts alone (the
+/// preset's B × G rows at its temperature), then whole steps. Warm-up rounds of both come first, so
+/// that kernel compilation falls outside the timed phases.
+fn phases(args: &Args, checkpoint: &Checkpoint, preset: &RunConfig, device: &Device) -> Result<()> {
+    let g = &preset.grpo;
+    let model = checkpoint.load_model(device)?;
+    let mut trainer = GrpoTrainer::new(model, g.clone(), checkpoint.tokenizer.clone(), device)?;
+    let mut problems = ProblemGenerator::new(g.task, preset.eval.seed)?;
+    for (phase, rounds) in [("warmup", args.warmup), ("rollout", args.steps), ("grpo-step", args.steps)] {
+        println!("@@ phase {phase}");
+        for i in 0..rounds {
+            if phase != "grpo-step" {
+                let batch: Vec<_> = (&mut problems).take(g.prompts_per_step).collect();
+                pollster::block_on(trainer.complete(&batch, g.num_generations, g.temperature, i as u64))?;
+            }
+            if phase != "rollout" {
+                pollster::block_on(trainer.step())?;
+            }
+        }
+    }
+    println!("@@ phase end");
     Ok(())
 }
 
