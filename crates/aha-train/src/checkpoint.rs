@@ -203,9 +203,27 @@ pub fn load_weights(
     weights: Vec<u8>,
     device: &Device,
 ) -> Result<Model, CheckpointError> {
+    check_weight_dtypes(weights.clone())?;
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights))
         .map_err(|e| CheckpointError::Weights(e.to_string()))?;
     config.init(device).try_load_record(record).map_err(|e| CheckpointError::Weights(e.to_string()))
+}
+
+/// Every tensor of a `model.bpk` record is f32, as Aha writes them. Burn loads a parameter in the
+/// record's own dtype: an integer tensor panics inside the load, a half-precision one loads and
+/// breaks the first forward pass. Found by the checkpoint_loader fuzz target.
+fn check_weight_dtypes(weights: Vec<u8>) -> Result<(), CheckpointError> {
+    let invalid = |e: burn_pack::Error| CheckpointError::Weights(e.to_string());
+    let tensors = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(weights))
+        .and_then(burn_pack::Reader::into_tensors)
+        .map_err(invalid)?;
+    match tensors.iter().find(|t| t.dtype != burn_pack::DType::F32) {
+        Some(t) => Err(CheckpointError::Weights(format!(
+            "{} is stored as {:?}; Aha's weights are f32",
+            t.name, t.dtype
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The weights of `model` as a safetensors file with Hugging Face-style names

@@ -121,6 +121,38 @@ fn wrong_shapes_and_vocabularies_are_refused() {
     ));
 }
 
+/// A record whose tensor is not f32 is refused by name: Burn would load it in the record's dtype
+/// and panic (an integer tensor) or break the first forward pass (f16). The fuzz target found the
+/// integer case.
+#[test]
+fn weights_of_another_dtype_are_refused_by_name() {
+    use burn::tensor::Bytes;
+    use burn_pack::{DType, Reader, Writer};
+    let (_, checkpoint, device) = saved();
+    for (dtype, width) in [(DType::I32, 4), (DType::F16, 2)] {
+        let mut tensors = Reader::from_bytes(Bytes::from_bytes_vec(checkpoint.weights().to_vec()))
+            .unwrap()
+            .into_tensors()
+            .unwrap();
+        let victim = &mut tensors[3];
+        let elements: usize = victim.shape.iter().product();
+        let name = victim.name.clone();
+        *victim = burn_pack::Tensor::new(
+            name.clone(),
+            dtype,
+            victim.shape.clone(),
+            victim.param_id,
+            Bytes::from_bytes_vec(vec![0; elements * width]),
+        );
+        let bytes = Writer::new(tensors).into_bytes().unwrap().to_vec();
+        let err = load_weights(&checkpoint.config, bytes, &device).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("model.bpk: {name} is stored as {dtype:?}; Aha's weights are f32")
+        );
+    }
+}
+
 #[test]
 fn safetensors_export_has_hf_names_and_pytorch_layouts() {
     let (model, checkpoint, _) = saved();
