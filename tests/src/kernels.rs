@@ -4,6 +4,7 @@
 //! so every run checks the same cases; each check returns what it measured or why it failed.
 
 use aha_kernels::KernelChoice;
+use aha_kernels::norm::{rms_norm, rms_norm_kernel, rms_norm_reference};
 use aha_kernels::readback::{self, reads_so_far};
 use aha_kernels::router::{RouterTopK, router_top_k, router_top_k_kernel, router_top_k_reference};
 use aha_kernels::sample::{
@@ -123,6 +124,42 @@ pub async fn router_gradients_match_reference(device: &Device) -> Result<(), Str
         }
     }
     Ok(())
+}
+
+/// The RMSNorm kernel matches Burn's formula within 1e-5 — rows that fill no whole workgroup, D
+/// past the workgroup and not a power of two, a row of zeros (only eps keeps it finite), large
+/// values — and a tensor that carries gradients takes the reference, so gradients still flow.
+pub async fn rms_norm_matches_reference(device: &Device) -> Result<usize, String> {
+    let mut checked = 0;
+    for (case, (rows, d, scale)) in
+        [(1, 64, 1.0), (37, 64, 3.0), (5, 96, 1.0), (3, 7, 0.5), (1000, 33, 1e3)].into_iter().enumerate()
+    {
+        let mut values = noise(60 + case as u64, rows * d, scale);
+        values[..d].fill(0.0);
+        let x = Tensor::<1>::from_floats(values.as_slice(), device).reshape([rows, d]);
+        let gamma = Tensor::<1>::from_floats(noise(70 + case as u64, d, 2.0).as_slice(), device);
+        let kernel =
+            rms_norm_kernel(&x, &gamma, 1e-5).ok_or("the RMSNorm kernel did not run on this device")?;
+        let reference = rms_norm_reference(x, gamma, 1e-5);
+        let data = read(Transaction::default().register(kernel).register(reference)).await?;
+        let worst = max_abs_diff(&f32s(&data[0]), &f32s(&data[1]));
+        if worst.is_nan() || worst > 1e-5 {
+            return Err(format!("case {case} ({rows} × {d}): outputs differ by {worst}"));
+        }
+        checked += rows;
+    }
+    let autodiff = device.clone().autodiff();
+    let x =
+        Tensor::<1>::from_floats(noise(80, 4 * 8, 1.0).as_slice(), &autodiff).reshape([4, 8]).require_grad();
+    let gamma = Tensor::<1>::ones([8], &autodiff).require_grad();
+    let y = rms_norm(x.clone(), &gamma, 1e-5, KernelChoice::Auto);
+    let grads = (y.clone() * y).sum().backward();
+    if x.grad(&grads).is_none() || gamma.grad(&grads).is_none() {
+        return Err(
+            "no gradient reached the input or gamma: the kernel ran on a tensor that needs one".into()
+        );
+    }
+    Ok(checked)
 }
 
 /// How the sampler kernel compared with its reference.

@@ -45,3 +45,8 @@ async fn a_full_rollout_reads_back_once_on_webgpu() {
 async fn cached_decoding_matches_the_full_forward_on_webgpu() {
     kernels::cached_decoding_matches_the_full_forward(&webgpu::device().await).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn rms_norm_kernel_matches_its_reference_on_webgpu() {
+    kernels::rms_norm_matches_reference(&webgpu::device().await).await.unwrap();
+}

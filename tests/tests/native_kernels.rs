@@ -76,6 +76,12 @@ fn a_full_rollout_reads_back_once_on_wgpu() {
 }
 
 #[test]
+fn rms_norm_kernel_matches_its_reference_on_wgpu() {
+    let rows = pollster::block_on(kernels::rms_norm_matches_reference(&wgpu())).unwrap();
+    println!("{rows} rows checked");
+}
+
+#[test]
 fn cached_decoding_matches_the_full_forward_on_wgpu() {
     let diff = pollster::block_on(kernels::cached_decoding_matches_the_full_forward(&wgpu())).unwrap();
     println!("max |full - cached| = {diff}");

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use aha_kernels::norm::{rms_norm_kernel, rms_norm_reference};
 use aha_kernels::readback::reads_so_far;
 use aha_kernels::router::{router_top_k_kernel, router_top_k_reference};
 use aha_kernels::sample::{DecodeStep, sample_step_kernel, sample_step_reference, uniforms};
@@ -84,6 +85,9 @@ pub struct BenchReport {
     /// One decode step for a rollout's B × G rows, µs per call.
     pub sample_kernel_us: Option<f64>,
     pub sample_reference_us: f64,
+    /// One RMSNorm over a decode step's B × G rows, µs per call.
+    pub norm_kernel_us: Option<f64>,
+    pub norm_reference_us: f64,
     pub steps: usize,
     pub warmup: usize,
 }
@@ -202,6 +206,8 @@ pub fn run(args: Args) -> Result<()> {
         router_tokens,
         sample_kernel_us: kernels.sample_kernel_us,
         sample_reference_us: kernels.sample_reference_us,
+        norm_kernel_us: kernels.norm_kernel_us,
+        norm_reference_us: kernels.norm_reference_us,
         steps: args.steps,
         warmup: args.warmup,
     };
@@ -242,6 +248,8 @@ struct KernelTimes {
     router_reference_us: f64,
     sample_kernel_us: Option<f64>,
     sample_reference_us: f64,
+    norm_kernel_us: Option<f64>,
+    norm_reference_us: f64,
 }
 
 /// Mean µs per call of `f`, after `warmup` untimed calls, waiting for the device after each batch
@@ -260,7 +268,7 @@ fn time_us(device: &Device, rounds: usize, warmup: usize, mut f: impl FnMut() ->
     Ok(start.elapsed().as_secs_f64() * 1e6 / timed as f64)
 }
 
-/// The router over `tokens` tokens and one decode step over `rows` rows, kernel (where the device
+/// The router over `tokens` tokens, one decode step over `rows` rows and one norm of theirs, kernel (where the device
 /// runs it) and reference. Inputs are fixed pseudo-random values; outputs are discarded.
 fn time_kernels(
     device: &Device,
@@ -311,5 +319,31 @@ fn time_kernels(
         let _ = sample_step_reference(logits.clone(), finished.clone(), &step, draws);
         Ok(())
     })?;
-    Ok(KernelTimes { router_kernel_us, router_reference_us, sample_kernel_us, sample_reference_us })
+    // One decode step's norm input: a row of d_model values for each sequence.
+    let hidden = Tensor::<1>::from_floats(noise(rows * config.d_model, 4).as_slice(), device).reshape([
+        rows,
+        1,
+        config.d_model,
+    ]);
+    let gamma = Tensor::<1>::ones([config.d_model], device);
+    let norm_kernel_us = match rms_norm_kernel(&hidden, &gamma, config.norm_eps) {
+        Some(_) => Some(time_us(device, rounds, warmup, || {
+            rms_norm_kernel(&hidden, &gamma, config.norm_eps)
+                .context("the RMSNorm kernel stopped running")?;
+            Ok(())
+        })?),
+        None => None,
+    };
+    let norm_reference_us = time_us(device, rounds, warmup, || {
+        let _ = rms_norm_reference(hidden.clone(), gamma.clone(), config.norm_eps);
+        Ok(())
+    })?;
+    Ok(KernelTimes {
+        router_kernel_us,
+        router_reference_us,
+        sample_kernel_us,
+        sample_reference_us,
+        norm_kernel_us,
+        norm_reference_us,
+    })
 }

@@ -9,6 +9,7 @@
 //! - [`router`]: softmax, top-k experts and gate weights for every token ([`router_top_k`]).
 //! - [`sample`]: one decode step for every row ([`sample_step`]) with a counter-based random
 //!   draw ([`sample::uniform`]) the host reproduces bit for bit.
+//! - [`norm`]: RMSNorm in one launch instead of six, for decoding ([`rms_norm`]; forward only).
 //! - [`readback`]: [`readback::read`], the instrumented read; tests count rollouts' reads with it.
 //! - [`memory`]: [`device_memory`], what the wgpu backend's memory pools hold.
 //! - [`matmul_peak`]: the adapter's matmul rate with our tiled WGSL matmul, run through wgpu
@@ -19,6 +20,7 @@
 
 pub mod matmul_peak;
 pub mod memory;
+pub mod norm;
 pub mod readback;
 pub mod router;
 pub mod sample;
@@ -27,6 +29,7 @@ mod wgsl;
 use serde::{Deserialize, Serialize};
 
 pub use memory::{DeviceMemory, device_memory};
+pub use norm::rms_norm;
 pub use router::{RouterTopK, router_top_k};
 pub use sample::{DecodeStep, SampledStep, sample_step};
 pub use wgsl::{SHADERS, Shader};

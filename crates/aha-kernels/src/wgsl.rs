@@ -28,6 +28,12 @@ pub const SAMPLE: Shader = Shader {
     example_values: &[("workgroup_size", "64"), ("vocab", "40")],
 };
 
+pub const RMS_NORM: Shader = Shader {
+    file: "rms_norm.wgsl",
+    source: include_str!("../../../shaders/rms_norm.wgsl"),
+    example_values: &[("d", "96"), ("eps", "1e-5")],
+};
+
 pub const MATMUL_TILED: Shader = Shader {
     file: "matmul_tiled.wgsl",
     source: include_str!("../../../shaders/matmul_tiled.wgsl"),
@@ -35,7 +41,7 @@ pub const MATMUL_TILED: Shader = Shader {
 };
 
 /// Every shader in `shaders/`; a test checks that this list and the folder agree.
-pub const SHADERS: &[Shader] = &[ROUTER_TOPK, SAMPLE, MATMUL_TILED];
+pub const SHADERS: &[Shader] = &[ROUTER_TOPK, SAMPLE, RMS_NORM, MATMUL_TILED];
 
 impl Shader {
     /// The WGSL with `values` filled in.

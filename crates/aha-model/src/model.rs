@@ -51,12 +51,24 @@ impl Block {
     }
 
     /// Positions `start..start + n` continuing `cache`; no routing statistics.
-    fn forward_cached(&self, x: Tensor<3>, start: usize, cache: &mut LayerCache) -> Tensor<3> {
+    fn forward_cached(
+        &self,
+        x: Tensor<3>,
+        start: usize,
+        cache: &mut LayerCache,
+        kernels: KernelChoice,
+    ) -> Tensor<3> {
         let [batch, n, d] = x.dims();
-        let x = x.clone() + self.attn.forward(self.attn_norm.forward(x), start, Some(cache));
-        let flat = self.moe_norm.forward(x.clone()).reshape([batch * n, d]);
+        let x = x.clone() + self.attn.forward(decode_norm(&self.attn_norm, x, kernels), start, Some(cache));
+        let flat = decode_norm(&self.moe_norm, x.clone(), kernels).reshape([batch * n, d]);
         x + self.moe.forward_output(flat).reshape([batch, n, d])
     }
+}
+
+/// `norm(x)` while decoding: one kernel on wgpu instead of Burn's six ([`aha_kernels::norm`]),
+/// the same formula elsewhere.
+fn decode_norm(norm: &RmsNorm, x: Tensor<3>, kernels: KernelChoice) -> Tensor<3> {
+    aha_kernels::rms_norm(x, &norm.gamma.val(), norm.epsilon, kernels)
 }
 
 /// Initialisation draws from the backend's global random generator: seeding it and drawing must
@@ -228,11 +240,12 @@ impl Model {
         let start = cache.len;
         assert!(start + n <= cache.capacity, "KV cache overflow: {start} + {n} > {}", cache.capacity);
         let mut x = self.embed(tokens, start);
+        let kernels = self.kernels();
         for (block, layer_cache) in self.blocks.iter().zip(cache.layers.iter_mut()) {
-            x = block.forward_cached(x, start, layer_cache);
+            x = block.forward_cached(x, start, layer_cache, kernels);
         }
         cache.len += n;
-        self.lm_head.forward(self.norm.forward(x))
+        self.lm_head.forward(decode_norm(&self.norm, x, kernels))
     }
 
     /// Token plus position embeddings for positions `start..start + n`.

@@ -1,0 +1,71 @@
+//! RMSNorm in one kernel for decoding — `shaders/rms_norm.wgsl` on wgpu, [`rms_norm_reference`]
+//! (Burn's `RmsNorm` formula) elsewhere.
+//!
+//! Forward only: a tensor that carries gradients (training) always takes the reference, whose
+//! backward autodiff derives. Decoding, where a step runs five norms and each would be six
+//! launches, is what the kernel is for.
+
+use burn::backend::wgpu::SourceKernel;
+use burn::tensor::{DType, Shape, Tensor};
+use cubecl::prelude::{CubeCount, CubeDim};
+use cubecl::server::KernelArguments;
+
+use crate::KernelChoice;
+use crate::wgsl::{self, FilledShader};
+
+/// Rows one dispatch takes (one workgroup each, along x).
+const MAX_ROWS: usize = 65_535;
+
+/// `x / sqrt(mean(x²) + eps) * gamma` over the last dimension of `x`.
+pub fn rms_norm<const D: usize>(
+    x: Tensor<D>,
+    gamma: &Tensor<1>,
+    eps: f64,
+    choice: KernelChoice,
+) -> Tensor<D> {
+    if choice == KernelChoice::Auto
+        && !x.is_require_grad()
+        && !gamma.is_require_grad()
+        && let Some(y) = rms_norm_kernel(&x, gamma, eps)
+    {
+        return y;
+    }
+    rms_norm_reference(x, gamma.clone(), eps)
+}
+
+/// Burn's `RmsNorm::forward` for f32 tensors, as plain tensor ops.
+pub fn rms_norm_reference<const D: usize>(x: Tensor<D>, gamma: Tensor<1>, eps: f64) -> Tensor<D> {
+    let rms = (x.clone().square().mean_dim(D - 1) + eps).sqrt();
+    (x / rms) * gamma.unsqueeze()
+}
+
+/// Launches `rms_norm.wgsl` (no autodiff); `None` when `x` is not a wgpu f32 tensor or has more
+/// rows than one dispatch takes. [`rms_norm`] is the entry point; tests call this to be sure the
+/// kernel ran.
+pub fn rms_norm_kernel<const D: usize>(x: &Tensor<D>, gamma: &Tensor<1>, eps: f64) -> Option<Tensor<D>> {
+    let dims = x.dims();
+    let d = dims[D - 1];
+    let rows: usize = dims[..D - 1].iter().product();
+    if d == 0 || rows == 0 || rows > MAX_ROWS || gamma.dims() != [d] {
+        return None;
+    }
+    let input = wgsl::cube_float(x)?;
+    let scale = wgsl::cube_float(gamma)?;
+    if input.dtype != DType::F32 || scale.dtype != DType::F32 {
+        return None;
+    }
+    let output = wgsl::empty_like(&input, Shape::new(dims), DType::F32);
+    let kernel = FilledShader {
+        shader: wgsl::RMS_NORM,
+        values: vec![("d", d.to_string()), ("eps", format!("{:?}", eps as f32))],
+    };
+    input.client.launch(
+        Box::new(SourceKernel::new(kernel, CubeDim::new_1d(1))),
+        CubeCount::Static(rows as u32, 1, 1),
+        KernelArguments::new()
+            .with_buffer(input.handle.clone().binding())
+            .with_buffer(scale.handle.clone().binding())
+            .with_buffer(output.handle.clone().binding()),
+    );
+    Some(wgsl::float_tensor(output))
+}
