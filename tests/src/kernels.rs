@@ -4,12 +4,14 @@
 //! so every run checks the same cases; each check returns what it measured or why it failed.
 
 use aha_kernels::KernelChoice;
+use aha_kernels::attention::{masked_softmax, masked_softmax_kernel, masked_softmax_reference};
 use aha_kernels::norm::{rms_norm, rms_norm_kernel, rms_norm_reference};
 use aha_kernels::readback::{self, reads_so_far};
 use aha_kernels::router::{RouterTopK, router_top_k, router_top_k_kernel, router_top_k_reference};
 use aha_kernels::sample::{
     DecodeStep, SampledStep, sample_step_kernel, sample_step_reference, uniform, uniforms,
 };
+use aha_model::attention::causal_bias;
 use aha_model::readback::ReadbackError;
 use aha_model::{ModelConfig, MoeConfig};
 use aha_tasks::ProblemGenerator;
@@ -158,6 +160,42 @@ pub async fn rms_norm_matches_reference(device: &Device) -> Result<usize, String
         return Err(
             "no gradient reached the input or gamma: the kernel ran on a tensor that needs one".into()
         );
+    }
+    Ok(checked)
+}
+
+/// The attention-weights kernel matches softmax(scores · scale + bias) within 1e-5 — a decode step
+/// (one query over a part-filled cache), a prefill (several queries), a row that sees one key, a
+/// row that sees all, large scores — and a tensor that carries gradients takes the reference.
+pub async fn masked_softmax_matches_reference(device: &Device) -> Result<usize, String> {
+    let mut checked = 0;
+    let cases =
+        [(2, 4, 1, 64, 10, 1.0), (3, 2, 5, 16, 0, 3.0), (1, 1, 1, 7, 6, 1.0), (16, 4, 1, 64, 0, 30.0)];
+    for (case, (batch, heads, n, keys, start, scale)) in cases.into_iter().enumerate() {
+        let rows = batch * heads * n;
+        let values = noise(90 + case as u64, rows * keys, scale);
+        let scores = Tensor::<1>::from_floats(values.as_slice(), device).reshape([batch, heads, n, keys]);
+        let bias = causal_bias(start, n, keys, device);
+        let kernel = masked_softmax_kernel(&scores, &bias, 0.25)
+            .ok_or("the attention-weights kernel did not run on this device")?;
+        let reference = masked_softmax_reference(scores, bias, 0.25);
+        let data = read(Transaction::default().register(kernel).register(reference)).await?;
+        let worst = max_abs_diff(&f32s(&data[0]), &f32s(&data[1]));
+        if worst.is_nan() || worst > 1e-5 {
+            return Err(format!(
+                "case {case} ({batch}×{heads}×{n}×{keys} from {start}): weights differ by {worst}"
+            ));
+        }
+        checked += rows;
+    }
+    let autodiff = device.clone().autodiff();
+    let scores = Tensor::<1>::from_floats(noise(99, 2 * 8, 1.0).as_slice(), &autodiff)
+        .reshape([1, 1, 2, 8])
+        .require_grad();
+    let weights = masked_softmax(scores.clone(), &causal_bias(3, 2, 8, &autodiff), 0.5, KernelChoice::Auto);
+    let grads = (weights.clone() * weights).sum().backward();
+    if scores.grad(&grads).is_none() {
+        return Err("no gradient reached the scores: the kernel ran on a tensor that needs one".into());
     }
     Ok(checked)
 }

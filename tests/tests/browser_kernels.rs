@@ -50,3 +50,8 @@ async fn cached_decoding_matches_the_full_forward_on_webgpu() {
 async fn rms_norm_kernel_matches_its_reference_on_webgpu() {
     kernels::rms_norm_matches_reference(&webgpu::device().await).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn attention_weights_kernel_matches_its_reference_on_webgpu() {
+    kernels::masked_softmax_matches_reference(&webgpu::device().await).await.unwrap();
+}

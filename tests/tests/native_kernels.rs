@@ -82,6 +82,12 @@ fn rms_norm_kernel_matches_its_reference_on_wgpu() {
 }
 
 #[test]
+fn attention_weights_kernel_matches_its_reference_on_wgpu() {
+    let rows = pollster::block_on(kernels::masked_softmax_matches_reference(&wgpu())).unwrap();
+    println!("{rows} rows checked");
+}
+
+#[test]
 fn cached_decoding_matches_the_full_forward_on_wgpu() {
     let diff = pollster::block_on(kernels::cached_decoding_matches_the_full_forward(&wgpu())).unwrap();
     println!("max |full - cached| = {diff}");

@@ -9,6 +9,8 @@
 //! - [`router`]: softmax, top-k experts and gate weights for every token ([`router_top_k`]).
 //! - [`sample`]: one decode step for every row ([`sample_step`]) with a counter-based random
 //!   draw ([`sample::uniform`]) the host reproduces bit for bit.
+//! - [`attention`]: attention weights (scale, causal mask, softmax) in one launch instead of
+//!   seven, for decoding ([`masked_softmax`]; forward only).
 //! - [`norm`]: RMSNorm in one launch instead of six, for decoding ([`rms_norm`]; forward only).
 //! - [`readback`]: [`readback::read`], the instrumented read; tests count rollouts' reads with it.
 //! - [`memory`]: [`device_memory`], what the wgpu backend's memory pools hold.
@@ -18,6 +20,7 @@
 //! [`KernelChoice::Auto`] runs the kernel on wgpu tensors and the reference on every other
 //! backend (the CPU `flex` one); [`KernelChoice::Reference`] forces the reference, for debugging.
 
+pub mod attention;
 pub mod matmul_peak;
 pub mod memory;
 pub mod norm;
@@ -28,6 +31,7 @@ mod wgsl;
 
 use serde::{Deserialize, Serialize};
 
+pub use attention::masked_softmax;
 pub use memory::{DeviceMemory, device_memory};
 pub use norm::rms_norm;
 pub use router::{RouterTopK, router_top_k};

@@ -34,6 +34,12 @@ pub const RMS_NORM: Shader = Shader {
     example_values: &[("d", "96"), ("eps", "1e-5")],
 };
 
+pub const MASKED_SOFTMAX: Shader = Shader {
+    file: "masked_softmax.wgsl",
+    source: include_str!("../../../shaders/masked_softmax.wgsl"),
+    example_values: &[("keys", "64"), ("queries", "3"), ("scale", "0.25")],
+};
+
 pub const MATMUL_TILED: Shader = Shader {
     file: "matmul_tiled.wgsl",
     source: include_str!("../../../shaders/matmul_tiled.wgsl"),
@@ -41,7 +47,7 @@ pub const MATMUL_TILED: Shader = Shader {
 };
 
 /// Every shader in `shaders/`; a test checks that this list and the folder agree.
-pub const SHADERS: &[Shader] = &[ROUTER_TOPK, SAMPLE, RMS_NORM, MATMUL_TILED];
+pub const SHADERS: &[Shader] = &[ROUTER_TOPK, SAMPLE, RMS_NORM, MASKED_SOFTMAX, MATMUL_TILED];
 
 impl Shader {
     /// The WGSL with `values` filled in.

@@ -1,11 +1,12 @@
 //! Causal multi-head self-attention with an optional key/value cache.
 //!
-//! One code path serves training and decoding: queries at absolute positions `start..start + n`
-//! attend over a key/value buffer whose slot `j` holds position `j`, and a mask allows `j <=`
-//! the query's position. Without a cache the buffer is this call's own keys (`start = 0`); with one,
-//! it is the cache's fixed-length buffer, so every decode step has the same shapes (WebGPU compiles
-//! each pipeline once) and unfilled slots are masked out.
+//! Queries at absolute positions `start..start + n` attend over a key/value buffer whose slot `j`
+//! holds position `j`, and a mask allows `j <=` the query's position. In training the buffer is
+//! the call's own keys (`start = 0`); while decoding it is the cache's fixed-length buffer, so every
+//! decode step has the same shapes (WebGPU compiles each pipeline once) and unfilled slots are
+//! masked out. Decoding takes the scale, mask and softmax in one kernel on wgpu.
 
+use aha_kernels::{KernelChoice, masked_softmax};
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
@@ -53,46 +54,69 @@ impl LayerCache {
 }
 
 impl Attention {
-    /// `x: [batch, n, d]` at absolute positions `start..start + n`. With a cache, this call's keys
-    /// and values are written into it first and the queries attend over the whole cache.
-    pub fn forward(&self, x: Tensor<3>, start: usize, cache: Option<&mut LayerCache>) -> Tensor<3> {
+    /// Every position of `x: [batch, n, d]` at once (training): query i attends to keys 0..=i.
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let (q, k, v) = self.project(x);
+        let [batch, heads, n, d_head] = q.dims();
+        let scores = q.matmul(k.swap_dims(2, 3)).div_scalar((d_head as f32).sqrt());
+        let mask = causal_mask(0, n, n, &scores.device()).unsqueeze::<4>().expand([batch, heads, n, n]);
+        self.merge(softmax(scores.mask_fill(mask, MASKED), 3).matmul(v))
+    }
+
+    /// `x: [batch, n, d]` at absolute positions `start..start + n`, continuing `cache` (decoding):
+    /// this call's keys and values are written into the cache first and the queries attend over
+    /// all of it, `bias: [n, capacity]` ([`causal_bias`]) masking the slots after each query. The
+    /// scale, mask and softmax are one kernel on wgpu ([`aha_kernels::attention`]).
+    pub fn forward_cached(
+        &self,
+        x: Tensor<3>,
+        start: usize,
+        cache: &mut LayerCache,
+        bias: &Tensor<2>,
+        kernels: KernelChoice,
+    ) -> Tensor<3> {
+        let (q, k, v) = self.project(x);
+        let [batch, heads, n, d_head] = q.dims();
+        // Take the buffers out of the cache before writing: a tensor with a second handle is copied
+        // whole by `slice_assign`, one is written in place. The placeholder left behind for that
+        // moment is a handle to `k`/`v` (no allocation).
+        let slots = [0..batch, 0..heads, start..start + n, 0..d_head];
+        let keys = std::mem::replace(&mut cache.keys, k.clone()).slice_assign(slots.clone(), k);
+        let values = std::mem::replace(&mut cache.values, v.clone()).slice_assign(slots, v);
+        cache.keys = keys.clone();
+        cache.values = values.clone();
+        let scale = 1.0 / (d_head as f32).sqrt();
+        let weights = masked_softmax(q.matmul(keys.swap_dims(2, 3)), bias, scale, kernels);
+        self.merge(weights.matmul(values))
+    }
+
+    /// Queries, keys and values of `x: [batch, n, d]`, each `[batch, heads, n, d_head]`.
+    fn project(&self, x: Tensor<3>) -> (Tensor<4>, Tensor<4>, Tensor<4>) {
         let [batch, n, d_model] = x.dims();
         let d_head = d_model / self.n_heads;
-        // [batch, n, 3d] → three [batch, heads, n, d_head]
         let heads = |t: Tensor<3>| t.reshape([batch, n, self.n_heads, d_head]).swap_dims(1, 2);
         let qkv = self.qkv.forward(x);
         let q = heads(qkv.clone().slice([0..batch, 0..n, 0..d_model]));
         let k = heads(qkv.clone().slice([0..batch, 0..n, d_model..2 * d_model]));
         let v = heads(qkv.slice([0..batch, 0..n, 2 * d_model..3 * d_model]));
-
-        let (keys, values) = match cache {
-            Some(cache) => {
-                // Take the buffers out of the cache before writing: a tensor with a second handle
-                // is copied whole by `slice_assign`, one is written in place. The placeholder
-                // left behind for that moment is a handle to `k`/`v` (no allocation).
-                let slots = [0..batch, 0..self.n_heads, start..start + n, 0..d_head];
-                let keys = std::mem::replace(&mut cache.keys, k.clone()).slice_assign(slots.clone(), k);
-                let values = std::mem::replace(&mut cache.values, v.clone()).slice_assign(slots, v);
-                cache.keys = keys.clone();
-                cache.values = values.clone();
-                (keys, values)
-            }
-            None => {
-                debug_assert_eq!(start, 0, "without a cache the keys start at position 0");
-                (k, v)
-            }
-        };
-        let key_len = keys.dims()[2];
-
-        // [batch, heads, n, key_len]
-        let scores = q.matmul(keys.swap_dims(2, 3)).div_scalar((d_head as f32).sqrt());
-        let mask = causal_mask(start, n, key_len, &scores.device());
-        let scores =
-            scores.mask_fill(mask.unsqueeze::<4>().expand([batch, self.n_heads, n, key_len]), MASKED);
-        let context = softmax(scores, 3).matmul(values); // [batch, heads, n, d_head]
-        let merged = context.swap_dims(1, 2).reshape([batch, n, d_model]);
-        self.out.forward(merged)
+        (q, k, v)
     }
+
+    /// `context: [batch, heads, n, d_head]` back to `[batch, n, d]`, through the output projection.
+    fn merge(&self, context: Tensor<4>) -> Tensor<3> {
+        let [batch, heads, n, d_head] = context.dims();
+        self.out.forward(context.swap_dims(1, 2).reshape([batch, n, heads * d_head]))
+    }
+}
+
+/// `[n, key_len]`: 0 where key slot `j` is at or before query `i`'s position `start + i`, a large
+/// negative number after it — the causal mask as an additive bias for decoding, built on the host
+/// once per step and shared by the layers.
+pub fn causal_bias(start: usize, n: usize, key_len: usize, device: &Device) -> Tensor<2> {
+    let bias = (0..n)
+        .flat_map(|i| (0..key_len).map(move |j| if j > start + i { MASKED } else { 0.0 }))
+        .collect::<Vec<f32>>();
+    Tensor::from_data(TensorData::new(bias, [n, key_len]), device)
 }
 
 /// `[n, key_len]`, true where key slot `j` is after query `i`'s position `start + i` (not allowed).

@@ -7,7 +7,7 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig, RmsNorm, RmsNormConfig};
 use burn::tensor::{Device, Int, Tensor};
 
-use crate::attention::{Attention, AttentionConfig, LayerCache};
+use crate::attention::{Attention, AttentionConfig, LayerCache, causal_bias};
 use crate::config::{ModelConfig, MoeConfig};
 use crate::moe::{MoeLayer, MoeLayerConfig, Routing};
 
@@ -44,7 +44,7 @@ impl Block {
     /// Every position at once (training), with the layer's routing statistics.
     fn forward(&self, x: Tensor<3>, token_mask: Tensor<1>) -> (Tensor<3>, Routing) {
         let [batch, n, d] = x.dims();
-        let x = x.clone() + self.attn.forward(self.attn_norm.forward(x), 0, None);
+        let x = x.clone() + self.attn.forward(self.attn_norm.forward(x));
         let flat = self.moe_norm.forward(x.clone()).reshape([batch * n, d]);
         let (y, routing) = self.moe.forward(flat, token_mask);
         (x + y.reshape([batch, n, d]), routing)
@@ -56,10 +56,12 @@ impl Block {
         x: Tensor<3>,
         start: usize,
         cache: &mut LayerCache,
+        bias: &Tensor<2>,
         kernels: KernelChoice,
     ) -> Tensor<3> {
         let [batch, n, d] = x.dims();
-        let x = x.clone() + self.attn.forward(decode_norm(&self.attn_norm, x, kernels), start, Some(cache));
+        let normed = decode_norm(&self.attn_norm, x.clone(), kernels);
+        let x = x + self.attn.forward_cached(normed, start, cache, bias, kernels);
         let flat = decode_norm(&self.moe_norm, x.clone(), kernels).reshape([batch * n, d]);
         x + self.moe.forward_output(flat).reshape([batch, n, d])
     }
@@ -241,8 +243,9 @@ impl Model {
         assert!(start + n <= cache.capacity, "KV cache overflow: {start} + {n} > {}", cache.capacity);
         let mut x = self.embed(tokens, start);
         let kernels = self.kernels();
+        let bias = causal_bias(start, n, cache.capacity, &x.device());
         for (block, layer_cache) in self.blocks.iter().zip(cache.layers.iter_mut()) {
-            x = block.forward_cached(x, start, layer_cache, kernels);
+            x = block.forward_cached(x, start, layer_cache, &bias, kernels);
         }
         cache.len += n;
         self.lm_head.forward(decode_norm(&self.norm, x, kernels))

@@ -1,0 +1,63 @@
+//! Attention weights while decoding in one kernel — `shaders/masked_softmax.wgsl` on wgpu,
+//! [`masked_softmax_reference`] elsewhere: softmax over the keys of `scores · scale + bias`.
+//!
+//! Forward only, like [`crate::norm`]: tensors that carry gradients take the reference.
+
+use burn::backend::wgpu::SourceKernel;
+use burn::tensor::activation::softmax;
+use burn::tensor::{DType, Shape, Tensor};
+use cubecl::prelude::{CubeCount, CubeDim};
+use cubecl::server::KernelArguments;
+
+use crate::KernelChoice;
+use crate::wgsl::{self, FilledShader};
+
+/// Rows one dispatch takes (one workgroup each, along x).
+const MAX_ROWS: usize = 65_535;
+
+/// `softmax(scores · scale + bias)` over the last dimension. `scores: [batch, heads, n, keys]`,
+/// `bias: [n, keys]` (0 where query i may see key j, a large negative number where not).
+pub fn masked_softmax(scores: Tensor<4>, bias: &Tensor<2>, scale: f32, choice: KernelChoice) -> Tensor<4> {
+    if choice == KernelChoice::Auto
+        && !scores.is_require_grad()
+        && let Some(probs) = masked_softmax_kernel(&scores, bias, scale)
+    {
+        return probs;
+    }
+    masked_softmax_reference(scores, bias.clone(), scale)
+}
+
+/// The same with Burn tensor ops.
+pub fn masked_softmax_reference(scores: Tensor<4>, bias: Tensor<2>, scale: f32) -> Tensor<4> {
+    softmax(scores.mul_scalar(scale) + bias.unsqueeze::<4>(), 3)
+}
+
+/// Launches `masked_softmax.wgsl` (no autodiff); `None` when `scores` is not a wgpu f32 tensor,
+/// the shapes disagree, or there are more rows than one dispatch takes.
+pub fn masked_softmax_kernel(scores: &Tensor<4>, bias: &Tensor<2>, scale: f32) -> Option<Tensor<4>> {
+    let dims = scores.dims();
+    let [batch, heads, n, keys] = dims;
+    let rows = batch * heads * n;
+    if keys == 0 || rows == 0 || rows > MAX_ROWS || bias.dims() != [n, keys] {
+        return None;
+    }
+    let input = wgsl::cube_float(scores)?;
+    let mask = wgsl::cube_float(bias)?;
+    if input.dtype != DType::F32 || mask.dtype != DType::F32 {
+        return None;
+    }
+    let output = wgsl::empty_like(&input, Shape::new(dims), DType::F32);
+    let kernel = FilledShader {
+        shader: wgsl::MASKED_SOFTMAX,
+        values: vec![("keys", keys.to_string()), ("queries", n.to_string()), ("scale", format!("{scale:?}"))],
+    };
+    input.client.launch(
+        Box::new(SourceKernel::new(kernel, CubeDim::new_1d(1))),
+        CubeCount::Static(rows as u32, 1, 1),
+        KernelArguments::new()
+            .with_buffer(input.handle.clone().binding())
+            .with_buffer(mask.handle.clone().binding())
+            .with_buffer(output.handle.clone().binding()),
+    );
+    Some(wgsl::float_tensor(output))
+}
