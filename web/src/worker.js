@@ -12,8 +12,6 @@ import { describeSaved, forgetRun, loadRun, saveRun } from './store.js';
 const CHECKPOINT_EVERY = 10;
 /** Timed products of the bench panel's matmul peak (after one warm-up). */
 const PEAK_REPEATS = 10;
-/** How a computation on a lost GPU fails (aha-kernels' `readback::DEVICE_LOST`). */
-const DEVICE_LOST = 'the GPU device was lost';
 
 let wasm = null;
 let backend = null;
@@ -143,7 +141,7 @@ async function save() {
  */
 async function failed(error, what) {
   const message = messageOf(error);
-  if (lostMessage === null && (message.includes(DEVICE_LOST) || !(await deviceWorks()))) {
+  if (lostMessage === null && (message.includes(Backend.deviceLostMessage()) || !(await deviceWorks()))) {
     lostMessage = message.split('\n')[0];
   }
   if (lostMessage !== null) {

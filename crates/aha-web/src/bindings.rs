@@ -41,6 +41,13 @@ impl Backend {
         Backend { device, info, gpu: None }
     }
 
+    /// What every computation on a lost GPU fails with (`readback::DEVICE_LOST`): the Worker
+    /// recognises a lost device by it.
+    #[wasm_bindgen(js_name = deviceLostMessage)]
+    pub fn device_lost_message() -> String {
+        aha_model::readback::DEVICE_LOST.to_string()
+    }
+
     /// Destroys the WebGPU device, as a browser does when it resets the GPU: every later
     /// computation fails with a "GPU device was lost" error. For tests and demonstrations of
     /// resuming a run; returns false on the CPU, where there is no device to lose.
