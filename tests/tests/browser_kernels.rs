@@ -55,3 +55,8 @@ async fn rms_norm_kernel_matches_its_reference_on_webgpu() {
 async fn attention_weights_kernel_matches_its_reference_on_webgpu() {
     kernels::masked_softmax_matches_reference(&webgpu::device().await).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn expert_mix_kernel_matches_its_reference_on_webgpu() {
+    kernels::expert_mix_matches_reference(&webgpu::device().await).await.unwrap();
+}

@@ -88,6 +88,12 @@ fn attention_weights_kernel_matches_its_reference_on_wgpu() {
 }
 
 #[test]
+fn expert_mix_kernel_matches_its_reference_on_wgpu() {
+    let tokens = pollster::block_on(kernels::expert_mix_matches_reference(&wgpu())).unwrap();
+    println!("{tokens} tokens checked");
+}
+
+#[test]
 fn cached_decoding_matches_the_full_forward_on_wgpu() {
     let diff = pollster::block_on(kernels::cached_decoding_matches_the_full_forward(&wgpu())).unwrap();
     println!("max |full - cached| = {diff}");

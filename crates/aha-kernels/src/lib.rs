@@ -11,6 +11,8 @@
 //!   draw ([`sample::uniform`]) the host reproduces bit for bit.
 //! - [`attention`]: attention weights (scale, causal mask, softmax) in one launch instead of
 //!   seven, for decoding ([`masked_softmax`]; forward only).
+//! - [`experts`]: the routed experts' output for decoding, reading only the chosen experts
+//!   ([`expert_mix`]; forward only).
 //! - [`norm`]: RMSNorm in one launch instead of six, for decoding ([`rms_norm`]; forward only).
 //! - [`readback`]: [`readback::read`], the instrumented read; tests count rollouts' reads with it.
 //! - [`memory`]: [`device_memory`], what the wgpu backend's memory pools hold.
@@ -21,6 +23,7 @@
 //! backend (the CPU `flex` one); [`KernelChoice::Reference`] forces the reference, for debugging.
 
 pub mod attention;
+pub mod experts;
 pub mod matmul_peak;
 pub mod memory;
 pub mod norm;
@@ -32,6 +35,7 @@ mod wgsl;
 use serde::{Deserialize, Serialize};
 
 pub use attention::masked_softmax;
+pub use experts::expert_mix;
 pub use memory::{DeviceMemory, device_memory};
 pub use norm::rms_norm;
 pub use router::{RouterTopK, router_top_k};

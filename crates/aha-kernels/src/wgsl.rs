@@ -40,6 +40,12 @@ pub const MASKED_SOFTMAX: Shader = Shader {
     example_values: &[("keys", "64"), ("queries", "3"), ("scale", "0.25")],
 };
 
+pub const EXPERT_MIX: Shader = Shader {
+    file: "expert_mix.wgsl",
+    source: include_str!("../../../shaders/expert_mix.wgsl"),
+    example_values: &[("d", "64"), ("hidden", "128"), ("top_k", "2"), ("workgroup_size", "128")],
+};
+
 pub const MATMUL_TILED: Shader = Shader {
     file: "matmul_tiled.wgsl",
     source: include_str!("../../../shaders/matmul_tiled.wgsl"),
@@ -47,7 +53,7 @@ pub const MATMUL_TILED: Shader = Shader {
 };
 
 /// Every shader in `shaders/`; a test checks that this list and the folder agree.
-pub const SHADERS: &[Shader] = &[ROUTER_TOPK, SAMPLE, RMS_NORM, MASKED_SOFTMAX, MATMUL_TILED];
+pub const SHADERS: &[Shader] = &[ROUTER_TOPK, SAMPLE, RMS_NORM, MASKED_SOFTMAX, EXPERT_MIX, MATMUL_TILED];
 
 impl Shader {
     /// The WGSL with `values` filled in.

@@ -10,8 +10,11 @@
 //!   counts on the host (a readback) or scatter/gather kernels. At this size it is cheaper and
 //!   exactly equivalent to run every expert on every token as one batched matmul and multiply by the
 //!   gate weights, which are zero for the experts a token was not routed to. Outputs and gradients
-//!   equal those of sparse dispatch; only the FLOPs are E/k times higher.
+//!   equal those of sparse dispatch; only the FLOPs are E/k times higher. While decoding on wgpu,
+//!   where nothing needs gradients, one kernel reads only the chosen experts instead
+//!   ([`aha_kernels::experts`]).
 
+use aha_kernels::experts::{expert_mix, expert_mix_reference};
 use aha_kernels::{KernelChoice, RouterTopK, router_top_k};
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -96,25 +99,27 @@ impl MoeLayer {
     }
 
     /// The layer's output alone, for decoding: the routing statistics are a dozen dispatches per
-    /// layer that nothing reads while sampling.
+    /// layer that nothing reads while sampling, and on wgpu the chosen experts run in one kernel
+    /// that reads only their weights ([`aha_kernels::experts`]).
     pub fn forward_output(&self, x: Tensor<2>) -> Tensor<2> {
-        self.mix(x).0
+        let gate = router_top_k(self.router.forward(x.clone()), self.top_k, self.kernels());
+        let y = expert_mix(x.clone(), &gate, &self.w_in.val(), &self.w_out.val(), self.kernels());
+        match &self.shared {
+            Some(shared) => y + shared.forward(x),
+            None => y,
+        }
     }
 
-    /// Routes `x: [N, d]` and mixes the experts' outputs by their gate weights. Returns the output,
-    /// the gate and its dense `[N, E]` weights.
-    fn mix(&self, x: Tensor<2>) -> (Tensor<2>, RouterTopK, Tensor<2>) {
-        let [n, d] = x.dims();
-        let e = self.n_experts();
-        let choice = if self.reference_kernels { KernelChoice::Reference } else { KernelChoice::Auto };
-        let gate = router_top_k(self.router.forward(x.clone()), self.top_k, choice);
+    fn kernels(&self) -> KernelChoice {
+        if self.reference_kernels { KernelChoice::Reference } else { KernelChoice::Auto }
+    }
 
-        // Every expert on every token: [1, N, d] @ [E, d, h] → [E, N, h] → [E, N, d].
-        let hidden = gelu(x.clone().unsqueeze::<3>().matmul(self.w_in.val()));
-        let expert_out = hidden.matmul(self.w_out.val());
+    /// Routes `x: [N, d]` and mixes every expert's output by its gate weight (dense: the
+    /// differentiable form). Returns the output, the gate and its dense `[N, E]` weights.
+    fn mix(&self, x: Tensor<2>) -> (Tensor<2>, RouterTopK, Tensor<2>) {
+        let gate = router_top_k(self.router.forward(x.clone()), self.top_k, self.kernels());
         let gates = gate.dense_weights();
-        let weights = gates.clone().transpose().reshape([e, n, 1]);
-        let mut y: Tensor<2> = (expert_out * weights).sum_dim(0).reshape([n, d]);
+        let mut y = expert_mix_reference(x.clone(), gates.clone(), self.w_in.val(), self.w_out.val());
         if let Some(shared) = &self.shared {
             y = y + shared.forward(x);
         }

@@ -1,0 +1,102 @@
+//! The routed experts' output while decoding in one kernel — `shaders/expert_mix.wgsl` on wgpu,
+//! [`expert_mix_reference`] elsewhere and in training.
+//!
+//! The reference is the model's dense formulation: every expert on every token as one batched
+//! matmul, each output weighted by its gate (zero for unchosen experts) — differentiable with plain
+//! ops, at E/k times the arithmetic. The kernel reads only the chosen experts' weights. Forward
+//! only: tensors that carry gradients take the reference.
+
+use burn::backend::wgpu::SourceKernel;
+use burn::tensor::activation::gelu;
+use burn::tensor::{DType, Int, Shape, Tensor};
+use cubecl::prelude::{CubeCount, CubeDim};
+use cubecl::server::KernelArguments;
+
+use crate::wgsl::{self, FilledShader};
+use crate::{KernelChoice, RouterTopK};
+
+/// Tokens one dispatch takes (one workgroup each, along x).
+const MAX_TOKENS: usize = 65_535;
+/// WebGPU's guaranteed invocations per workgroup: the kernel needs max(d, hidden) of them.
+const MAX_WORKGROUP: usize = 256;
+
+/// `Σ_r gate · expert(x)` over each token's chosen experts: `x: [N, d]`, `w_in: [E, d, h]`,
+/// `w_out: [E, h, d]`; returns `[N, d]`.
+pub fn expert_mix(
+    x: Tensor<2>,
+    gate: &RouterTopK,
+    w_in: &Tensor<3>,
+    w_out: &Tensor<3>,
+    choice: KernelChoice,
+) -> Tensor<2> {
+    if choice == KernelChoice::Auto
+        && !x.is_require_grad()
+        && !w_in.is_require_grad()
+        && !w_out.is_require_grad()
+        && let Some(y) = expert_mix_kernel(&x, &gate.indices, &gate.weights, w_in, w_out)
+    {
+        return y;
+    }
+    expert_mix_reference(x, gate.dense_weights(), w_in.clone(), w_out.clone())
+}
+
+/// Every expert on every token, weighted by `gates: [N, E]` (zero where a token was not routed):
+/// `[1, N, d] @ [E, d, h] → [E, N, h] → [E, N, d]`, then the gate-weighted sum over experts.
+pub fn expert_mix_reference(x: Tensor<2>, gates: Tensor<2>, w_in: Tensor<3>, w_out: Tensor<3>) -> Tensor<2> {
+    let [n, d] = x.dims();
+    let e = w_in.dims()[0];
+    let hidden = gelu(x.unsqueeze::<3>().matmul(w_in));
+    let expert_out = hidden.matmul(w_out);
+    let weights = gates.transpose().reshape([e, n, 1]);
+    (expert_out * weights).sum_dim(0).reshape([n, d])
+}
+
+/// Launches `expert_mix.wgsl` (no autodiff) with the router's `indices: [N, k]` and
+/// `weights: [N, k]`; `None` when the tensors are not wgpu f32 ones, their shapes disagree, or the
+/// sizes exceed what one dispatch and workgroup take.
+pub fn expert_mix_kernel(
+    x: &Tensor<2>,
+    indices: &Tensor<2, Int>,
+    weights: &Tensor<2>,
+    w_in: &Tensor<3>,
+    w_out: &Tensor<3>,
+) -> Option<Tensor<2>> {
+    let [n, d] = x.dims();
+    let [experts, d_in, hidden] = w_in.dims();
+    let [rows, k] = indices.dims();
+    let workgroup = d.max(hidden);
+    let shapes_agree =
+        d_in == d && w_out.dims() == [experts, hidden, d] && rows == n && weights.dims() == [n, k];
+    if !shapes_agree || n == 0 || n > MAX_TOKENS || k == 0 || workgroup > MAX_WORKGROUP {
+        return None;
+    }
+    let floats =
+        [wgsl::cube_float(x)?, wgsl::cube_float(weights)?, wgsl::cube_float(w_in)?, wgsl::cube_float(w_out)?];
+    if floats.iter().any(|t| t.dtype != DType::F32) {
+        return None;
+    }
+    let [input, gate_weights, input_proj, output_proj] = floats;
+    let chosen = wgsl::cube_int(indices)?;
+    let output = wgsl::empty_like(&input, Shape::new([n, d]), DType::F32);
+    let kernel = FilledShader {
+        shader: wgsl::EXPERT_MIX,
+        values: vec![
+            ("d", d.to_string()),
+            ("hidden", hidden.to_string()),
+            ("top_k", k.to_string()),
+            ("workgroup_size", workgroup.to_string()),
+        ],
+    };
+    input.client.launch(
+        Box::new(SourceKernel::new(kernel, CubeDim::new_1d(workgroup as u32))),
+        CubeCount::Static(n as u32, 1, 1),
+        KernelArguments::new()
+            .with_buffer(input.handle.clone().binding())
+            .with_buffer(chosen.handle.clone().binding())
+            .with_buffer(gate_weights.handle.clone().binding())
+            .with_buffer(input_proj.handle.clone().binding())
+            .with_buffer(output_proj.handle.clone().binding())
+            .with_buffer(output.handle.clone().binding()),
+    );
+    Some(wgsl::float_tensor(output))
+}
