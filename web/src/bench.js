@@ -10,11 +10,13 @@ const median = (values) => {
 
 /**
  * Steps after which memory should stop growing: its drift is measured from the step after. They
- * take in the first held-out evaluation (every 5 or 10 steps: new shapes, new pool buffers) and
- * the first save (10 steps); a 6-step soak of the tiny preset with 3 warm-up steps saw the GPU
- * pools grow 20% at its step-5 evaluation.
+ * take in the held-out evaluations (every 5 or 10 steps: new shapes, new pool buffers), the first
+ * save (10 steps), and rollouts growing to their full length as the model learns to check (the
+ * pools grow once for the longest): a 6-step soak with 3 warm-up steps saw the GPU pools grow 20%
+ * at its step-5 evaluation, a 14-step one with 10 saw them grow 19% after step 10, and the native
+ * 1,000-step soak saw its one growth at step 15 and nothing after (dev/LOG.md). As natively, 20.
  */
-export const MEMORY_WARMUP_STEPS = 10;
+export const MEMORY_WARMUP_STEPS = 20;
 
 /** The largest change of `values` from the first, as a fraction of the first (0 when flat). */
 const drift = (values) => Math.max(...values.map((v) => Math.abs(v - values[0]) / Math.max(values[0], 1)));

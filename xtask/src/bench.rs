@@ -86,7 +86,7 @@ fn check_drift(report: &Path) -> Result<()> {
     let drift = figures
         .get("memory_drift")
         .filter(|d| !d.is_null())
-        .context("the run was too short to measure memory after warm-up (needs at least 12 steps)")?;
+        .context("the run was too short to measure memory after warm-up (needs at least 22 steps)")?;
     for key in ["wasm_heap_bytes", "gpu_allocations", "gpu_bytes_reserved"] {
         let moved = drift[key].as_f64().with_context(|| format!("memory_drift.{key} is missing"))?;
         println!("{key}: moved {:.1}% after warm-up", moved * 100.0);
