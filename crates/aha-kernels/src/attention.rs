@@ -3,11 +3,8 @@
 //!
 //! Forward only, like [`crate::norm`]: tensors that carry gradients take the reference.
 
-use burn::backend::wgpu::SourceKernel;
 use burn::tensor::activation::softmax;
 use burn::tensor::{DType, Shape, Tensor};
-use cubecl::prelude::{CubeCount, CubeDim};
-use cubecl::server::KernelArguments;
 
 use crate::KernelChoice;
 use crate::wgsl::{self, FilledShader};
@@ -51,13 +48,6 @@ pub fn masked_softmax_kernel(scores: &Tensor<4>, bias: &Tensor<2>, scale: f32) -
         shader: wgsl::MASKED_SOFTMAX,
         values: vec![("keys", keys.to_string()), ("queries", n.to_string()), ("scale", format!("{scale:?}"))],
     };
-    input.client.launch(
-        Box::new(SourceKernel::new(kernel, CubeDim::new_1d(1))),
-        CubeCount::Static(rows as u32, 1, 1),
-        KernelArguments::new()
-            .with_buffer(input.handle.clone().binding())
-            .with_buffer(mask.handle.clone().binding())
-            .with_buffer(output.handle.clone().binding()),
-    );
+    kernel.launch(&input, 1, (rows as u32, 1), &[&input.handle, &mask.handle, &output.handle]);
     Some(wgsl::float_tensor(output))
 }

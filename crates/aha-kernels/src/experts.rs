@@ -6,11 +6,8 @@
 //! ops, at E/k times the arithmetic. The kernel reads only the chosen experts' weights. Forward
 //! only: tensors that carry gradients take the reference.
 
-use burn::backend::wgpu::SourceKernel;
 use burn::tensor::activation::gelu;
 use burn::tensor::{DType, Int, Shape, Tensor};
-use cubecl::prelude::{CubeCount, CubeDim};
-use cubecl::server::KernelArguments;
 
 use crate::wgsl::{self, FilledShader};
 use crate::{KernelChoice, RouterTopK};
@@ -87,16 +84,14 @@ pub fn expert_mix_kernel(
             ("workgroup_size", workgroup.to_string()),
         ],
     };
-    input.client.launch(
-        Box::new(SourceKernel::new(kernel, CubeDim::new_1d(workgroup as u32))),
-        CubeCount::Static(n as u32, 1, 1),
-        KernelArguments::new()
-            .with_buffer(input.handle.clone().binding())
-            .with_buffer(chosen.handle.clone().binding())
-            .with_buffer(gate_weights.handle.clone().binding())
-            .with_buffer(input_proj.handle.clone().binding())
-            .with_buffer(output_proj.handle.clone().binding())
-            .with_buffer(output.handle.clone().binding()),
-    );
+    let buffers = [
+        &input.handle,
+        &chosen.handle,
+        &gate_weights.handle,
+        &input_proj.handle,
+        &output_proj.handle,
+        &output.handle,
+    ];
+    kernel.launch(&input, workgroup as u32, (n as u32, 1), &buffers);
     Some(wgsl::float_tensor(output))
 }

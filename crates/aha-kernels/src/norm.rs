@@ -5,10 +5,7 @@
 //! backward autodiff derives. Decoding, where a step runs five norms and each would be six
 //! launches, is what the kernel is for.
 
-use burn::backend::wgpu::SourceKernel;
 use burn::tensor::{DType, Shape, Tensor};
-use cubecl::prelude::{CubeCount, CubeDim};
-use cubecl::server::KernelArguments;
 
 use crate::KernelChoice;
 use crate::wgsl::{self, FilledShader};
@@ -59,13 +56,6 @@ pub fn rms_norm_kernel<const D: usize>(x: &Tensor<D>, gamma: &Tensor<1>, eps: f6
         shader: wgsl::RMS_NORM,
         values: vec![("d", d.to_string()), ("eps", format!("{:?}", eps as f32))],
     };
-    input.client.launch(
-        Box::new(SourceKernel::new(kernel, CubeDim::new_1d(1))),
-        CubeCount::Static(rows as u32, 1, 1),
-        KernelArguments::new()
-            .with_buffer(input.handle.clone().binding())
-            .with_buffer(scale.handle.clone().binding())
-            .with_buffer(output.handle.clone().binding()),
-    );
+    kernel.launch(&input, 1, (rows as u32, 1), &[&input.handle, &scale.handle, &output.handle]);
     Some(wgsl::float_tensor(output))
 }

@@ -8,8 +8,6 @@
 
 use burn::tensor::activation::softmax;
 use burn::tensor::{DType, Int, Shape, Tensor};
-use cubecl::prelude::{CubeCount, CubeDim};
-use cubecl::server::KernelArguments;
 
 use crate::KernelChoice;
 use crate::wgsl::{self, FilledShader};
@@ -132,17 +130,8 @@ pub fn router_top_k_kernel(logits: &Tensor<2>, top_k: usize) -> Option<RouterTop
             ("top_k", top_k.to_string()),
         ],
     };
-    let cube_dim = CubeDim::new_1d(WORKGROUP);
-    input.client.launch(
-        Box::new(burn::backend::wgpu::SourceKernel::new(kernel, cube_dim)),
-        CubeCount::Static(x, y, 1),
-        KernelArguments::new()
-            .with_buffer(input.handle.clone().binding())
-            .with_buffer(probs.handle.clone().binding())
-            .with_buffer(indices.handle.clone().binding())
-            .with_buffer(weights.handle.clone().binding())
-            .with_buffer(shape.binding()),
-    );
+    let buffers = [&input.handle, &probs.handle, &indices.handle, &weights.handle, &shape];
+    kernel.launch(&input, WORKGROUP, (x, y), &buffers);
     Some(RouterTopK {
         probs: wgsl::float_tensor(probs),
         indices: wgsl::int_tensor(indices),

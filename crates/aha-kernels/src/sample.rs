@@ -9,8 +9,6 @@
 
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{DType, Device, Int, Shape, Tensor};
-use cubecl::prelude::{CubeCount, CubeDim};
-use cubecl::server::KernelArguments;
 
 use crate::KernelChoice;
 use crate::wgsl::{self, FilledShader};
@@ -180,17 +178,9 @@ pub fn sample_step_kernel(
         shader: wgsl::SAMPLE,
         values: vec![("workgroup_size", WORKGROUP.to_string()), ("vocab", vocab.to_string())],
     };
-    input.client.launch(
-        Box::new(burn::backend::wgpu::SourceKernel::new(kernel, CubeDim::new_1d(WORKGROUP))),
-        CubeCount::Static(rows as u32, 1, 1),
-        KernelArguments::new()
-            .with_buffer(input.handle.clone().binding())
-            .with_buffer(finished_in.handle.clone().binding())
-            .with_buffer(tokens.handle.clone().binding())
-            .with_buffer(logprobs.handle.clone().binding())
-            .with_buffer(finished_out.handle.clone().binding())
-            .with_buffer(params.binding()),
-    );
+    let buffers =
+        [&input.handle, &finished_in.handle, &tokens.handle, &logprobs.handle, &finished_out.handle, &params];
+    kernel.launch(&input, WORKGROUP, (rows as u32, 1), &buffers);
     let int_dtype = finished.dtype();
     Some(SampledStep {
         tokens: wgsl::int_tensor(tokens).cast(int_dtype),

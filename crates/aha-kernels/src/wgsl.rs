@@ -1,9 +1,10 @@
 //! The WGSL sources in `shaders/`, their template variables, and the launch plumbing shared by
 //! the kernels: pulling a Burn tensor's wgpu buffer out and wrapping outputs back into tensors.
 
-use burn::backend::wgpu::{CubeBackend, CubeTensor, KernelSource, SourceTemplate};
+use burn::backend::wgpu::{CubeBackend, CubeTensor, KernelSource, SourceKernel, SourceTemplate};
 use burn::tensor::{DType, Int, Shape, Tensor};
-use cubecl::prelude::KernelId;
+use cubecl::prelude::{CubeCount, CubeDim, KernelId};
+use cubecl::server::{Handle, KernelArguments};
 
 /// One shader file and the template variables it needs.
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +74,21 @@ impl Shader {
 pub(crate) struct FilledShader {
     pub shader: Shader,
     pub values: Vec<(&'static str, String)>,
+}
+
+impl FilledShader {
+    /// Runs this shader on `like`'s device: `groups` (x, y) workgroups of `workgroup` invocations,
+    /// with `buffers` bound in order to bindings 0, 1, … of group 0.
+    pub fn launch(self, like: &CubeTensor, workgroup: u32, groups: (u32, u32), buffers: &[&Handle]) {
+        let arguments = buffers.iter().fold(KernelArguments::new(), |arguments, buffer| {
+            arguments.with_buffer((*buffer).clone().binding())
+        });
+        like.client.launch(
+            Box::new(SourceKernel::new(self, CubeDim::new_1d(workgroup))),
+            CubeCount::Static(groups.0, groups.1, 1),
+            arguments,
+        );
+    }
 }
 
 impl KernelSource for FilledShader {
