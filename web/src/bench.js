@@ -18,8 +18,22 @@ const median = (values) => {
  */
 export const MEMORY_WARMUP_STEPS = 20;
 
+/**
+ * Steps per window whose peak stands for the GPU bytes reserved. In the browser Burn's pools keep
+ * one buffer per allocation and give a buffer back once 5,000 allocations went by without it
+ * (CubeCL's exclusive pages, the only kind on wasm): a held-out evaluation's allocations release
+ * the training steps' buffers, and the next steps take them again. So the reserved bytes cycle
+ * with the evaluations (every 5 or 10 steps; 12.7-46.5 MB in a 133-step soak, dev/LOG.md) and a
+ * leak shows as rising peaks: compare each 10-step window's peak with the first window's.
+ */
+export const MEMORY_PEAK_WINDOW_STEPS = 10;
+
 /** The largest change of `values` from the first, as a fraction of the first (0 when flat). */
 const drift = (values) => Math.max(...values.map((v) => Math.abs(v - values[0]) / Math.max(values[0], 1)));
+
+/** The peak of each complete window of `size` values. */
+const windowPeaks = (values, size) =>
+  Array.from({ length: Math.floor(values.length / size) }, (_, i) => Math.max(...values.slice(i * size, (i + 1) * size)));
 
 /** Step figures of one run. The first step compiles shaders and fills caches: it is kept apart. */
 export class BenchFigures {
@@ -56,17 +70,20 @@ export class BenchFigures {
   }
 
   /**
-   * How far memory moved after the warm-up: for the wasm heap and the GPU pools, the largest change
-   * from the first step after the warm-up, as a fraction (0.1 = 10%). Null before two such steps.
+   * How far memory moved after the warm-up, as fractions (0.1 = 10%): the wasm heap and the GPU
+   * allocations step by step from the first step after the warm-up; the GPU bytes reserved by
+   * window peaks (`MEMORY_PEAK_WINDOW_STEPS`), null before two complete windows. Null before two
+   * steps after the warm-up.
    */
   memoryDrift() {
     if (this.warmMemory.length < 2) return null;
     const column = (i) => this.warmMemory.map((row) => row[i]);
+    const peaks = windowPeaks(column(2), MEMORY_PEAK_WINDOW_STEPS);
     return {
       steps: this.warmMemory.length,
       wasm_heap_bytes: drift(column(0)),
       gpu_allocations: drift(column(1)),
-      gpu_bytes_reserved: drift(column(2)),
+      gpu_bytes_reserved: peaks.length < 2 ? null : drift(peaks),
     };
   }
 
@@ -152,7 +169,10 @@ export function describeBench(summary, download = null, peak = null) {
     const pct = (fraction) => `${(fraction * 100).toFixed(1)}%`;
     rows.push([
       `memory drift over ${moved.steps} steps after step ${MEMORY_WARMUP_STEPS}`,
-      `wasm ${pct(moved.wasm_heap_bytes)}, GPU allocations ${pct(moved.gpu_allocations)}, GPU bytes ${pct(moved.gpu_bytes_reserved)}`,
+      `wasm ${pct(moved.wasm_heap_bytes)}, GPU allocations ${pct(moved.gpu_allocations)}, ` +
+        (moved.gpu_bytes_reserved === null
+          ? `GPU bytes after ${2 * MEMORY_PEAK_WINDOW_STEPS} steps`
+          : `GPU bytes ${pct(moved.gpu_bytes_reserved)} (${MEMORY_PEAK_WINDOW_STEPS}-step peaks)`),
     ]);
   }
   return rows;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BenchFigures, MEMORY_WARMUP_STEPS, describeBench, peakFigures } from './bench.js';
+import { BenchFigures, MEMORY_PEAK_WINDOW_STEPS, MEMORY_WARMUP_STEPS, describeBench, peakFigures } from './bench.js';
 
 const metrics = (rollout, update, tokens = 100, flops = 2e9) => ({
   rollout_ms: rollout,
@@ -64,14 +64,35 @@ describe('bench figures', () => {
     expect(bench.summary().memory_drift).toBeNull(); // one step after the warm-up: nothing to compare
     bench.addStep(metrics(1, 1), 0, memory(40, 510, 7600));
     bench.addStep(metrics(1, 1), 0, memory(44, 505, 8000));
-    expect(bench.summary().memory_drift).toEqual({ steps: 3, wasm_heap_bytes: 0.1, gpu_allocations: 0.02, gpu_bytes_reserved: 0.05 });
+    // The GPU bytes go by window peaks: none before two complete windows.
+    expect(bench.summary().memory_drift).toEqual({ steps: 3, wasm_heap_bytes: 0.1, gpu_allocations: 0.02, gpu_bytes_reserved: null });
     const rows = new Map(describeBench(bench.summary()));
-    expect(rows.get(`memory drift over 3 steps after step ${MEMORY_WARMUP_STEPS}`)).toBe('wasm 10.0%, GPU allocations 2.0%, GPU bytes 5.0%');
+    expect(rows.get(`memory drift over 3 steps after step ${MEMORY_WARMUP_STEPS}`)).toBe(
+      `wasm 10.0%, GPU allocations 2.0%, GPU bytes after ${2 * MEMORY_PEAK_WINDOW_STEPS} steps`,
+    );
     // On the CPU there are no GPU pools: their drift is 0, the heap's still measured.
     const cpu = new BenchFigures();
-    const heaps = [...Array(MEMORY_WARMUP_STEPS).fill(1), 4, 4, 5];
+    const heaps = [...Array(MEMORY_WARMUP_STEPS).fill(1), ...Array(2 * MEMORY_PEAK_WINDOW_STEPS - 1).fill(4), 5];
     for (const heap of heaps) cpu.addStep(metrics(1, 1), 0, { wasm_heap_bytes: heap, device: null });
-    expect(cpu.summary().memory_drift).toEqual({ steps: 3, wasm_heap_bytes: 0.25, gpu_allocations: 0, gpu_bytes_reserved: 0 });
+    expect(cpu.summary().memory_drift).toEqual({ steps: 20, wasm_heap_bytes: 0.25, gpu_allocations: 0, gpu_bytes_reserved: 0 });
+  });
+
+  it('compare the GPU bytes reserved by window peaks: pages given back and taken again are no drift', () => {
+    const bench = new BenchFigures();
+    const reserved = (bytes) => ({ wasm_heap_bytes: 1, device: { allocations: 1, bytes_reserved: bytes } });
+    for (let step = 1; step <= MEMORY_WARMUP_STEPS; step++) bench.addStep(metrics(1, 1), 0, reserved(40));
+    // As in the browser: low right after each evaluation (every 5 steps), up again by the next.
+    const cycle = (peak) => [12, 30, 38, peak, 40, 13, 31, 39, peak - 1, 40];
+    for (const bytes of [...cycle(46), ...cycle(44)]) bench.addStep(metrics(1, 1), 0, reserved(bytes));
+    const twoWindows = bench.summary().memory_drift;
+    expect(twoWindows.gpu_bytes_reserved).toBeCloseTo(2 / 46); // step to step it moved 3.8×
+    expect(new Map(describeBench(bench.summary())).get(`memory drift over 20 steps after step ${MEMORY_WARMUP_STEPS}`)).toBe(
+      'wasm 0.0%, GPU allocations 0.0%, GPU bytes 4.3% (10-step peaks)',
+    );
+    // A leak raises the peaks; an incomplete window does not count yet.
+    for (const bytes of cycle(58)) bench.addStep(metrics(1, 1), 0, reserved(bytes));
+    bench.addStep(metrics(1, 1), 0, reserved(500));
+    expect(bench.summary().memory_drift.gpu_bytes_reserved).toBeCloseTo(12 / 46);
   });
 
   it('show the matmul peak and the update as a share of it', () => {

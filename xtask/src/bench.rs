@@ -50,10 +50,17 @@ pub fn bench_browser(dev: bool, steps: usize, preset: &str) -> Result<ExitCode> 
     Ok(summary.finish())
 }
 
+/// The fewest steps whose memory drift the page measures in full: the bench panel's 20 warm-up
+/// steps, then two 10-step windows whose peaks of GPU bytes reserved are compared (web/src/bench.js).
+const SOAK_MIN_STEPS: usize = 41;
+const TOO_SHORT: &str =
+    "too short to measure memory after warm-up (41 steps at least: 20 to warm up, two windows of 10)";
+
 /// The page's long soak: `steps` GRPO steps of the tiny preset in headless Chromium, then the
 /// bench panel's memory drift after warm-up (wasm heap, GPU allocations and bytes) must stay
 /// within 10%. Writes report/soak-browser.json.
 pub fn soak_browser(dev: bool, steps: usize) -> Result<ExitCode> {
+    anyhow::ensure!(steps >= SOAK_MIN_STEPS, "--steps {steps}: {TOO_SHORT}");
     let mut summary = Summary::default();
     let out = workspace_root().join("report/soak-browser.json");
     if page_bench(&mut summary, dev, steps, "tiny", &out) {
@@ -83,12 +90,10 @@ fn page_bench(summary: &mut Summary, dev: bool, steps: usize, preset: &str, out:
 fn check_drift(report: &Path) -> Result<()> {
     let text = std::fs::read_to_string(report).with_context(|| format!("reading {}", report.display()))?;
     let figures: serde_json::Value = serde_json::from_str(&text)?;
-    let drift = figures
-        .get("memory_drift")
-        .filter(|d| !d.is_null())
-        .context("the run was too short to measure memory after warm-up (needs at least 22 steps)")?;
+    let drift = figures.get("memory_drift").filter(|d| !d.is_null()).context(TOO_SHORT)?;
     for key in ["wasm_heap_bytes", "gpu_allocations", "gpu_bytes_reserved"] {
-        let moved = drift[key].as_f64().with_context(|| format!("memory_drift.{key} is missing"))?;
+        let moved =
+            drift[key].as_f64().with_context(|| format!("memory_drift.{key} is missing: {TOO_SHORT}"))?;
         println!("{key}: moved {:.1}% after warm-up", moved * 100.0);
         anyhow::ensure!(moved <= 0.10, "{key} moved {:.1}% after warm-up (limit 10%)", moved * 100.0);
     }
