@@ -9,6 +9,8 @@ import { servedPage } from './served-page.js';
 const pageUrl = servedPage();
 
 const steps = (tab) => tab.locator('#charts').getAttribute('data-steps').then(Number);
+/** Waits until the views show `count` steps: they redraw a part per frame, the step count last. */
+const drawn = (tab, count) => tab.locator(`#charts[data-steps="${count}"]`).waitFor({ timeout: 10_000 });
 /** The step numbers of the latest group and the charts, as the page shows them. */
 const shown = async (tab) => ({ steps: await steps(tab), group: await tab.textContent('#group-heading') });
 
@@ -25,7 +27,7 @@ describe('saving and resuming a run', () => {
       // One step, saved as soon as it is done.
       await tab.click('#step');
       await tab.locator('#saved[data-steps="1"]').waitFor({ timeout: 400_000 });
-      expect(await steps(tab)).toBe(1);
+      await drawn(tab, 1);
       const afterOne = await shown(tab);
 
       // Train on, and lose the GPU while the next step computes.
@@ -47,6 +49,7 @@ describe('saving and resuming a run', () => {
         timeout: 300_000,
       });
       expect(await tab.getAttribute('#backend', 'data-state')).toBe('webgpu');
+      await drawn(tab, 1);
       expect(await shown(tab)).toEqual(afterOne);
       expect(await tab.isHidden('#resume-offer')).toBe(true);
       expect(await tab.textContent('#run-error')).toBe('');
@@ -54,6 +57,7 @@ describe('saving and resuming a run', () => {
       // It trains on in the new Worker.
       await tab.click('#step');
       await tab.locator('#saved[data-steps="2"]').waitFor({ timeout: 400_000 });
+      await drawn(tab, 2);
       const afterTwo = await shown(tab);
       expect(afterTwo.steps).toBe(2);
       expect(afterTwo.group).toMatch(/^Step 1: /);
@@ -68,6 +72,7 @@ describe('saving and resuming a run', () => {
       await tab.waitForFunction(() => document.querySelector('#model').textContent.startsWith('Saved run resumed at step 2'), null, {
         timeout: 300_000,
       });
+      await drawn(tab, 2);
       expect(await shown(tab)).toEqual(afterTwo);
       expect(await tab.textContent('#run-state')).toContain('2 steps');
 

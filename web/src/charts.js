@@ -156,36 +156,47 @@ export class Charts {
     return this.experts ? [...this.plots, this.experts] : this.plots;
   }
 
-  /** Draws `table`, and `previous` (an earlier run's table, or null) faded behind it. */
-  draw(table, previous = null) {
-    if (!this.experts && table.expertKeys.length > 0) {
-      const series = table.expertKeys.map((key) => {
-        const [, layer, expert] = key.match(/^expert_L(\d+)_E(\d+)$/);
-        return { key, label: `layer ${layer} · expert ${expert}`, dash: layer === '0' ? undefined : [6, 4] };
-      });
-      const spec = {
-        id: 'experts',
-        title: 'Mixture of experts: share of answer tokens per expert',
-        range: [0, 1],
-        series,
-        compare: false,
-      };
-      this.experts = makePlot(spec, this.container);
-    }
-    for (const drawn of this.all()) {
-      const { spec, plot } = drawn;
-      const keys = spec.series.map((s) => s.key);
-      const comparing = spec.compare !== false && previous !== null;
-      const [xs, ...columns] = spec.compare === false ? table.columnsFor(keys) : overlayColumns(table, previous, keys);
-      const shown = columns.map((values, i) => {
-        const series = spec.series[i % spec.series.length];
-        return this.smoothing && !series.held_out ? smooth(values) : values;
-      });
-      plot.setData([xs, ...shown]);
-      if (comparing !== drawn.comparing) {
-        drawn.comparing = comparing;
-        for (let i = 0; i < spec.series.length; i += 1) plot.setSeries(spec.series.length + i + 1, { show: comparing });
-      }
+  /** Adds the experts chart once `table` has expert columns (the first step's report). */
+  addExpertsChart(table) {
+    if (this.experts || table.expertKeys.length === 0) return;
+    const series = table.expertKeys.map((key) => {
+      const [, layer, expert] = key.match(/^expert_L(\d+)_E(\d+)$/);
+      return { key, label: `layer ${layer} · expert ${expert}`, dash: layer === '0' ? undefined : [6, 4] };
+    });
+    const spec = {
+      id: 'experts',
+      title: 'Mixture of experts: share of answer tokens per expert',
+      range: [0, 1],
+      series,
+      compare: false,
+    };
+    this.experts = makePlot(spec, this.container);
+  }
+
+  /** The ids of the charts on show. */
+  ids() {
+    return this.all().map(({ spec }) => spec.id);
+  }
+
+  /**
+   * Draws the chart `id` from `table`, and `previous` (an earlier run's table, or null) faded
+   * behind it; nothing when no such chart is on show (the experts chart of a run reset since).
+   */
+  drawOne(id, table, previous = null) {
+    const drawn = this.all().find(({ spec }) => spec.id === id);
+    if (!drawn) return;
+    const { spec, plot } = drawn;
+    const keys = spec.series.map((s) => s.key);
+    const comparing = spec.compare !== false && previous !== null;
+    const [xs, ...columns] = spec.compare === false ? table.columnsFor(keys) : overlayColumns(table, previous, keys);
+    const shown = columns.map((values, i) => {
+      const series = spec.series[i % spec.series.length];
+      return this.smoothing && !series.held_out ? smooth(values) : values;
+    });
+    plot.setData([xs, ...shown]);
+    if (comparing !== drawn.comparing) {
+      drawn.comparing = comparing;
+      for (let i = 0; i < spec.series.length; i += 1) plot.setSeries(spec.series.length + i + 1, { show: comparing });
     }
   }
 

@@ -1,10 +1,12 @@
 // The main thread: starts the Worker, sends it what the person asks for and draws what it reports.
-// No computation happens here; every handler is short so the page stays responsive while training.
+// No computation happens here; every handler is short so the page stays responsive while training:
+// what a report changes on screen is queued and drawn a part per animation frame (frames.js).
 import { BenchFigures, describeBench, peakFigures } from './bench.js';
 import { Charts, RunTable } from './charts.js';
 import { Lessons } from './lessons.js';
 import { drawGroup, drawRoutes, el, pinCorrections } from './feed.js';
 import { describeBackend, describeCompletion, toCsv } from './format.js';
+import { FrameQueue } from './frames.js';
 import { checkMessage, makeMessage } from './protocol.js';
 import { KNOBS, PRESETS, parseHash, readKnob, runSettings, toHash } from './settings.js';
 
@@ -40,18 +42,23 @@ let bench = new BenchFigures();
 let download = null; // {raw_bytes, gzip_bytes} of the wasm, measured when the bench panel opens
 let peak = null; // the matmul peak {shape, gflops, ...}, measured then too (null on the CPU)
 
+const frames = new FrameQueue();
+
+/** Queues the bench panel's redraw, from the figures as they are when it runs. */
 function drawBench() {
-  const summary = bench.summary();
-  // Machine-readable too: `cargo xtask bench --browser` reads the figures from here.
-  $('#bench-table').dataset.summary = JSON.stringify({ ...summary, ...peakFigures(summary, peak), download });
-  const rows = describeBench(summary, download, peak).map(([label, value]) => {
-    const head = el('th', null, label);
-    head.scope = 'row';
-    const row = el('tr');
-    row.append(head, el('td', null, value));
-    return row;
+  frames.add('bench', () => {
+    const summary = bench.summary();
+    // Machine-readable too: `cargo xtask bench --browser` reads the figures from here.
+    $('#bench-table').dataset.summary = JSON.stringify({ ...summary, ...peakFigures(summary, peak), download });
+    const rows = describeBench(summary, download, peak).map(([label, value]) => {
+      const head = el('th', null, label);
+      head.scope = 'row';
+      const row = el('tr');
+      row.append(head, el('td', null, value));
+      return row;
+    });
+    $('#bench-table').replaceChildren(...rows);
   });
-  $('#bench-table').replaceChildren(...rows);
 }
 
 /** Asks the Worker which expert each token of `text` goes to. */
@@ -122,8 +129,19 @@ function describeRun(about, runTable) {
   return [about?.source ?? about?.settings.preset ?? 'run', ...changed, `${steps} step${steps === 1 ? '' : 's'}`].join(' · ');
 }
 
+/** Queues every chart's redraw, one chart per frame, from the table as it is when each runs. */
 function drawCharts() {
-  charts.draw(table, $('#overlay').checked ? (previous?.table ?? null) : null);
+  charts.addExpertsChart(table);
+  for (const id of charts.ids()) {
+    frames.add(`chart ${id}`, () => charts.drawOne(id, table, $('#overlay').checked ? (previous?.table ?? null) : null));
+  }
+}
+
+/** Queues the charts' step count, the sign (for people and tests) that what came before is drawn. */
+function showStepCount(steps) {
+  frames.add('step count', () => {
+    $('#charts').dataset.steps = String(steps);
+  });
 }
 
 function showComparison() {
@@ -205,7 +223,10 @@ function beginRun(about, { keepErrors }) {
   charts.clear();
   drawCharts();
   showComparison();
+  // No step on show from now, as the group and gallery below are cleared now; the queued count
+  // replaces one the last run may still have queued.
   $('#charts').dataset.steps = '0';
+  showStepCount(0);
   $('#group').replaceChildren();
   $('#gallery').replaceChildren();
   $('#experts-view').replaceChildren();
@@ -227,11 +248,13 @@ function addStep(report) {
   pinCorrections($('#gallery'), report.corrections);
 }
 
-/** Shows `report` as the latest step: its group, and the charts' step count. */
+/** Shows `report` as the latest step: its group, and the charts' step count (queue it last). */
 function showLatest(report) {
   lastReport = report;
-  $('#charts').dataset.steps = String(report.metrics.step + 1);
-  drawGroup($('#group'), $('#group-heading'), report, $('#only-corrections').checked, showExperts);
+  frames.add('group', () => {
+    if (lastReport) drawGroup($('#group'), $('#group-heading'), lastReport, $('#only-corrections').checked, showExperts);
+  });
+  showStepCount(report.metrics.step + 1);
 }
 
 const on = {
@@ -259,8 +282,8 @@ const on = {
       if (entry.kind === 'evaluated') table.addEval(entry.row);
       else addStep(entry.report);
     }
-    if (steps.length > 0) showLatest(steps.at(-1).report);
     drawCharts();
+    if (steps.length > 0) showLatest(steps.at(-1).report);
     show($('#model'), `Saved run resumed at step ${message.steps}: ${message.parameters.toLocaleString('en')} parameters`, 'ready');
     show($('#saved'), `Resumed from the save at step ${message.steps}.`);
     $('#saved').dataset.steps = String(message.steps);
@@ -332,8 +355,8 @@ const on = {
         : `${skipped} update${skipped === 1 ? ' was' : 's were'} skipped: the loss or a weight came out NaN or infinite, so the model was left as it was. Training goes on.`,
     );
     addStep(report);
-    showLatest(report);
     drawCharts();
+    showLatest(report);
   },
   token(message) {
     if (message.id === pendingAnswer) $('#answer').textContent += message.text;
