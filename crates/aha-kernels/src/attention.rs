@@ -9,9 +9,6 @@ use burn::tensor::{DType, Shape, Tensor};
 use crate::KernelChoice;
 use crate::wgsl::{self, FilledShader};
 
-/// Rows one dispatch takes (one workgroup each, along x).
-const MAX_ROWS: usize = 65_535;
-
 /// `softmax(scores · scale + bias)` over the last dimension. `scores: [batch, heads, n, keys]`,
 /// `bias: [n, keys]` (0 where query i may see key j, a large negative number where not).
 pub fn masked_softmax(scores: Tensor<4>, bias: &Tensor<2>, scale: f32, choice: KernelChoice) -> Tensor<4> {
@@ -35,14 +32,11 @@ pub fn masked_softmax_kernel(scores: &Tensor<4>, bias: &Tensor<2>, scale: f32) -
     let dims = scores.dims();
     let [batch, heads, n, keys] = dims;
     let rows = batch * heads * n;
-    if keys == 0 || rows == 0 || rows > MAX_ROWS || bias.dims() != [n, keys] {
+    if keys == 0 || rows == 0 || rows > wgsl::MAX_WORKGROUPS_PER_DIMENSION || bias.dims() != [n, keys] {
         return None;
     }
-    let input = wgsl::cube_float(scores)?;
-    let mask = wgsl::cube_float(bias)?;
-    if input.dtype != DType::F32 || mask.dtype != DType::F32 {
-        return None;
-    }
+    let input = wgsl::cube_f32(scores)?;
+    let mask = wgsl::cube_f32(bias)?;
     let output = wgsl::empty_like(&input, Shape::new(dims), DType::F32);
     let kernel = FilledShader {
         shader: wgsl::MASKED_SOFTMAX,

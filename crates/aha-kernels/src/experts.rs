@@ -12,8 +12,6 @@ use burn::tensor::{DType, Int, Shape, Tensor};
 use crate::wgsl::{self, FilledShader};
 use crate::{KernelChoice, RouterTopK};
 
-/// Tokens one dispatch takes (one workgroup each, along x).
-const MAX_TOKENS: usize = 65_535;
 /// WebGPU's guaranteed invocations per workgroup: the kernel needs max(d, hidden) of them.
 const MAX_WORKGROUP: usize = 256;
 
@@ -64,15 +62,16 @@ pub fn expert_mix_kernel(
     let workgroup = d.max(hidden);
     let shapes_agree =
         d_in == d && w_out.dims() == [experts, hidden, d] && rows == n && weights.dims() == [n, k];
-    if !shapes_agree || n == 0 || n > MAX_TOKENS || k == 0 || workgroup > MAX_WORKGROUP {
+    if !shapes_agree
+        || n == 0
+        || n > wgsl::MAX_WORKGROUPS_PER_DIMENSION
+        || k == 0
+        || workgroup > MAX_WORKGROUP
+    {
         return None;
     }
-    let floats =
-        [wgsl::cube_float(x)?, wgsl::cube_float(weights)?, wgsl::cube_float(w_in)?, wgsl::cube_float(w_out)?];
-    if floats.iter().any(|t| t.dtype != DType::F32) {
-        return None;
-    }
-    let [input, gate_weights, input_proj, output_proj] = floats;
+    let [input, gate_weights, input_proj, output_proj] =
+        [wgsl::cube_f32(x)?, wgsl::cube_f32(weights)?, wgsl::cube_f32(w_in)?, wgsl::cube_f32(w_out)?];
     let chosen = wgsl::cube_int(indices)?;
     let output = wgsl::empty_like(&input, Shape::new([n, d]), DType::F32);
     let kernel = FilledShader {

@@ -23,7 +23,7 @@ pub struct DeviceMemory {
 pub fn device_memory(device: &Device) -> Option<DeviceMemory> {
     // The client is reached through a tensor on the device; this one-float probe is counted too,
     // the same in every call.
-    let probe = wgsl::cube_float(&Tensor::<1>::zeros([1], device))?;
+    let probe = wgsl::cube_f32(&Tensor::<1>::zeros([1], device))?;
     let usage = probe.client.memory_report(MemoryScope::Device).usage();
     Some(DeviceMemory {
         allocations: usage.number_allocs,

@@ -10,9 +10,6 @@ use burn::tensor::{DType, Shape, Tensor};
 use crate::KernelChoice;
 use crate::wgsl::{self, FilledShader};
 
-/// Rows one dispatch takes (one workgroup each, along x).
-const MAX_ROWS: usize = 65_535;
-
 /// `x / sqrt(mean(x²) + eps) * gamma` over the last dimension of `x`.
 pub fn rms_norm<const D: usize>(
     x: Tensor<D>,
@@ -43,14 +40,11 @@ pub fn rms_norm_kernel<const D: usize>(x: &Tensor<D>, gamma: &Tensor<1>, eps: f6
     let dims = x.dims();
     let d = dims[D - 1];
     let rows: usize = dims[..D - 1].iter().product();
-    if d == 0 || rows == 0 || rows > MAX_ROWS || gamma.dims() != [d] {
+    if d == 0 || rows == 0 || rows > wgsl::MAX_WORKGROUPS_PER_DIMENSION || gamma.dims() != [d] {
         return None;
     }
-    let input = wgsl::cube_float(x)?;
-    let scale = wgsl::cube_float(gamma)?;
-    if input.dtype != DType::F32 || scale.dtype != DType::F32 {
-        return None;
-    }
+    let input = wgsl::cube_f32(x)?;
+    let scale = wgsl::cube_f32(gamma)?;
     let output = wgsl::empty_like(&input, Shape::new(dims), DType::F32);
     let kernel = FilledShader {
         shader: wgsl::RMS_NORM,

@@ -111,10 +111,7 @@ fn gate_weights(probs: Tensor<2>, indices: Tensor<2, Int>, top_k: usize) -> Tens
 /// a wgpu f32 tensor. [`router_top_k`] is the entry point; tests call this to be sure the kernel ran.
 pub fn router_top_k_kernel(logits: &Tensor<2>, top_k: usize) -> Option<RouterTopK> {
     let [tokens, experts] = logits.dims();
-    let input = wgsl::cube_float(logits)?;
-    if input.dtype != DType::F32 {
-        return None;
-    }
+    let input = wgsl::cube_f32(logits)?;
     let probs = wgsl::empty_like(&input, Shape::new([tokens, experts]), DType::F32);
     let indices = wgsl::empty_like(&input, Shape::new([tokens, top_k]), DType::I32);
     let weights = wgsl::empty_like(&input, Shape::new([tokens, top_k]), DType::F32);

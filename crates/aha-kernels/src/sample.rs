@@ -79,7 +79,7 @@ pub fn sample_step(
     choice: KernelChoice,
 ) -> SampledStep {
     let [rows, vocab] = logits.dims();
-    let kernel_fits = vocab <= MAX_VOCAB && rows > 0 && rows <= 65_535;
+    let kernel_fits = vocab <= MAX_VOCAB && rows > 0 && rows <= wgsl::MAX_WORKGROUPS_PER_DIMENSION;
     if choice == KernelChoice::Auto
         && kernel_fits
         && let Some(sampled) = sample_step_kernel(&logits, &finished, step)
@@ -153,11 +153,8 @@ pub fn sample_step_kernel(
     step: &DecodeStep,
 ) -> Option<SampledStep> {
     let [rows, vocab] = logits.dims();
-    let input = wgsl::cube_float(logits)?;
+    let input = wgsl::cube_f32(logits)?;
     let finished_in = wgsl::cube_int(finished)?;
-    if input.dtype != DType::F32 {
-        return None;
-    }
     let column = Shape::new([rows, 1]);
     let tokens = wgsl::empty_like(&input, column.clone(), DType::I32);
     let logprobs = wgsl::empty_like(&input, column.clone(), DType::F32);

@@ -105,10 +105,15 @@ impl KernelSource for FilledShader {
     }
 }
 
-/// The wgpu primitive of a float tensor (without autodiff), contiguous; `None` on other backends.
-pub(crate) fn cube_float<const D: usize>(tensor: &Tensor<D>) -> Option<CubeTensor> {
+/// Workgroups one dispatch takes along one dimension (WebGPU's default
+/// `maxComputeWorkgroupsPerDimension`): the row kernels launch a workgroup per row along x.
+pub(crate) const MAX_WORKGROUPS_PER_DIMENSION: usize = 65_535;
+
+/// The wgpu primitive of an f32 tensor (without autodiff), contiguous; `None` on other backends
+/// and for other float types (every shader here reads `f32`).
+pub(crate) fn cube_f32<const D: usize>(tensor: &Tensor<D>) -> Option<CubeTensor> {
     let primitive = tensor.clone().inner().try_into_primitive::<CubeBackend>().ok()?;
-    Some(burn::backend::wgpu::into_contiguous(primitive))
+    Some(burn::backend::wgpu::into_contiguous(primitive)).filter(|t| t.dtype == DType::F32)
 }
 
 /// The wgpu primitive of an int tensor as i32, contiguous; `None` on other backends.
