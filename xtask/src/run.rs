@@ -6,9 +6,15 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-/// The workspace root (xtask lives one level below it).
+/// The workspace root (xtask lives one level below it). `cargo run` sets `CARGO_MANIFEST_DIR` for
+/// the checkout it runs in; the path compiled in is only the fallback. Two checkouts sharing a
+/// target dir (CI's and a developer's) share one xtask binary when their sources match, and the
+/// compiled-in path would then point at whichever checkout built it last.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir.parent().expect("xtask is inside the workspace").to_path_buf()
 }
 
 /// Cargo's target directory: `CARGO_TARGET_DIR` if set (CI keeps it outside the clone), else
