@@ -248,12 +248,15 @@ function addStep(report) {
   pinCorrections($('#gallery'), report.corrections);
 }
 
+/** Draws the latest step's group, if there is one, as the "only corrections" box asks. */
+function drawLatestGroup() {
+  if (lastReport) drawGroup($('#group'), $('#group-heading'), lastReport, $('#only-corrections').checked, showExperts);
+}
+
 /** Shows `report` as the latest step: its group, and the charts' step count (queue it last). */
 function showLatest(report) {
   lastReport = report;
-  frames.add('group', () => {
-    if (lastReport) drawGroup($('#group'), $('#group-heading'), lastReport, $('#only-corrections').checked, showExperts);
-  });
+  frames.add('group', drawLatestGroup);
   showStepCount(report.metrics.step + 1);
 }
 
@@ -495,9 +498,7 @@ $('#bench').addEventListener('toggle', (event) => {
   pendingMeasure = nextId++;
   worker.postMessage(makeMessage('measure', { id: pendingMeasure }));
 });
-$('#only-corrections').addEventListener('change', (event) => {
-  if (lastReport) drawGroup($('#group'), $('#group-heading'), lastReport, event.target.checked, showExperts);
-});
+$('#only-corrections').addEventListener('change', drawLatestGroup);
 $('#copy-link').addEventListener('click', async () => {
   const link = new URL(toHash(settings, backendChoice), location.href).href;
   try {
