@@ -113,7 +113,8 @@ pub(crate) const MAX_WORKGROUPS_PER_DIMENSION: usize = 65_535;
 /// and for other float types (every shader here reads `f32`).
 pub(crate) fn cube_f32<const D: usize>(tensor: &Tensor<D>) -> Option<CubeTensor> {
     let primitive = tensor.clone().inner().try_into_primitive::<CubeBackend>().ok()?;
-    Some(burn::backend::wgpu::into_contiguous(primitive)).filter(|t| t.dtype == DType::F32)
+    // Refuse before into_contiguous, which may launch a copy.
+    (primitive.dtype == DType::F32).then(|| burn::backend::wgpu::into_contiguous(primitive))
 }
 
 /// The wgpu primitive of an int tensor as i32, contiguous; `None` on other backends.
