@@ -85,6 +85,7 @@ pub async fn greedy_parity(device: &Device) -> Result<GreedyParity, String> {
         stop_token: tokenizer.token_id(".").ok_or("no '.'")?,
         pad_token: tokenizer.special_ids().pad,
         stop_check_every: 0,
+        first_stop_check: 0,
         seed: 0,
     };
     let generation = generate(&model, tensor, &config).await.map_err(|e| e.to_string())?;
@@ -154,7 +155,8 @@ pub async fn three_grpo_steps_move_the_policy(device: &Device) {
 }
 
 /// The tiny preset's rollout with and without early-stop checks: the same samples; the checks
-/// only add small readbacks (at most one per 16 of the 64 tokens, the last excepted).
+/// only change the number of reads (one per 16 of the 64 tokens until every row is done, the
+/// last check doubling as the final read).
 pub async fn early_stop_keeps_the_samples(device: &Device) {
     let config = RunConfig::named("tiny").unwrap().grpo;
     assert_eq!(config.stop_check_every, 16);
@@ -169,5 +171,5 @@ pub async fn early_stop_keeps_the_samples(device: &Device) {
     assert_eq!(checked.texts, plain.texts);
     assert_eq!(checked.tokens, plain.tokens);
     assert_eq!(plain.readbacks, 1);
-    assert!((2..=4).contains(&checked.readbacks), "{} readbacks", checked.readbacks);
+    assert!((1..=4).contains(&checked.readbacks), "{} readbacks", checked.readbacks);
 }

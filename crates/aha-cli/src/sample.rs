@@ -77,6 +77,7 @@ pub fn run(args: Args) -> Result<()> {
             stop_token: stop,
             pad_token: tokenizer.special_ids().pad,
             stop_check_every: 4,
+            first_stop_check: 0,
             seed: args.seed,
         };
         let rows: Vec<i64> = ids.iter().cycle().take(ids.len() * args.n).copied().collect();

@@ -1,8 +1,8 @@
 //! Batched sampling on the device: many sequences (B prompts × G completions) decode together with
 //! a KV cache, each step picking the next token of every row on the device, and a per-row
 //! "finished" mask turning rows that emitted the stop token into padding. Tokens and log-probs are
-//! read back once, at the end, with one transaction: on WebGPU each readback costs milliseconds
-//! and must be asynchronous.
+//! read back with one transaction, at the end or at an early-stop check that finds every row done:
+//! on WebGPU each readback costs milliseconds and must be asynchronous.
 //!
 //! Each decode step is one call of [`aha_kernels::sample_step`]: our WGSL kernel on wgpu, its
 //! plain-tensor reference elsewhere. Every read goes through [`aha_kernels::readback::read`].
@@ -28,8 +28,14 @@ pub struct SamplingConfig {
     /// What finished rows emit afterwards.
     pub pad_token: u32,
     /// Read the finished mask back every this many steps and stop early when every row is done;
-    /// 0 never reads (exactly one readback per generation, the browser default).
+    /// 0 never reads (exactly one readback per generation, the browser default). A check reads
+    /// the tokens so far with the mask, so a check that finds every row done is the final read.
     pub stop_check_every: usize,
+    /// The first check comes after this many tokens (0: after `stop_check_every`), the later ones
+    /// every `stop_check_every` after it. A caller that knows how long answers run checks where
+    /// they should have ended, so that one check is usually the generation's only read.
+    #[serde(default)]
+    pub first_stop_check: usize,
     /// Seeds the uniform numbers that drive sampling: row r at step s draws
     /// `aha_kernels::sample::uniform(seed, s, r)`, a counter-based hash computed the same on the
     /// device and the host, so a seed gives the same draws on every backend and platform, whatever
@@ -95,6 +101,16 @@ impl From<ReadbackError> for SampleError {
 }
 
 impl SamplingConfig {
+    /// Whether to check for an early stop once `generated` tokens exist (never after the last).
+    fn checks_after(&self, generated: usize) -> bool {
+        let every = self.stop_check_every;
+        let first = if self.first_stop_check > 0 { self.first_stop_check } else { every };
+        every > 0
+            && generated < self.max_new_tokens
+            && generated >= first
+            && (generated - first).is_multiple_of(every)
+    }
+
     /// Step `step` of a generation with this config.
     fn decode_step(&self, step: usize) -> DecodeStep {
         DecodeStep {
@@ -194,48 +210,78 @@ pub async fn generate(
         token_columns.push(tokens.clone());
         logprob_columns.push(sampled.logprobs);
 
-        let last = step + 1 == config.max_new_tokens;
-        if !last && config.stop_check_every > 0 && (step + 1) % config.stop_check_every == 0 {
+        let generated = step + 1;
+        if config.checks_after(generated) {
             readbacks += 1;
             // Whether every row has finished: the mask's minimum (an integer mask reads alike on
             // every backend; wgpu stores booleans as u32).
-            let done = readback::read(Transaction::default().register(finished.clone().min())).await?;
-            let done = readback::values::<i64>(
-                done.into_iter().next().ok_or_else(|| SampleError::Readback("missing tensor".into()))?,
-            )?;
-            if done.first().is_some_and(|&d| d != 0) {
-                break;
+            let (done, tokens, logprobs) =
+                read_columns(&token_columns, &logprob_columns, Some(finished.clone().min())).await?;
+            if done {
+                return Ok(Generation::from_columns(&tokens, &logprobs, rows, config.stop_token, readbacks));
             }
         }
-        if !last {
+        if generated < config.max_new_tokens {
             next_logits = model.forward_cached(tokens, &mut cache).reshape([rows, vocab]);
         }
     }
 
-    // --- the one readback: tokens and log-probs together (a row finished if it has the stop token)
+    // --- the final read: tokens and log-probs together (a row finished if it has the stop token)
     readbacks += 1;
-    let transaction = Transaction::default()
-        .register(Tensor::cat(token_columns, 1))
-        .register(Tensor::cat(logprob_columns, 1));
+    let (_, tokens, logprobs) = read_columns(&token_columns, &logprob_columns, None).await?;
+    Ok(Generation::from_columns(&tokens, &logprobs, rows, config.stop_token, readbacks))
+}
+
+/// Reads the decode steps' token and log-prob columns (and `done`, a one-element mask minimum,
+/// when given) in one transaction. Returns whether `done` was non-zero, then the `[rows, steps]`
+/// tokens and log-probs in row-major order.
+async fn read_columns(
+    token_columns: &[Tensor<2, Int>],
+    logprob_columns: &[Tensor<2>],
+    done: Option<Tensor<1, Int>>,
+) -> Result<(bool, Vec<i64>, Vec<f32>), SampleError> {
+    let mut transaction = Transaction::default()
+        .register(Tensor::cat(token_columns.to_vec(), 1))
+        .register(Tensor::cat(logprob_columns.to_vec(), 1));
+    if let Some(done) = &done {
+        transaction = transaction.register(done.clone());
+    }
     let mut data = readback::read(transaction).await?.into_iter();
     let mut next = || data.next().ok_or_else(|| SampleError::Readback("missing tensor".into()));
     let tokens = readback::values::<i64>(next()?)?;
     let logprobs = readback::values::<f32>(next()?)?;
-    let steps = tokens.len() / rows;
-
-    let mut generation = Generation {
-        tokens: Vec::with_capacity(rows),
-        logprobs: Vec::with_capacity(rows),
-        finished: Vec::with_capacity(rows),
-        readbacks,
+    let done = match done {
+        Some(_) => readback::values::<i64>(next()?)?.first().is_some_and(|&d| d != 0),
+        None => false,
     };
-    for row in 0..rows {
-        let row_tokens = &tokens[row * steps..(row + 1) * steps];
-        let stop = row_tokens.iter().position(|&t| t == config.stop_token as i64);
-        let len = stop.map_or(steps, |stop| stop + 1);
-        generation.tokens.push(row_tokens[..len].iter().map(|&t| t as u32).collect());
-        generation.logprobs.push(logprobs[row * steps..row * steps + len].to_vec());
-        generation.finished.push(stop.is_some());
+    Ok((done, tokens, logprobs))
+}
+
+impl Generation {
+    /// Splits read-back `[rows, steps]` tokens and log-probs into rows, each cut after its stop
+    /// token.
+    fn from_columns(
+        tokens: &[i64],
+        logprobs: &[f32],
+        rows: usize,
+        stop_token: u32,
+        readbacks: usize,
+    ) -> Self {
+        let steps = tokens.len() / rows;
+        let mut generation = Generation {
+            tokens: Vec::with_capacity(rows),
+            logprobs: Vec::with_capacity(rows),
+            finished: Vec::with_capacity(rows),
+            readbacks,
+        };
+        for row in 0..rows {
+            let row_tokens = &tokens[row * steps..(row + 1) * steps];
+            let stop = row_tokens.iter().position(|&t| t == stop_token as i64);
+            let len = stop.map_or(steps, |stop| stop + 1);
+            generation.tokens.push(row_tokens[..len].iter().map(|&t| t as u32).collect());
+            generation.logprobs.push(logprobs[row * steps..row * steps + len].to_vec());
+            generation.finished.push(stop.is_some());
+        }
+        generation
     }
-    Ok(generation)
 }

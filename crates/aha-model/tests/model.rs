@@ -74,6 +74,7 @@ fn greedy_generation_matches_step_by_step_argmax_without_cache() {
         stop_token: 19,
         pad_token: 0,
         stop_check_every: 0,
+        first_stop_check: 0,
         seed: 0,
     };
     let prompt_tensor = tokens(&[&prompts[0], &prompts[1]], &device);
@@ -114,6 +115,7 @@ fn finished_rows_stop_and_early_stop_reads_back() {
         stop_token: 0,
         pad_token: 0,
         stop_check_every: 2,
+        first_stop_check: 0,
         seed: 0,
     };
     let first = pollster::block_on(generate(&model, prompts.clone(), &config)).unwrap().tokens[0][0];
@@ -122,8 +124,37 @@ fn finished_rows_stop_and_early_stop_reads_back() {
     let generation = pollster::block_on(generate(&model, prompts, &config)).unwrap();
     assert_eq!(generation.tokens, vec![vec![first]; 3]);
     assert_eq!(generation.finished, [true; 3]);
-    // One early-stop check at step 2, then the final read.
-    assert_eq!(generation.readbacks, 2);
+    // The early-stop check at step 2 finds every row done: it is the only read.
+    assert_eq!(generation.readbacks, 1);
+}
+
+#[test]
+fn early_stop_checks_follow_their_schedule_and_keep_the_samples() {
+    let (model, device) = model(MoeConfig::new(), 4);
+    let prompts = tokens(&[&[1, 2], &[3, 4]], &device);
+    // A stop token greedy never picks after these prompts: every row runs to the end.
+    let plain = SamplingConfig {
+        temperature: 0.0,
+        top_k: 0,
+        max_new_tokens: 12,
+        stop_token: 0,
+        pad_token: 0,
+        stop_check_every: 0,
+        first_stop_check: 0,
+        seed: 0,
+    };
+    let full = pollster::block_on(generate(&model, prompts.clone(), &plain)).unwrap();
+    let unused = (0..20).find(|t| full.tokens.iter().flatten().all(|x| x != t)).unwrap();
+    let plain = SamplingConfig { stop_token: unused, pad_token: unused, ..plain };
+    let full = pollster::block_on(generate(&model, prompts.clone(), &plain)).unwrap();
+    assert_eq!(full.readbacks, 1);
+    assert_eq!(full.finished, [false; 2]);
+    // Checks after 3, 7 and 11 tokens (none after the last), each finding rows running, then
+    // the final read; the same tokens and log-probs.
+    let checked = SamplingConfig { stop_check_every: 4, first_stop_check: 3, ..plain };
+    let generation = pollster::block_on(generate(&model, prompts, &checked)).unwrap();
+    assert_eq!(generation.readbacks, 4);
+    assert_eq!((&generation.tokens, &generation.logprobs), (&full.tokens, &full.logprobs));
 }
 
 #[test]
@@ -136,6 +167,7 @@ fn bad_sampling_configs_are_refused() {
         stop_token: 1,
         pad_token: 0,
         stop_check_every: 0,
+        first_stop_check: 0,
         seed: 0,
     };
     let prompts = tokens(&[&[1, 2]], &device);
@@ -161,6 +193,7 @@ fn streaming_sees_the_same_greedy_tokens_one_by_one() {
         stop_token: 19,
         pad_token: 0,
         stop_check_every: 0,
+        first_stop_check: 0,
         seed: 0,
     };
     let prompt = tokens(&[&[3, 1, 4, 1]], &device);

@@ -24,6 +24,7 @@ pub fn sampling(
             .expect("stop characters come from Aha's vocabulary"),
         pad_token: tokenizer.special_ids().pad,
         stop_check_every: 0,
+        first_stop_check: 0,
         seed,
     }
 }

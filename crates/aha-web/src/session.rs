@@ -70,6 +70,7 @@ pub(crate) async fn answer(
         stop_token: tokenizer.token_id(".").ok_or("the tokenizer has no '.'")?,
         pad_token: tokenizer.special_ids().pad,
         stop_check_every: 0,
+        first_stop_check: 0,
         seed,
     };
     let prompt_tensor = Tensor::<1, Int>::from_ints(ids.as_slice(), device).reshape([1, ids.len()]);
