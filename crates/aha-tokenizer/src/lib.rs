@@ -11,11 +11,14 @@
 //! an unknown character is a [`TokenizerError::UnknownChar`] naming the character and its position,
 //! never a silent `<unk>` and never a panic.
 
+mod pipeline;
+
 use std::collections::HashSet;
 
+use pipeline::CharPipeline;
+use tokenizers::AddedToken;
 use tokenizers::decoders::fuse::Fuse;
 use tokenizers::models::bpe::{BPE, Vocab};
-use tokenizers::{AddedToken, Tokenizer};
 
 /// Padding: fills batch rows past their end; never trained on.
 pub const PAD: &str = "<pad>";
@@ -66,11 +69,11 @@ pub struct SpecialIds {
     pub unk: u32,
 }
 
-/// A character-level tokenizer: a `tokenizers::Tokenizer` plus the checks that make it safe to feed
+/// A character-level tokenizer: a `tokenizers` pipeline plus the checks that make it safe to feed
 /// with user input.
 #[derive(Clone)]
 pub struct CharTokenizer {
-    inner: Tokenizer,
+    inner: CharPipeline,
     special: SpecialIds,
     vocab_size: usize,
     /// Characters that are tokens of their own.
@@ -106,7 +109,7 @@ impl CharTokenizer {
             .unk_token(UNK.to_string())
             .build()
             .expect("a BPE without merges over a fixed vocabulary always builds");
-        let mut inner = Tokenizer::new(model);
+        let mut inner = CharPipeline::new(model);
         inner.with_decoder(Some(Fuse::new()));
         inner
             .add_special_tokens(SPECIAL_TOKENS.iter().map(|t| AddedToken::from(*t, true)))
@@ -120,11 +123,12 @@ impl CharTokenizer {
     /// needs.
     pub fn from_json(json: &str) -> Result<Self, TokenizerError> {
         check_pipeline(json)?;
-        let inner: Tokenizer = json.parse().map_err(|e| TokenizerError::InvalidFile(format!("{e}")))?;
+        let inner: CharPipeline =
+            serde_json::from_str(json).map_err(|e| TokenizerError::InvalidFile(format!("{e}")))?;
         Self::from_tokenizer(inner)
     }
 
-    fn from_tokenizer(inner: Tokenizer) -> Result<Self, TokenizerError> {
+    fn from_tokenizer(inner: CharPipeline) -> Result<Self, TokenizerError> {
         let id = |token: &str| {
             inner
                 .token_to_id(token)
