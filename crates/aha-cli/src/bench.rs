@@ -72,8 +72,13 @@ pub struct BenchReport {
     pub matmul_peak_gflops: Option<f64>,
     /// `[m, k, n]`: the update's typical matmul (B × G × max_seq_len tokens, d_model, d_expert).
     pub matmul_peak_shape: [u32; 3],
+    /// Burn's own matmul (what the update runs) on the same device at `matmul_peak_shape`: a
+    /// second bound, since on a CPU adapter our tiled kernel may be the slower of the two.
+    pub burn_matmul_gflops: f64,
     /// `update_achieved_gflops / matmul_peak_gflops`.
     pub update_share_of_peak: Option<f64>,
+    /// `update_achieved_gflops` over the faster of `matmul_peak_gflops` and `burn_matmul_gflops`.
+    pub update_share_of_best_matmul: f64,
     pub readbacks_per_step: f64,
     pub readbacks_per_rollout: f64,
     /// One router gate (softmax, top-k, weights) over an update's tokens, µs per call: our kernel
@@ -182,8 +187,10 @@ pub fn run(args: Args) -> Result<()> {
         None => None,
     };
 
+    let burn_matmul_gflops = burn_matmul_gflops(&device, peak_shape, rounds, args.warmup)?;
     let n = args.steps as f64;
     let achieved = update_flops / update_ms / 1e6;
+    let best_matmul = peak.unwrap_or(0.0).max(burn_matmul_gflops);
     let report = BenchReport {
         backend: format!("{:?}", args.backend).to_lowercase(),
         profile: if cfg!(debug_assertions) { "dev" } else { "release" },
@@ -198,7 +205,9 @@ pub fn run(args: Args) -> Result<()> {
         update_achieved_gflops: achieved,
         matmul_peak_gflops: peak,
         matmul_peak_shape: peak_shape,
+        burn_matmul_gflops,
         update_share_of_peak: peak.map(|peak| achieved / peak),
+        update_share_of_best_matmul: achieved / best_matmul,
         readbacks_per_step: readbacks as f64 / n,
         readbacks_per_rollout: rollout_readbacks as f64 / n,
         router_kernel_us: kernels.router_kernel_us,
@@ -241,6 +250,21 @@ fn phases(args: &Args, checkpoint: &Checkpoint, preset: &RunConfig, device: &Dev
     }
     println!("@@ phase end");
     Ok(())
+}
+
+/// Burn's matmul of fixed pseudo-random `[m, k] · [k, n]` inputs on `device`, in GFLOP/s.
+fn burn_matmul_gflops(device: &Device, [m, k, n]: [u32; 3], rounds: usize, warmup: usize) -> Result<f64> {
+    let [m, k, n] = [m, k, n].map(|v| v as usize);
+    let values = |len: usize, seed: u64| -> Vec<f32> {
+        (0..len).map(|i| aha_kernels::sample::uniform(seed, i / 1024, i % 1024) * 2.0 - 1.0).collect()
+    };
+    let a = Tensor::<1>::from_floats(values(m * k, 4).as_slice(), device).reshape([m, k]);
+    let b = Tensor::<1>::from_floats(values(k * n, 5).as_slice(), device).reshape([k, n]);
+    let us = time_us(device, rounds, warmup, || {
+        let _ = a.clone().matmul(b.clone());
+        Ok(())
+    })?;
+    Ok(2.0 * (m * k * n) as f64 / us / 1e3)
 }
 
 struct KernelTimes {
