@@ -42,6 +42,19 @@ fn tiled_matmul_matches_its_reference_and_times_a_peak_on_wgpu() {
 }
 
 #[test]
+fn burn_matmul_rate_is_timed_on_wgpu_and_the_cpu() {
+    let clock = std::time::Instant::now();
+    let now_ms = || clock.elapsed().as_secs_f64() * 1e3;
+    for device in [wgpu(), Device::flex()] {
+        let gflops =
+            pollster::block_on(matmul_peak::burn_matmul_gflops(&device, [70, 33, 130], 3, now_ms)).unwrap();
+        assert!(gflops > 0.0 && gflops.is_finite(), "{device:?}: {gflops}");
+        let refused = pollster::block_on(matmul_peak::burn_matmul_gflops(&device, [4, 4, 4], 0, now_ms));
+        assert!(refused.unwrap_err().contains("must all be positive"));
+    }
+}
+
+#[test]
 fn router_kernel_matches_its_reference_on_wgpu() {
     let tokens = pollster::block_on(kernels::router_matches_reference(&wgpu())).unwrap();
     assert!(tokens > 2000);

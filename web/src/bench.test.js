@@ -95,22 +95,35 @@ describe('bench figures', () => {
     expect(bench.summary().memory_drift.gpu_bytes_reserved).toBeCloseTo(12 / 46);
   });
 
-  it('show the matmul peak and the update as a share of it', () => {
+  it('show the matmul peak, Burn\'s matmul and the update as a share of each', () => {
     const bench = new BenchFigures();
     bench.addStep(metrics(500, 200), 1000);
     const summary = bench.summary(); // 2e9 FLOPs in 200 ms: 10 GFLOP/s
-    const peak = { shape: [4608, 64, 128], repeats: 10, gflops: 40, max_relative_error: 0 };
+    const peak = { shape: [4608, 64, 128], repeats: 10, gflops: 40, max_relative_error: 0, burn_gflops: 50 };
     expect(peakFigures(summary, peak)).toEqual({
       matmul_peak_gflops: 40,
       matmul_peak_shape: [4608, 64, 128],
       matmul_peak_max_relative_error: 0,
+      burn_matmul_gflops: 50,
       update_share_of_peak: 0.25,
+      update_share_of_best_matmul: 0.2,
     });
+    // When our kernel is the faster one, it is the bound both shares use.
+    expect(peakFigures(summary, { ...peak, burn_gflops: 20 }).update_share_of_best_matmul).toBe(0.25);
     expect(peakFigures(null, peak).update_share_of_peak).toBeNull();
-    expect(peakFigures(summary, null)).toEqual({ matmul_peak_gflops: null, matmul_peak_shape: null, update_share_of_peak: null });
+    expect(peakFigures(null, peak).update_share_of_best_matmul).toBeNull();
+    expect(peakFigures(summary, null)).toEqual({
+      matmul_peak_gflops: null,
+      matmul_peak_shape: null,
+      burn_matmul_gflops: null,
+      update_share_of_peak: null,
+      update_share_of_best_matmul: null,
+    });
     const rows = new Map(describeBench(summary, null, peak));
     expect(rows.get('matmul peak (our tiled WGSL kernel, 4608 × 64 × 128)')).toBe('40.00 GFLOP/s');
+    expect(rows.get("Burn's matmul, same shape")).toBe('50.00 GFLOP/s');
     expect(rows.get('update ÷ matmul peak')).toBe('25.0%');
+    expect(rows.get('update ÷ faster matmul')).toBe('20.0%');
     expect(new Map(describeBench(summary)).has('update ÷ matmul peak')).toBe(false);
   });
 

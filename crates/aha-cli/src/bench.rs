@@ -187,7 +187,14 @@ pub fn run(args: Args) -> Result<()> {
         None => None,
     };
 
-    let burn_matmul_gflops = burn_matmul_gflops(&device, peak_shape, rounds, args.warmup)?;
+    let clock = Instant::now();
+    let burn_matmul_gflops = pollster::block_on(matmul_peak::burn_matmul_gflops(
+        &device,
+        peak_shape,
+        u32::try_from(args.steps).unwrap_or(u32::MAX),
+        || clock.elapsed().as_secs_f64() * 1e3,
+    ))
+    .map_err(|e| anyhow::anyhow!("Burn's matmul: {e}"))?;
     let n = args.steps as f64;
     let achieved = update_flops / update_ms / 1e6;
     let best_matmul = peak.unwrap_or(0.0).max(burn_matmul_gflops);
@@ -250,21 +257,6 @@ fn phases(args: &Args, checkpoint: &Checkpoint, preset: &RunConfig, device: &Dev
     }
     println!("@@ phase end");
     Ok(())
-}
-
-/// Burn's matmul of fixed pseudo-random `[m, k] · [k, n]` inputs on `device`, in GFLOP/s.
-fn burn_matmul_gflops(device: &Device, [m, k, n]: [u32; 3], rounds: usize, warmup: usize) -> Result<f64> {
-    let [m, k, n] = [m, k, n].map(|v| v as usize);
-    let values = |len: usize, seed: u64| -> Vec<f32> {
-        (0..len).map(|i| aha_kernels::sample::uniform(seed, i / 1024, i % 1024) * 2.0 - 1.0).collect()
-    };
-    let a = Tensor::<1>::from_floats(values(m * k, 4).as_slice(), device).reshape([m, k]);
-    let b = Tensor::<1>::from_floats(values(k * n, 5).as_slice(), device).reshape([k, n]);
-    let us = time_us(device, rounds, warmup, || {
-        let _ = a.clone().matmul(b.clone());
-        Ok(())
-    })?;
-    Ok(2.0 * (m * k * n) as f64 / us / 1e3)
 }
 
 struct KernelTimes {

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 
 use burn::tensor::wgpu::wgpu;
+use burn::tensor::{Device, Tensor, Transaction};
 use wgpu::util::DeviceExt;
 
 use crate::wgsl::MATMUL_TILED;
@@ -50,6 +51,36 @@ fn inputs(len: usize, seed: u32) -> Vec<f32> {
             x as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
         })
         .collect()
+}
+
+/// Burn's own matmul (what the model's layers run) at the `[m, k, n]` shape on `device`, in
+/// GFLOP/s: `repeats` products after one warm-up, timed to the end of a one-number readback of
+/// the last (the queue runs in order). A second bound beside [`measure`]'s: on a CPU adapter our
+/// tiled kernel can be the slower of the two (dev/LOG.md, 2026-11-30).
+pub async fn burn_matmul_gflops(
+    device: &Device,
+    shape: [u32; 3],
+    repeats: u32,
+    now_ms: impl Fn() -> f64,
+) -> Result<f64, String> {
+    let [m, k, n] = shape.map(|v| v as usize);
+    if m == 0 || k == 0 || n == 0 || repeats == 0 {
+        return Err(format!("the shape {shape:?} and {repeats} repeats must all be positive"));
+    }
+    let a = Tensor::<1>::from_floats(inputs(m * k, 1).as_slice(), device).reshape([m, k]);
+    let b = Tensor::<1>::from_floats(inputs(k * n, 2).as_slice(), device).reshape([k, n]);
+    let finish = |product: Tensor<2>| async move {
+        crate::readback::read(Transaction::default().register(product.sum())).await.map(drop).map_err(|e| e.0)
+    };
+    finish(a.clone().matmul(b.clone())).await?;
+    let start = now_ms();
+    let mut product = a.clone().matmul(b.clone());
+    for _ in 1..repeats {
+        product = a.clone().matmul(b.clone());
+    }
+    finish(product).await?;
+    let seconds = ((now_ms() - start) / 1e3).max(f64::MIN_POSITIVE);
+    Ok(2.0 * (m * k * n) as f64 * f64::from(repeats) / seconds / 1e9)
 }
 
 /// Times `repeats` products of the `[m, k, n]` shape on `device` (after one warm-up) and checks the

@@ -57,8 +57,9 @@ impl Backend {
     }
 
     /// Times our tiled WGSL matmul at `[m, k, n]` (`repeats` times, after a warm-up) on this
-    /// WebGPU device and checks it against a CPU product: resolves to `{shape, repeats, gflops,
-    /// max_relative_error}`, or null on the CPU backend.
+    /// WebGPU device and checks it against a CPU product, then Burn's own matmul at the same shape:
+    /// resolves to `{shape, repeats, gflops, max_relative_error, burn_gflops}`, or null on the CPU
+    /// backend.
     #[wasm_bindgen(js_name = matmulPeak)]
     pub async fn matmul_peak(&self, m: u32, k: u32, n: u32, repeats: u32) -> Result<JsValue, JsError> {
         let Some((gpu, queue)) = &self.gpu else {
@@ -69,7 +70,10 @@ impl Backend {
         let peak = matmul_peak::measure(gpu, queue, [m, k, n], repeats, now_ms)
             .await
             .map_err(|e| JsError::new(&e))?;
-        to_js(&peak)
+        let burn_gflops = matmul_peak::burn_matmul_gflops(&self.device, [m, k, n], repeats, now_ms)
+            .await
+            .map_err(|e| JsError::new(&e))?;
+        to_js(&MatmulBounds { peak, burn_gflops })
     }
 
     /// `{kind: "webgpu", adapter, fallback_adapter}` or `{kind: "cpu", reason}`.
@@ -235,6 +239,14 @@ fn streamer(on_token: &js_sys::Function) -> impl FnMut(&str, f32) + '_ {
         let _ =
             on_token.call2(&JsValue::NULL, &JsValue::from_str(piece), &JsValue::from_f64(f64::from(logprob)));
     }
+}
+
+/// What `matmulPeak` resolves to: our kernel's measurement and Burn's matmul rate beside it.
+#[derive(serde::Serialize)]
+struct MatmulBounds {
+    #[serde(flatten)]
+    peak: matmul_peak::MatmulPeak,
+    burn_gflops: f64,
 }
 
 fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
