@@ -66,8 +66,12 @@ pub fn build_page_wasm(profile: Profile) -> Result<PathBuf> {
 
 /// Binaryen's `wasm-opt -Oz` from the npm package `binaryen` (web/package.json), in place, dropping
 /// the name section (function names: only panics' stack traces lose them; console_error_panic_hook
-/// still logs the message). Not Debian's binaryen: its older wasm-opt writes modules Chromium
-/// refuses (TOOLCHAIN.md). The features come from the module's own target_features section.
+/// still logs the message). `--converge` repeats the passes while the module shrinks (-12 KB gzip,
+/// ~2 more minutes); `--ignore-implicit-traps` lets it drop loads whose only effect could be a
+/// trap, which Rust's code never relies on (it checks bounds and divisors itself and converts
+/// floats saturating): -7 KB gzip (dev/LOG.md, 2026-11-30). Not Debian's binaryen: its older
+/// wasm-opt writes modules Chromium refuses (TOOLCHAIN.md). The features come from the module's
+/// own target_features section.
 fn optimize_for_size(module: &Path) -> Result<()> {
     let wasm_opt = workspace_root().join("web/node_modules/.bin/wasm-opt");
     anyhow::ensure!(wasm_opt.exists(), "{} is missing: run `npm ci` in web/", wasm_opt.display());
@@ -75,7 +79,16 @@ fn optimize_for_size(module: &Path) -> Result<()> {
     let started = std::time::Instant::now();
     command(
         wasm_opt.to_str().context("non-UTF-8 path")?,
-        &["-Oz", "--strip-debug", "--strip-producers", path, "-o", path],
+        &[
+            "-Oz",
+            "--converge",
+            "--ignore-implicit-traps",
+            "--strip-debug",
+            "--strip-producers",
+            path,
+            "-o",
+            path,
+        ],
         &workspace_root(),
         &[],
     )?;
