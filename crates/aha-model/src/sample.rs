@@ -240,20 +240,18 @@ async fn read_columns(
     logprob_columns: &[Tensor<2>],
     done: Option<Tensor<1, Int>>,
 ) -> Result<(bool, Vec<i64>, Vec<f32>), SampleError> {
+    let checks_done = done.is_some();
     let mut transaction = Transaction::default()
         .register(Tensor::cat(token_columns.to_vec(), 1))
         .register(Tensor::cat(logprob_columns.to_vec(), 1));
-    if let Some(done) = &done {
-        transaction = transaction.register(done.clone());
+    if let Some(done) = done {
+        transaction = transaction.register(done);
     }
     let mut data = readback::read(transaction).await?.into_iter();
     let mut next = || data.next().ok_or_else(|| SampleError::Readback("missing tensor".into()));
     let tokens = readback::values::<i64>(next()?)?;
     let logprobs = readback::values::<f32>(next()?)?;
-    let done = match done {
-        Some(_) => readback::values::<i64>(next()?)?.first().is_some_and(|&d| d != 0),
-        None => false,
-    };
+    let done = checks_done && readback::values::<i64>(next()?)?.first().is_some_and(|&d| d != 0);
     Ok((done, tokens, logprobs))
 }
 
