@@ -66,12 +66,17 @@ pub fn build_page_wasm(profile: Profile) -> Result<PathBuf> {
 
 /// Binaryen's `wasm-opt -Oz` from the npm package `binaryen` (web/package.json), in place, dropping
 /// the name section (function names: only panics' stack traces lose them; console_error_panic_hook
-/// still logs the message). `--converge` repeats the passes while the module shrinks (-12 KB gzip,
-/// ~2 more minutes); `--ignore-implicit-traps` lets it drop loads whose only effect could be a
-/// trap, which Rust's code never relies on (it checks bounds and divisors itself and converts
-/// floats saturating): -7 KB gzip (dev/LOG.md, 2026-11-30). Not Debian's binaryen: its older
-/// wasm-opt writes modules Chromium refuses (TOOLCHAIN.md). The features come from the module's
-/// own target_features section.
+/// still logs the message). Measured on one module (dev/LOG.md, 2026-11-30), gzip -9:
+/// - `--converge` repeats the passes while the module shrinks: -12 KB (~2 more minutes);
+/// - `--low-memory-unused` folds constant address offsets into loads and stores, which can differ
+///   only where an address wraps around 4 GiB into the first KiB — never in Rust's code: -17 KB;
+/// - `--reorder-functions-by-name`, before the names are stripped, puts each crate's and module's
+///   functions side by side, so gzip finds their likeness within its 32 KB window: -192 KB.
+///
+/// Not `--ignore-implicit-traps` (-7 KB): with it the release page's Worker failed at start with
+/// "memory access out of bounds" (loads it deems free of effects may run where a branch guarded
+/// them). Not Debian's binaryen: its older wasm-opt writes modules Chromium refuses
+/// (TOOLCHAIN.md). The features come from the module's own target_features section.
 fn optimize_for_size(module: &Path) -> Result<()> {
     let wasm_opt = workspace_root().join("web/node_modules/.bin/wasm-opt");
     anyhow::ensure!(wasm_opt.exists(), "{} is missing: run `npm ci` in web/", wasm_opt.display());
@@ -82,7 +87,8 @@ fn optimize_for_size(module: &Path) -> Result<()> {
         &[
             "-Oz",
             "--converge",
-            "--ignore-implicit-traps",
+            "--low-memory-unused",
+            "--reorder-functions-by-name",
             "--strip-debug",
             "--strip-producers",
             path,
