@@ -134,15 +134,15 @@ export function peakFigures(summary, peak) {
       update_share_of_best_matmul: null,
     };
   }
-  const achieved = summary ? summary.update_achieved_gflops : null;
+  const shareOf = (gflops) => (summary ? summary.update_achieved_gflops / gflops : null);
   return {
     matmul_peak_gflops: peak.gflops,
     matmul_peak_shape: peak.shape,
     // How far the kernel's product was from the CPU's: a peak of a wrong kernel means nothing.
     matmul_peak_max_relative_error: peak.max_relative_error,
     burn_matmul_gflops: peak.burn_gflops,
-    update_share_of_peak: summary ? achieved / peak.gflops : null,
-    update_share_of_best_matmul: summary ? achieved / Math.max(peak.gflops, peak.burn_gflops) : null,
+    update_share_of_peak: shareOf(peak.gflops),
+    update_share_of_best_matmul: shareOf(Math.max(peak.gflops, peak.burn_gflops)),
   };
 }
 
