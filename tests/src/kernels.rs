@@ -5,6 +5,7 @@
 
 use aha_kernels::KernelChoice;
 use aha_kernels::attention::{masked_softmax, masked_softmax_kernel, masked_softmax_reference};
+use aha_kernels::causal_attention::{causal_attention_kernel, causal_attention_reference};
 use aha_kernels::experts::{expert_mix, expert_mix_kernel, expert_mix_reference};
 use aha_kernels::norm::{rms_norm, rms_norm_kernel, rms_norm_reference};
 use aha_kernels::readback::{self, reads_so_far};
@@ -197,6 +198,53 @@ pub async fn masked_softmax_matches_reference(device: &Device) -> Result<usize, 
     let grads = (weights.clone() * weights).sum().backward();
     if scores.grad(&grads).is_none() {
         return Err("no gradient reached the scores: the kernel ran on a tensor that needs one".into());
+    }
+    Ok(checked)
+}
+
+/// The training attention kernels match Burn's formulation — the context within 1e-5, the
+/// gradient with respect to qkv (forward and both backward kernels) within 1e-4 of the largest
+/// gradient — at the default preset's shape, odd sizes, one position, more rows than a workgroup
+/// and large scores. Returns the rows checked.
+pub async fn causal_attention_matches_reference(device: &Device) -> Result<usize, String> {
+    let mut checked = 0;
+    let autodiff = device.clone().autodiff();
+    let cases =
+        [(2, 72, 4, 16, 1.0), (3, 5, 2, 8, 1.0), (1, 1, 1, 4, 1.0), (1, 130, 2, 32, 1.0), (2, 9, 3, 4, 8.0)];
+    for (case, (batch, n, heads, d_head, scale)) in cases.into_iter().enumerate() {
+        let seed = 200 + 10 * case as u64;
+        let d = heads * d_head;
+        let floats = |values: Vec<f32>| Tensor::<1>::from_floats(values.as_slice(), &autodiff);
+        let qkv = floats(noise(seed, batch * n * 3 * d, scale)).reshape([batch, n, 3 * d]).require_grad();
+        // A weighted sum makes every output element's gradient different.
+        let weights = floats(noise(seed + 1, batch * n * d, 1.0)).reshape([batch, n, d]);
+        let kernel = causal_attention_kernel(&qkv, heads)
+            .ok_or("the causal attention kernels did not run on this device")?;
+        let reference = causal_attention_reference(qkv.clone(), heads);
+        let kernel_grad = (kernel.clone() * weights.clone()).sum().backward();
+        let reference_grad = (reference.clone() * weights).sum().backward();
+        let (Some(kernel_grad), Some(reference_grad)) = (qkv.grad(&kernel_grad), qkv.grad(&reference_grad))
+        else {
+            return Err(format!("case {case}: no gradient reached qkv"));
+        };
+        let tensors = Transaction::default()
+            .register(kernel.inner())
+            .register(reference.inner())
+            .register(kernel_grad)
+            .register(reference_grad);
+        let data = read(tensors).await?;
+        let shape = format!("{batch}×{n}, {heads} heads of {d_head}");
+        let context = max_abs_diff(&f32s(&data[0]), &f32s(&data[1]));
+        if context.is_nan() || context > 1e-5 {
+            return Err(format!("case {case} ({shape}): context differs by {context}"));
+        }
+        let expected = f32s(&data[3]);
+        let largest = expected.iter().fold(0.0f32, |m, g| m.max(g.abs()));
+        let grad = max_abs_diff(&f32s(&data[2]), &expected);
+        if grad.is_nan() || grad > 1e-4 * largest.max(1.0) {
+            return Err(format!("case {case} ({shape}): gradients differ by {grad} (largest {largest})"));
+        }
+        checked += batch * heads * n;
     }
     Ok(checked)
 }

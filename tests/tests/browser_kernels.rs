@@ -57,6 +57,11 @@ async fn attention_weights_kernel_matches_its_reference_on_webgpu() {
 }
 
 #[wasm_bindgen_test]
+async fn causal_attention_kernels_match_their_reference_on_webgpu() {
+    kernels::causal_attention_matches_reference(&webgpu::device().await).await.unwrap();
+}
+
+#[wasm_bindgen_test]
 async fn expert_mix_kernel_matches_its_reference_on_webgpu() {
     kernels::expert_mix_matches_reference(&webgpu::device().await).await.unwrap();
 }

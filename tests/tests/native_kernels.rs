@@ -101,6 +101,12 @@ fn attention_weights_kernel_matches_its_reference_on_wgpu() {
 }
 
 #[test]
+fn causal_attention_kernels_match_their_reference_on_wgpu() {
+    let rows = pollster::block_on(kernels::causal_attention_matches_reference(&wgpu())).unwrap();
+    println!("{rows} rows checked");
+}
+
+#[test]
 fn expert_mix_kernel_matches_its_reference_on_wgpu() {
     let tokens = pollster::block_on(kernels::expert_mix_matches_reference(&wgpu())).unwrap();
     println!("{tokens} tokens checked");

@@ -11,6 +11,9 @@
 //!   draw ([`sample::uniform`]) the host reproduces bit for bit.
 //! - [`attention`]: attention weights (scale, causal mask, softmax) in one launch instead of
 //!   seven, for decoding ([`masked_softmax`]; forward only).
+//! - [`causal_attention`]: the whole causal self-attention for training — forward and backward,
+//!   differentiable through a Burn backend extension — instead of Burn's per-head matmuls,
+//!   mask and softmax ([`causal_attention()`]).
 //! - [`experts`]: the routed experts' output for decoding, reading only the chosen experts
 //!   ([`expert_mix`]; forward only).
 //! - [`norm`]: RMSNorm in one launch instead of six, for decoding ([`rms_norm`]; forward only).
@@ -23,6 +26,7 @@
 //! backend (the CPU `flex` one); [`KernelChoice::Reference`] forces the reference, for debugging.
 
 pub mod attention;
+pub mod causal_attention;
 pub mod experts;
 pub mod matmul_peak;
 pub mod memory;
@@ -35,6 +39,7 @@ mod wgsl;
 use serde::{Deserialize, Serialize};
 
 pub use attention::masked_softmax;
+pub use causal_attention::causal_attention;
 pub use experts::expert_mix;
 pub use memory::{DeviceMemory, device_memory};
 pub use norm::rms_norm;

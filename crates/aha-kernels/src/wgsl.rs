@@ -47,6 +47,34 @@ pub const EXPERT_MIX: Shader = Shader {
     example_values: &[("d", "64"), ("hidden", "128"), ("top_k", "2"), ("workgroup_size", "128")],
 };
 
+/// The three attention kernels share their template variables.
+const ATTENTION_VALUES: &[(&str, &str)] = &[
+    ("heads", "4"),
+    ("d_head", "16"),
+    ("seq", "72"),
+    ("rows", "18432"),
+    ("scale", "0.25"),
+    ("workgroup_size", "64"),
+];
+
+pub const CAUSAL_ATTENTION: Shader = Shader {
+    file: "causal_attention.wgsl",
+    source: include_str!("../../../shaders/causal_attention.wgsl"),
+    example_values: ATTENTION_VALUES,
+};
+
+pub const CAUSAL_ATTENTION_DQ: Shader = Shader {
+    file: "causal_attention_dq.wgsl",
+    source: include_str!("../../../shaders/causal_attention_dq.wgsl"),
+    example_values: ATTENTION_VALUES,
+};
+
+pub const CAUSAL_ATTENTION_DKV: Shader = Shader {
+    file: "causal_attention_dkv.wgsl",
+    source: include_str!("../../../shaders/causal_attention_dkv.wgsl"),
+    example_values: ATTENTION_VALUES,
+};
+
 pub const MATMUL_TILED: Shader = Shader {
     file: "matmul_tiled.wgsl",
     source: include_str!("../../../shaders/matmul_tiled.wgsl"),
@@ -54,7 +82,17 @@ pub const MATMUL_TILED: Shader = Shader {
 };
 
 /// Every shader in `shaders/`; a test checks that this list and the folder agree.
-pub const SHADERS: &[Shader] = &[ROUTER_TOPK, SAMPLE, RMS_NORM, MASKED_SOFTMAX, EXPERT_MIX, MATMUL_TILED];
+pub const SHADERS: &[Shader] = &[
+    ROUTER_TOPK,
+    SAMPLE,
+    RMS_NORM,
+    MASKED_SOFTMAX,
+    EXPERT_MIX,
+    CAUSAL_ATTENTION,
+    CAUSAL_ATTENTION_DQ,
+    CAUSAL_ATTENTION_DKV,
+    MATMUL_TILED,
+];
 
 impl Shader {
     /// The WGSL with `values` filled in.

@@ -4,18 +4,17 @@
 //! holds position `j`, and a mask allows `j <=` the query's position. In training the buffer is
 //! the call's own keys (`start = 0`); while decoding it is the cache's fixed-length buffer, so every
 //! decode step has the same shapes (WebGPU compiles each pipeline once) and unfilled slots are
-//! masked out. Decoding takes the scale, mask and softmax in one kernel on wgpu.
+//! masked out. On wgpu, training runs the whole attention (forward and backward) in our kernels
+//! ([`aha_kernels::causal_attention`]) and decoding takes the scale, mask and softmax in one.
 
+use aha_kernels::causal_attention::{MASKED, causal_attention};
 use aha_kernels::{KernelChoice, masked_softmax};
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::softmax;
-use burn::tensor::{Bool, Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 
-/// Added to the scores of masked key slots: small enough that `exp` underflows to exactly 0, finite
-/// so that no row can become NaN.
-const MASKED: f32 = -1.0e9;
+pub use aha_kernels::causal_attention::causal_mask;
 
 #[derive(Config, Debug)]
 pub struct AttentionConfig {
@@ -55,12 +54,8 @@ impl LayerCache {
 
 impl Attention {
     /// Every position of `x: [batch, n, d]` at once (training): query i attends to keys 0..=i.
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let (q, k, v) = self.project(x);
-        let [batch, heads, n, d_head] = q.dims();
-        let scores = q.matmul(k.swap_dims(2, 3)).div_scalar((d_head as f32).sqrt());
-        let mask = causal_mask(0, n, n, &scores.device()).unsqueeze::<4>().expand([batch, heads, n, n]);
-        self.merge(softmax(scores.mask_fill(mask, MASKED), 3).matmul(v))
+    pub fn forward(&self, x: Tensor<3>, kernels: KernelChoice) -> Tensor<3> {
+        self.out.forward(causal_attention(self.qkv.forward(x), self.n_heads, kernels))
     }
 
     /// `x: [batch, n, d]` at absolute positions `start..start + n`, continuing `cache` (decoding):
@@ -117,27 +112,4 @@ pub fn causal_bias(start: usize, n: usize, key_len: usize, device: &Device) -> T
         .flat_map(|i| (0..key_len).map(move |j| if j > start + i { MASKED } else { 0.0 }))
         .collect::<Vec<f32>>();
     Tensor::from_data(TensorData::new(bias, [n, key_len]), device)
-}
-
-/// `[n, key_len]`, true where key slot `j` is after query `i`'s position `start + i` (not allowed).
-/// Built on the host and uploaded: a decode step would otherwise spend dispatches on it per layer.
-pub fn causal_mask(start: usize, n: usize, key_len: usize, device: &Device) -> Tensor<2, Bool> {
-    let after = (0..n).flat_map(|i| (0..key_len).map(move |j| j > start + i)).collect::<Vec<_>>();
-    Tensor::from_data(TensorData::new(after, [n, key_len]), device)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mask_allows_only_the_past_and_present() {
-        let device = Device::flex();
-        let mask = causal_mask(2, 2, 5, &device).into_data().try_into_vec::<bool>().unwrap();
-        #[rustfmt::skip]
-        assert_eq!(mask, [
-            false, false, false, true, true,
-            false, false, false, false, true,
-        ]);
-    }
 }

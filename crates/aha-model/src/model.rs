@@ -42,9 +42,9 @@ pub struct Block {
 
 impl Block {
     /// Every position at once (training), with the layer's routing statistics.
-    fn forward(&self, x: Tensor<3>, token_mask: Tensor<1>) -> (Tensor<3>, Routing) {
+    fn forward(&self, x: Tensor<3>, token_mask: Tensor<1>, kernels: KernelChoice) -> (Tensor<3>, Routing) {
         let [batch, n, d] = x.dims();
-        let x = x.clone() + self.attn.forward(self.attn_norm.forward(x));
+        let x = x.clone() + self.attn.forward(self.attn_norm.forward(x), kernels);
         let flat = self.moe_norm.forward(x.clone()).reshape([batch * n, d]);
         let (y, routing) = self.moe.forward(flat, token_mask);
         (x + y.reshape([batch, n, d]), routing)
@@ -219,8 +219,9 @@ impl Model {
         let mut aux = Vec::with_capacity(self.blocks.len());
         let mut load = Vec::with_capacity(self.blocks.len());
         let mut gates = Vec::with_capacity(self.blocks.len());
+        let kernels = self.kernels();
         for block in &self.blocks {
-            let (next, routing) = block.forward(x, flat_mask.clone());
+            let (next, routing) = block.forward(x, flat_mask.clone(), kernels);
             x = next;
             aux.push(routing.aux_loss);
             load.push(routing.load.unsqueeze::<2>());

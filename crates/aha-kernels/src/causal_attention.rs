@@ -1,0 +1,250 @@
+//! Causal self-attention for training — forward and backward as our own kernels on wgpu
+//! (`shaders/causal_attention*.wgsl`), [`causal_attention_reference`] elsewhere.
+//!
+//! Why: in Burn's formulation each head's matmuls are `[n, 16] × [16, n]` and `[n, n] × [n, 16]`
+//! on strided views, and in the default preset's GRPO update those ran at a tenth of the rate of
+//! the experts' matmuls — about half the update's matmul time for a tenth of its FLOPs
+//! (dev/LOG.md, 2026-11-30). Here one invocation per query row reads its head's slice of the fused
+//! qkv projection directly, runs an online softmax over the keys it may see and writes the merged
+//! heads; the backward pass recomputes the weights from the saved log-sum-exp in two passes
+//! (queries, then keys and values) instead of keeping the `[batch, heads, n, n]` weights.
+//!
+//! Gradients: unlike the decode kernels, this one is differentiable. [`CausalAttentionBackend`]
+//! is a Burn backend extension with a hand-written backward for `Autodiff<Cube>`, so autodiff
+//! tensors take the kernels too.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, unary};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::wgpu::{CubeBackend, CubeTensor, into_contiguous};
+use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
+use burn::tensor::activation::softmax;
+use burn::tensor::{Bool, DType, Device, Shape, Tensor, TensorData};
+use cubecl::server::Handle;
+
+use crate::KernelChoice;
+use crate::wgsl::{self, FilledShader};
+
+/// Added to the scores of masked key slots: small enough that `exp` underflows to exactly 0, finite
+/// so that no row can become NaN.
+pub const MASKED: f32 = -1.0e9;
+
+/// Invocations per workgroup of the three kernels (one per row).
+const WORKGROUP: u32 = 64;
+
+/// The widest head the kernels keep in registers (`d_head` floats per array, three arrays).
+pub const MAX_D_HEAD: usize = 64;
+
+/// Burn's wgpu backend plus our attention. The macro routes `Dispatch` calls on wgpu tensors,
+/// with or without autodiff, to the implementations below.
+#[backend_extension(Autodiff, Cube: cfg(all()))]
+pub trait CausalAttentionBackend: Backend {
+    /// `qkv: [batch, n, 3·d]` (queries, keys, values side by side, `heads` heads each) →
+    /// `[batch, n, d]`: every query attends to the keys at or before its position.
+    fn causal_attention(qkv: FloatTensor<Self>, heads: usize) -> FloatTensor<Self>;
+}
+
+/// Self-attention of every position of `qkv: [batch, n, 3·d]` over the positions at or before it,
+/// `heads` heads of `d / heads` each, scaled by `1 / sqrt(d_head)` → `[batch, n, d]` with the
+/// heads side by side (ready for the output projection). The kernels on wgpu f32 tensors (with or
+/// without gradients) whose head fits ([`MAX_D_HEAD`]), the reference otherwise.
+pub fn causal_attention(qkv: Tensor<3>, heads: usize, choice: KernelChoice) -> Tensor<3> {
+    if choice == KernelChoice::Auto && kernel_fits(&qkv, heads) {
+        return Tensor::from_dispatch(Dispatch::causal_attention(qkv.into_dispatch(), heads));
+    }
+    causal_attention_reference(qkv, heads)
+}
+
+/// The kernels, or `None` where [`causal_attention`] would take the reference; tests call this to
+/// be sure the kernels ran.
+pub fn causal_attention_kernel(qkv: &Tensor<3>, heads: usize) -> Option<Tensor<3>> {
+    kernel_fits(qkv, heads)
+        .then(|| Tensor::from_dispatch(Dispatch::causal_attention(qkv.clone().into_dispatch(), heads)))
+}
+
+/// The same with Burn tensor ops: split the heads, scores, causal mask, softmax, weighted values,
+/// merge the heads.
+pub fn causal_attention_reference(qkv: Tensor<3>, heads: usize) -> Tensor<3> {
+    let [batch, n, three_d] = qkv.dims();
+    let d = three_d / 3;
+    let d_head = d / heads;
+    let split = |part: usize| {
+        qkv.clone()
+            .slice([0..batch, 0..n, part * d..(part + 1) * d])
+            .reshape([batch, n, heads, d_head])
+            .swap_dims(1, 2)
+    };
+    let (q, k, v) = (split(0), split(1), split(2));
+    let scores = q.matmul(k.swap_dims(2, 3)).div_scalar((d_head as f32).sqrt());
+    let mask = causal_mask(0, n, n, &scores.device()).unsqueeze::<4>().expand([batch, heads, n, n]);
+    let context = softmax(scores.mask_fill(mask, MASKED), 3).matmul(v);
+    context.swap_dims(1, 2).reshape([batch, n, d])
+}
+
+/// `[n, key_len]`, true where key slot `j` is after query `i`'s position `start + i` (not allowed).
+/// Built on the host and uploaded: a decode step would otherwise spend dispatches on it per layer.
+pub fn causal_mask(start: usize, n: usize, key_len: usize, device: &Device) -> Tensor<2, Bool> {
+    let after = (0..n).flat_map(|i| (0..key_len).map(move |j| j > start + i)).collect::<Vec<_>>();
+    Tensor::from_data(TensorData::new(after, [n, key_len]), device)
+}
+
+/// A wgpu f32 tensor of a shape the kernels take.
+fn kernel_fits(qkv: &Tensor<3>, heads: usize) -> bool {
+    let [batch, n, three_d] = qkv.dims();
+    let on_wgpu =
+        qkv.clone().inner().try_into_primitive::<CubeBackend>().is_ok_and(|t| t.dtype == DType::F32);
+    let rows = batch * heads * n;
+    on_wgpu
+        && heads > 0
+        && three_d % (3 * heads) == 0
+        && (1..=MAX_D_HEAD).contains(&(three_d / 3 / heads))
+        && rows > 0
+        && u32::try_from(rows).is_ok()
+        && groups(rows).1 <= wgsl::MAX_WORKGROUPS_PER_DIMENSION as u32
+}
+
+/// Workgroups (x, y) covering `rows` rows.
+fn groups(rows: usize) -> (u32, u32) {
+    let limit = wgsl::MAX_WORKGROUPS_PER_DIMENSION as u32;
+    let total = (rows as u32).div_ceil(WORKGROUP);
+    if total <= limit { (total, 1) } else { (limit, total.div_ceil(limit)) }
+}
+
+/// The sizes one launch is compiled for.
+struct Sizes {
+    batch: usize,
+    n: usize,
+    heads: usize,
+    d: usize,
+}
+
+impl Sizes {
+    fn of(qkv: &CubeTensor, heads: usize) -> Self {
+        let dims = qkv.shape();
+        Sizes { batch: dims[0], n: dims[1], heads, d: dims[2] / 3 }
+    }
+
+    fn rows(&self) -> usize {
+        self.batch * self.heads * self.n
+    }
+
+    fn launch(&self, shader: wgsl::Shader, like: &CubeTensor, buffers: &[&Handle]) {
+        let d_head = self.d / self.heads;
+        let kernel = FilledShader {
+            shader,
+            values: vec![
+                ("heads", self.heads.to_string()),
+                ("d_head", d_head.to_string()),
+                ("seq", self.n.to_string()),
+                ("rows", self.rows().to_string()),
+                ("scale", format!("{:?}", 1.0 / (d_head as f32).sqrt())),
+                ("workgroup_size", WORKGROUP.to_string()),
+            ],
+        };
+        kernel.launch(like, WORKGROUP, groups(self.rows()), buffers);
+    }
+}
+
+/// The forward kernel: the context `[batch, n, d]` and the log-sum-exp `[batch, heads, n]`.
+fn forward(qkv: &CubeTensor, sizes: &Sizes) -> (CubeTensor, CubeTensor) {
+    let Sizes { batch, n, heads, d } = *sizes;
+    let context = wgsl::empty_like(qkv, Shape::new([batch, n, d]), DType::F32);
+    let lse = wgsl::empty_like(qkv, Shape::new([batch, heads, n]), DType::F32);
+    sizes.launch(wgsl::CAUSAL_ATTENTION, qkv, &[&qkv.handle, &context.handle, &lse.handle]);
+    (context, lse)
+}
+
+/// The two backward kernels: the gradient with respect to `qkv`, from the forward's input, output
+/// and log-sum-exp and the output's gradient.
+fn backward(
+    qkv: &CubeTensor,
+    context: &CubeTensor,
+    lse: &CubeTensor,
+    grad: CubeTensor,
+    sizes: &Sizes,
+) -> CubeTensor {
+    let grad = into_contiguous(grad);
+    let dqkv = wgsl::empty_like(qkv, qkv.shape(), DType::F32);
+    let delta = wgsl::empty_like(qkv, lse.shape(), DType::F32);
+    let first = [&qkv.handle, &context.handle, &lse.handle, &grad.handle, &dqkv.handle, &delta.handle];
+    sizes.launch(wgsl::CAUSAL_ATTENTION_DQ, qkv, &first);
+    sizes.launch(
+        wgsl::CAUSAL_ATTENTION_DKV,
+        qkv,
+        &[&qkv.handle, &lse.handle, &grad.handle, &delta.handle, &dqkv.handle],
+    );
+    dqkv
+}
+
+impl CausalAttentionBackend for CubeBackend {
+    fn causal_attention(qkv: CubeTensor, heads: usize) -> CubeTensor {
+        let qkv = into_contiguous(qkv);
+        forward(&qkv, &Sizes::of(&qkv, heads)).0
+    }
+}
+
+/// What the backward pass needs: the forward's (contiguous) input, its output, the log-sum-exp.
+#[derive(Debug, Clone)]
+struct Saved {
+    qkv: CubeTensor,
+    context: CubeTensor,
+    lse: CubeTensor,
+    heads: usize,
+}
+
+#[derive(Debug)]
+struct CausalAttentionBackward;
+
+impl Backward<CubeBackend, 1> for CausalAttentionBackward {
+    type State = Saved;
+
+    fn backward(self, ops: Ops<Saved, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let Saved { qkv, context, lse, heads } = ops.state;
+        unary::<CubeBackend, _>(ops.parents, ops.node, grads, |grad| {
+            backward(&qkv, &context, &lse, grad, &Sizes::of(&qkv, heads))
+        });
+    }
+}
+
+impl<C: CheckpointStrategy> CausalAttentionBackend for Autodiff<CubeBackend, C> {
+    fn causal_attention(qkv: FloatTensor<Self>, heads: usize) -> FloatTensor<Self> {
+        // Compute-bound: the state is kept, not recomputed, under a checkpointing strategy.
+        let (primitive, node) = qkv.into_parts();
+        match CausalAttentionBackward.prepare::<C>([node]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let input = into_contiguous(primitive);
+                let sizes = Sizes::of(&input, heads);
+                let (context, lse) = forward(&input, &sizes);
+                prep.finish(Saved { qkv: input, context: context.clone(), lse, heads }, context)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(CubeBackend::causal_attention(primitive, heads)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_allows_only_the_past_and_present() {
+        let device = Device::flex();
+        let mask = causal_mask(2, 2, 5, &device).into_data().try_into_vec::<bool>().unwrap();
+        #[rustfmt::skip]
+        assert_eq!(mask, [
+            false, false, false, true, true,
+            false, false, false, false, true,
+        ]);
+    }
+
+    #[test]
+    fn the_cpu_backend_takes_the_reference() {
+        let qkv = Tensor::<3>::ones([1, 3, 12], &Device::flex());
+        assert!(causal_attention_kernel(&qkv, 2).is_none());
+        // Equal values everywhere: every weighted mean of them is 1.
+        let context = causal_attention(qkv, 2, KernelChoice::Auto).into_data().try_into_vec::<f32>().unwrap();
+        assert_eq!(context, vec![1.0; 12]);
+    }
+}

@@ -1,0 +1,74 @@
+// causal_attention.wgsl — causal self-attention for training, forward: for every query row, the
+// softmax over keys 0..=i of q·k · scale, times the values, read straight from the fused qkv
+// projection and written in the merged-heads layout. Replaces Burn's path (split heads, two
+// batched matmuls whose per-head shapes are 16 wide, scale, mask, a seven-launch softmax, merge)
+// whose matmuls ran at a tenth of the update's matmul rate (dev/LOG.md, 2026-11-30).
+//
+// Bindings (group 0, f32 arrays, row-major, contiguous; D = heads · d_head):
+//   0 qkv     [batch, N, 3D] read   queries, keys, values; head h is columns h·d_head.. of each
+//   1 context [batch, N, D]  write  softmax(q kᵀ · scale, causal) v, heads side by side
+//   2 lse     [batch, H, N]  write  log Σ_j exp(q_i·k_j · scale), kept for the backward pass
+// Template variables: {{ heads }} (H), {{ d_head }}, {{ seq }} (N), {{ rows }} (batch · H · N),
+//   {{ scale }} (an f32 literal), {{ workgroup_size }}.
+// Dispatch: one invocation per (batch, head, query) row, workgroups along x then y
+//   (x · y · workgroup_size ≥ rows; the host falls back to the reference past 65,535² groups).
+//   Keys and values are read from storage, not staged in workgroup memory: on the CPU adapters
+//   here a barrier costs more than the reads it saves, and N · d_head is small.
+// Reference: `aha_kernels::causal_attention::causal_attention_reference` (Burn tensor ops);
+//   context must match it within 1e-5.
+
+const H: u32 = {{ heads }}u;
+const DH: u32 = {{ d_head }}u;
+const N: u32 = {{ seq }}u;
+const ROWS: u32 = {{ rows }}u;
+const SCALE: f32 = {{ scale }};
+const WORKGROUP: u32 = {{ workgroup_size }}u;
+const D: u32 = H * DH;
+const LOWEST: f32 = -3.4028234663852886e38;
+
+@group(0) @binding(0) var<storage, read_write> qkv: array<f32>;
+@group(0) @binding(1) var<storage, read_write> context: array<f32>;
+@group(0) @binding(2) var<storage, read_write> lse: array<f32>;
+
+@compute @workgroup_size({{ workgroup_size }})
+fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lane: u32) {
+    let row = (group.y * groups.x + group.x) * WORKGROUP + lane;
+    if row >= ROWS {
+        return;
+    }
+    let i = row % N;
+    let head = (row / N) % H;
+    let sequence = (row / N / H) * N * 3u * D;
+    let query_at = sequence + i * 3u * D + head * DH;
+
+    var q: array<f32, DH>;
+    for (var c = 0u; c < DH; c++) {
+        q[c] = qkv[query_at + c] * SCALE;
+    }
+    // Online softmax: the running maximum `top`, the sum of exp(s - top) and the weighted values
+    // are rescaled whenever the maximum grows, so one pass over the keys suffices.
+    var top = LOWEST;
+    var total = 0.0;
+    var acc: array<f32, DH>;
+    for (var j = 0u; j <= i; j++) {
+        let key_at = sequence + j * 3u * D + D + head * DH;
+        var s = 0.0;
+        for (var c = 0u; c < DH; c++) {
+            s += q[c] * qkv[key_at + c];
+        }
+        let new_top = max(top, s);
+        let rescale = exp(top - new_top);
+        let p = exp(s - new_top);
+        total = total * rescale + p;
+        for (var c = 0u; c < DH; c++) {
+            acc[c] = acc[c] * rescale + p * qkv[key_at + D + c];
+        }
+        top = new_top;
+    }
+    let out_at = (row / N / H) * N * D + i * D + head * DH;
+    for (var c = 0u; c < DH; c++) {
+        context[out_at + c] = acc[c] / total;
+    }
+    lse[row] = top + log(total);
+}

@@ -1,0 +1,70 @@
+// causal_attention_dkv.wgsl — causal self-attention for training, backward, second pass: the
+// keys' and values' gradients, one invocation per key row j summing over the queries i ≥ j that
+// saw it. With p_ij, dp_ij and ds_ij as in `causal_attention_dq.wgsl`:
+//   dv_j = Σ_{i ≥ j} p_ij dO_i,   dk_j = scale · Σ_{i ≥ j} ds_ij q_i.
+//
+// Bindings (group 0, f32 arrays, row-major, contiguous; D = heads · d_head):
+//   0 qkv   [batch, N, 3D] read   the forward's input
+//   1 lse   [batch, H, N]  read   the forward's log-sum-exp per query row
+//   2 grad  [batch, N, D]  read   dO
+//   3 delta [batch, H, N]  read   δ_i from the first pass
+//   4 dqkv  [batch, N, 3D] write  columns D..3D (keys', values'); the first pass wrote 0..D
+// Template variables and dispatch: as `causal_attention.wgsl` (a row is a key here).
+// Reference: the gradient autodiff derives for `causal_attention_reference`; within 1e-4.
+
+const H: u32 = {{ heads }}u;
+const DH: u32 = {{ d_head }}u;
+const N: u32 = {{ seq }}u;
+const ROWS: u32 = {{ rows }}u;
+const SCALE: f32 = {{ scale }};
+const WORKGROUP: u32 = {{ workgroup_size }}u;
+const D: u32 = H * DH;
+
+@group(0) @binding(0) var<storage, read_write> qkv: array<f32>;
+@group(0) @binding(1) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(2) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(3) var<storage, read_write> delta: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dqkv: array<f32>;
+
+@compute @workgroup_size({{ workgroup_size }})
+fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lane: u32) {
+    let row = (group.y * groups.x + group.x) * WORKGROUP + lane;
+    if row >= ROWS {
+        return;
+    }
+    let j = row % N;
+    let head_rows = row - j; // this (batch, head)'s first row in lse and delta
+    let head = (row / N) % H;
+    let sequence = (row / N / H) * N * 3u * D;
+    let key_at = sequence + j * 3u * D + D + head * DH;
+
+    var k: array<f32, DH>;
+    var v: array<f32, DH>;
+    for (var c = 0u; c < DH; c++) {
+        k[c] = qkv[key_at + c] * SCALE;
+        v[c] = qkv[key_at + D + c];
+    }
+    var dk: array<f32, DH>;
+    var dv: array<f32, DH>;
+    for (var i = j; i < N; i++) {
+        let query_at = sequence + i * 3u * D + head * DH;
+        let out_at = (row / N / H) * N * D + i * D + head * DH;
+        var s = 0.0;
+        var dp = 0.0;
+        for (var c = 0u; c < DH; c++) {
+            s += k[c] * qkv[query_at + c];
+            dp += grad[out_at + c] * v[c];
+        }
+        let p = exp(s - lse[head_rows + i]);
+        let ds = p * (dp - delta[head_rows + i]);
+        for (var c = 0u; c < DH; c++) {
+            dv[c] += p * grad[out_at + c];
+            dk[c] += ds * qkv[query_at + c];
+        }
+    }
+    for (var c = 0u; c < DH; c++) {
+        dqkv[key_at + c] = dk[c] * SCALE;
+        dqkv[key_at + D + c] = dv[c];
+    }
+}

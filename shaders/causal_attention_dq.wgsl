@@ -1,0 +1,71 @@
+// causal_attention_dq.wgsl — causal self-attention for training, backward, first pass: the
+// queries' gradient, and per query row the δ_i = dO_i · O_i the second pass needs. With
+// p_ij = exp(s_ij − lse_i) recomputed from the forward's log-sum-exp (s_ij = q_i·k_j · scale):
+//   dp_ij = dO_i · v_j,   ds_ij = p_ij (dp_ij − δ_i),   dq_i = scale · Σ_{j ≤ i} ds_ij k_j.
+//
+// Bindings (group 0, f32 arrays, row-major, contiguous; D = heads · d_head):
+//   0 qkv     [batch, N, 3D] read   the forward's input
+//   1 context [batch, N, D]  read   the forward's output O
+//   2 lse     [batch, H, N]  read   the forward's log-sum-exp per query row
+//   3 grad    [batch, N, D]  read   dO, the loss's gradient with respect to context
+//   4 dqkv    [batch, N, 3D] write  columns 0..D (the queries'); the second pass writes the rest
+//   5 delta   [batch, H, N]  write  δ_i
+// Template variables and dispatch: as `causal_attention.wgsl`.
+// Reference: the gradient autodiff derives for `causal_attention_reference`; within 1e-4.
+
+const H: u32 = {{ heads }}u;
+const DH: u32 = {{ d_head }}u;
+const N: u32 = {{ seq }}u;
+const ROWS: u32 = {{ rows }}u;
+const SCALE: f32 = {{ scale }};
+const WORKGROUP: u32 = {{ workgroup_size }}u;
+const D: u32 = H * DH;
+
+@group(0) @binding(0) var<storage, read_write> qkv: array<f32>;
+@group(0) @binding(1) var<storage, read_write> context: array<f32>;
+@group(0) @binding(2) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(3) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dqkv: array<f32>;
+@group(0) @binding(5) var<storage, read_write> delta: array<f32>;
+
+@compute @workgroup_size({{ workgroup_size }})
+fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lane: u32) {
+    let row = (group.y * groups.x + group.x) * WORKGROUP + lane;
+    if row >= ROWS {
+        return;
+    }
+    let i = row % N;
+    let head = (row / N) % H;
+    let sequence = (row / N / H) * N * 3u * D;
+    let query_at = sequence + i * 3u * D + head * DH;
+    let out_at = (row / N / H) * N * D + i * D + head * DH;
+
+    var q: array<f32, DH>;
+    var d_out: array<f32, DH>;
+    var delta_i = 0.0;
+    for (var c = 0u; c < DH; c++) {
+        q[c] = qkv[query_at + c] * SCALE;
+        d_out[c] = grad[out_at + c];
+        delta_i += d_out[c] * context[out_at + c];
+    }
+    let lse_i = lse[row];
+    var dq: array<f32, DH>;
+    for (var j = 0u; j <= i; j++) {
+        let key_at = sequence + j * 3u * D + D + head * DH;
+        var s = 0.0;
+        var dp = 0.0;
+        for (var c = 0u; c < DH; c++) {
+            s += q[c] * qkv[key_at + c];
+            dp += d_out[c] * qkv[key_at + D + c];
+        }
+        let ds = exp(s - lse_i) * (dp - delta_i);
+        for (var c = 0u; c < DH; c++) {
+            dq[c] += ds * qkv[key_at + c];
+        }
+    }
+    for (var c = 0u; c < DH; c++) {
+        dqkv[query_at + c] = dq[c] * SCALE;
+    }
+    delta[row] = delta_i;
+}
