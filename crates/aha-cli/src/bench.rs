@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use aha_kernels::causal_attention::{causal_attention_kernel, causal_attention_reference};
 use aha_kernels::norm::{rms_norm_kernel, rms_norm_reference};
 use aha_kernels::readback::reads_so_far;
 use aha_kernels::router::{router_top_k_kernel, router_top_k_reference};
@@ -98,6 +99,10 @@ pub struct BenchReport {
     /// One RMSNorm over a decode step's B × G rows, µs per call.
     pub norm_kernel_us: Option<f64>,
     pub norm_reference_us: f64,
+    /// Causal attention of one layer over an update's tokens (the router's), forward and
+    /// backward, µs per call.
+    pub attention_kernel_us: Option<f64>,
+    pub attention_reference_us: f64,
     pub steps: usize,
     pub warmup: usize,
 }
@@ -226,6 +231,8 @@ pub fn run(args: Args) -> Result<()> {
         sample_reference_us: kernels.sample_reference_us,
         norm_kernel_us: kernels.norm_kernel_us,
         norm_reference_us: kernels.norm_reference_us,
+        attention_kernel_us: kernels.attention_kernel_us,
+        attention_reference_us: kernels.attention_reference_us,
         steps: args.steps,
         warmup: args.warmup,
     };
@@ -268,6 +275,8 @@ struct KernelTimes {
     sample_reference_us: f64,
     norm_kernel_us: Option<f64>,
     norm_reference_us: f64,
+    attention_kernel_us: Option<f64>,
+    attention_reference_us: f64,
 }
 
 /// Mean µs per call of `f`, after `warmup` untimed calls, waiting for the device after each batch
@@ -286,8 +295,10 @@ fn time_us(device: &Device, rounds: usize, warmup: usize, mut f: impl FnMut() ->
     Ok(start.elapsed().as_secs_f64() * 1e6 / timed as f64)
 }
 
-/// The router over `tokens` tokens, one decode step over `rows` rows and one norm of theirs, kernel (where the device
-/// runs it) and reference. Inputs are fixed pseudo-random values; outputs are discarded.
+/// The router over `tokens` tokens, one decode step over `rows` rows and one norm of theirs, and
+/// one layer's attention (forward and backward) over `rows` sequences of `tokens / rows`
+/// positions: kernel (where the device runs it) and reference. Inputs are fixed pseudo-random
+/// values; outputs are discarded.
 fn time_kernels(
     device: &Device,
     config: &aha_model::ModelConfig,
@@ -356,6 +367,25 @@ fn time_kernels(
         let _ = rms_norm_reference(hidden.clone(), gamma.clone(), config.norm_eps);
         Ok(())
     })?;
+    // One layer's fused qkv projection over the update's sequences, on the autodiff device.
+    let autodiff = device.clone().autodiff();
+    let (n, d, heads) = (tokens / rows, config.d_model, config.n_heads);
+    let qkv = Tensor::<1>::from_floats(noise(rows * n * 3 * d, 5).as_slice(), &autodiff)
+        .reshape([rows, n, 3 * d])
+        .require_grad();
+    let attention_kernel_us = match causal_attention_kernel(&qkv, heads) {
+        Some(_) => Some(time_us(device, rounds, warmup, || {
+            let context =
+                causal_attention_kernel(&qkv, heads).context("the attention kernels stopped running")?;
+            let _ = context.sum().backward();
+            Ok(())
+        })?),
+        None => None,
+    };
+    let attention_reference_us = time_us(device, rounds, warmup, || {
+        let _ = causal_attention_reference(qkv.clone(), heads).sum().backward();
+        Ok(())
+    })?;
     Ok(KernelTimes {
         router_kernel_us,
         router_reference_us,
@@ -363,5 +393,7 @@ fn time_kernels(
         sample_reference_us,
         norm_kernel_us,
         norm_reference_us,
+        attention_kernel_us,
+        attention_reference_us,
     })
 }
