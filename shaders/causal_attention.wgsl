@@ -8,8 +8,11 @@
 //   0 qkv     [batch, N, 3D] read   queries, keys, values; head h is columns h·d_head.. of each
 //   1 context [batch, N, D]  write  softmax(q kᵀ · scale, causal) v, heads side by side
 //   2 lse     [batch, H, N]  write  log Σ_j exp(q_i·k_j · scale), kept for the backward pass
-// Template variables: {{ heads }} (H), {{ d_head }}, {{ seq }} (N), {{ rows }} (batch · H · N),
-//   {{ scale }} (an f32 literal), {{ workgroup_size }}.
+//   3 sizes   [2]            u32, read   rows (batch · H · N), N
+// Template variables: {{ heads }} (H), {{ d_head }}, {{ scale }} (an f32 literal),
+//   {{ workgroup_size }}. The batch and the length are read at run time: an update's length
+//   follows its rollout's longest answer, and a template value would compile three new pipelines
+//   for every new length (seconds each on a software adapter).
 // Dispatch: one invocation per (batch, head, query) row, workgroups along x then y
 //   (x · y · workgroup_size ≥ rows; the host falls back to the reference past 65,535² groups).
 //   Keys and values are read from storage, not staged in workgroup memory: on the CPU adapters
@@ -19,55 +22,60 @@
 
 const H: u32 = {{ heads }}u;
 const DH: u32 = {{ d_head }}u;
-const N: u32 = {{ seq }}u;
-const ROWS: u32 = {{ rows }}u;
 const SCALE: f32 = {{ scale }};
 const WORKGROUP: u32 = {{ workgroup_size }}u;
 const D: u32 = H * DH;
+// The kernels read and write four floats at a time: d_head is a multiple of 4 (the host checks),
+// so every head's slice starts on a vec4. Positions below are in vec4s.
+const DH4: u32 = DH / 4u;
+const D4: u32 = D / 4u;
 const LOWEST: f32 = -3.4028234663852886e38;
 
-@group(0) @binding(0) var<storage, read_write> qkv: array<f32>;
-@group(0) @binding(1) var<storage, read_write> context: array<f32>;
+@group(0) @binding(0) var<storage, read_write> qkv: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> context: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(3) var<storage, read_write> sizes: array<u32>;
 
 @compute @workgroup_size({{ workgroup_size }})
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lane: u32) {
+    let rows = sizes[0];
+    let n = sizes[1];
     let row = (group.y * groups.x + group.x) * WORKGROUP + lane;
-    if row >= ROWS {
+    if row >= rows {
         return;
     }
-    let i = row % N;
-    let head = (row / N) % H;
-    let sequence = (row / N / H) * N * 3u * D;
-    let query_at = sequence + i * 3u * D + head * DH;
+    let i = row % n;
+    let head = (row / n) % H;
+    let sequence = (row / n / H) * n * 3u * D4;
+    let query_at = sequence + i * 3u * D4 + head * DH4;
 
-    var q: array<f32, DH>;
-    for (var c = 0u; c < DH; c++) {
+    var q: array<vec4<f32>, DH4>;
+    for (var c = 0u; c < DH4; c++) {
         q[c] = qkv[query_at + c] * SCALE;
     }
     // Online softmax: the running maximum `top`, the sum of exp(s - top) and the weighted values
     // are rescaled whenever the maximum grows, so one pass over the keys suffices.
     var top = LOWEST;
     var total = 0.0;
-    var acc: array<f32, DH>;
+    var acc: array<vec4<f32>, DH4>;
     for (var j = 0u; j <= i; j++) {
-        let key_at = sequence + j * 3u * D + D + head * DH;
+        let key_at = sequence + j * 3u * D4 + D4 + head * DH4;
         var s = 0.0;
-        for (var c = 0u; c < DH; c++) {
-            s += q[c] * qkv[key_at + c];
+        for (var c = 0u; c < DH4; c++) {
+            s += dot(q[c], qkv[key_at + c]);
         }
         let new_top = max(top, s);
         let rescale = exp(top - new_top);
         let p = exp(s - new_top);
         total = total * rescale + p;
-        for (var c = 0u; c < DH; c++) {
-            acc[c] = acc[c] * rescale + p * qkv[key_at + D + c];
+        for (var c = 0u; c < DH4; c++) {
+            acc[c] = acc[c] * rescale + p * qkv[key_at + D4 + c];
         }
         top = new_top;
     }
-    let out_at = (row / N / H) * N * D + i * D + head * DH;
-    for (var c = 0u; c < DH; c++) {
+    let out_at = (row / n / H) * n * D4 + i * D4 + head * DH4;
+    for (var c = 0u; c < DH4; c++) {
         context[out_at + c] = acc[c] / total;
     }
     lse[row] = top + log(total);

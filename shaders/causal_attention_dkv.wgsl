@@ -9,62 +9,68 @@
 //   2 grad  [batch, N, D]  read   dO
 //   3 delta [batch, H, N]  read   δ_i from the first pass
 //   4 dqkv  [batch, N, 3D] write  columns D..3D (keys', values'); the first pass wrote 0..D
+//   5 sizes [2]            u32, read   rows (batch · H · N), N
 // Template variables and dispatch: as `causal_attention.wgsl` (a row is a key here).
 // Reference: the gradient autodiff derives for `causal_attention_reference`; within 1e-4.
 
 const H: u32 = {{ heads }}u;
 const DH: u32 = {{ d_head }}u;
-const N: u32 = {{ seq }}u;
-const ROWS: u32 = {{ rows }}u;
 const SCALE: f32 = {{ scale }};
 const WORKGROUP: u32 = {{ workgroup_size }}u;
 const D: u32 = H * DH;
+// The kernels read and write four floats at a time: d_head is a multiple of 4 (the host checks),
+// so every head's slice starts on a vec4. Positions below are in vec4s.
+const DH4: u32 = DH / 4u;
+const D4: u32 = D / 4u;
 
-@group(0) @binding(0) var<storage, read_write> qkv: array<f32>;
+@group(0) @binding(0) var<storage, read_write> qkv: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(2) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(2) var<storage, read_write> grad: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> delta: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dqkv: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dqkv: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> sizes: array<u32>;
 
 @compute @workgroup_size({{ workgroup_size }})
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lane: u32) {
+    let rows = sizes[0];
+    let n = sizes[1];
     let row = (group.y * groups.x + group.x) * WORKGROUP + lane;
-    if row >= ROWS {
+    if row >= rows {
         return;
     }
-    let j = row % N;
+    let j = row % n;
     let head_rows = row - j; // this (batch, head)'s first row in lse and delta
-    let head = (row / N) % H;
-    let sequence = (row / N / H) * N * 3u * D;
-    let key_at = sequence + j * 3u * D + D + head * DH;
+    let head = (row / n) % H;
+    let sequence = (row / n / H) * n * 3u * D4;
+    let key_at = sequence + j * 3u * D4 + D4 + head * DH4;
 
-    var k: array<f32, DH>;
-    var v: array<f32, DH>;
-    for (var c = 0u; c < DH; c++) {
+    var k: array<vec4<f32>, DH4>;
+    var v: array<vec4<f32>, DH4>;
+    for (var c = 0u; c < DH4; c++) {
         k[c] = qkv[key_at + c] * SCALE;
-        v[c] = qkv[key_at + D + c];
+        v[c] = qkv[key_at + D4 + c];
     }
-    var dk: array<f32, DH>;
-    var dv: array<f32, DH>;
-    for (var i = j; i < N; i++) {
-        let query_at = sequence + i * 3u * D + head * DH;
-        let out_at = (row / N / H) * N * D + i * D + head * DH;
+    var dk: array<vec4<f32>, DH4>;
+    var dv: array<vec4<f32>, DH4>;
+    for (var i = j; i < n; i++) {
+        let query_at = sequence + i * 3u * D4 + head * DH4;
+        let out_at = (row / n / H) * n * D4 + i * D4 + head * DH4;
         var s = 0.0;
         var dp = 0.0;
-        for (var c = 0u; c < DH; c++) {
-            s += k[c] * qkv[query_at + c];
-            dp += grad[out_at + c] * v[c];
+        for (var c = 0u; c < DH4; c++) {
+            s += dot(k[c], qkv[query_at + c]);
+            dp += dot(grad[out_at + c], v[c]);
         }
         let p = exp(s - lse[head_rows + i]);
         let ds = p * (dp - delta[head_rows + i]);
-        for (var c = 0u; c < DH; c++) {
+        for (var c = 0u; c < DH4; c++) {
             dv[c] += p * grad[out_at + c];
             dk[c] += ds * qkv[query_at + c];
         }
     }
-    for (var c = 0u; c < DH; c++) {
+    for (var c = 0u; c < DH4; c++) {
         dqkv[key_at + c] = dk[c] * SCALE;
-        dqkv[key_at + D + c] = dv[c];
+        dqkv[key_at + D4 + c] = dv[c];
     }
 }

@@ -10,61 +10,67 @@
 //   3 grad    [batch, N, D]  read   dO, the loss's gradient with respect to context
 //   4 dqkv    [batch, N, 3D] write  columns 0..D (the queries'); the second pass writes the rest
 //   5 delta   [batch, H, N]  write  δ_i
+//   6 sizes   [2]            u32, read   rows (batch · H · N), N
 // Template variables and dispatch: as `causal_attention.wgsl`.
 // Reference: the gradient autodiff derives for `causal_attention_reference`; within 1e-4.
 
 const H: u32 = {{ heads }}u;
 const DH: u32 = {{ d_head }}u;
-const N: u32 = {{ seq }}u;
-const ROWS: u32 = {{ rows }}u;
 const SCALE: f32 = {{ scale }};
 const WORKGROUP: u32 = {{ workgroup_size }}u;
 const D: u32 = H * DH;
+// The kernels read and write four floats at a time: d_head is a multiple of 4 (the host checks),
+// so every head's slice starts on a vec4. Positions below are in vec4s.
+const DH4: u32 = DH / 4u;
+const D4: u32 = D / 4u;
 
-@group(0) @binding(0) var<storage, read_write> qkv: array<f32>;
-@group(0) @binding(1) var<storage, read_write> context: array<f32>;
+@group(0) @binding(0) var<storage, read_write> qkv: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> context: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(3) var<storage, read_write> grad: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dqkv: array<f32>;
+@group(0) @binding(3) var<storage, read_write> grad: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> dqkv: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> delta: array<f32>;
+@group(0) @binding(6) var<storage, read_write> sizes: array<u32>;
 
 @compute @workgroup_size({{ workgroup_size }})
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lane: u32) {
+    let rows = sizes[0];
+    let n = sizes[1];
     let row = (group.y * groups.x + group.x) * WORKGROUP + lane;
-    if row >= ROWS {
+    if row >= rows {
         return;
     }
-    let i = row % N;
-    let head = (row / N) % H;
-    let sequence = (row / N / H) * N * 3u * D;
-    let query_at = sequence + i * 3u * D + head * DH;
-    let out_at = (row / N / H) * N * D + i * D + head * DH;
+    let i = row % n;
+    let head = (row / n) % H;
+    let sequence = (row / n / H) * n * 3u * D4;
+    let query_at = sequence + i * 3u * D4 + head * DH4;
+    let out_at = (row / n / H) * n * D4 + i * D4 + head * DH4;
 
-    var q: array<f32, DH>;
-    var d_out: array<f32, DH>;
+    var q: array<vec4<f32>, DH4>;
+    var d_out: array<vec4<f32>, DH4>;
     var delta_i = 0.0;
-    for (var c = 0u; c < DH; c++) {
+    for (var c = 0u; c < DH4; c++) {
         q[c] = qkv[query_at + c] * SCALE;
         d_out[c] = grad[out_at + c];
-        delta_i += d_out[c] * context[out_at + c];
+        delta_i += dot(d_out[c], context[out_at + c]);
     }
     let lse_i = lse[row];
-    var dq: array<f32, DH>;
+    var dq: array<vec4<f32>, DH4>;
     for (var j = 0u; j <= i; j++) {
-        let key_at = sequence + j * 3u * D + D + head * DH;
+        let key_at = sequence + j * 3u * D4 + D4 + head * DH4;
         var s = 0.0;
         var dp = 0.0;
-        for (var c = 0u; c < DH; c++) {
-            s += q[c] * qkv[key_at + c];
-            dp += d_out[c] * qkv[key_at + D + c];
+        for (var c = 0u; c < DH4; c++) {
+            s += dot(q[c], qkv[key_at + c]);
+            dp += dot(d_out[c], qkv[key_at + D4 + c]);
         }
         let ds = exp(s - lse_i) * (dp - delta_i);
-        for (var c = 0u; c < DH; c++) {
+        for (var c = 0u; c < DH4; c++) {
             dq[c] += ds * qkv[key_at + c];
         }
     }
-    for (var c = 0u; c < DH; c++) {
+    for (var c = 0u; c < DH4; c++) {
         dqkv[query_at + c] = dq[c] * SCALE;
     }
     delta[row] = delta_i;

@@ -7,6 +7,7 @@ use aha_kernels::KernelChoice;
 use aha_kernels::attention::{masked_softmax, masked_softmax_kernel, masked_softmax_reference};
 use aha_kernels::causal_attention::{causal_attention_kernel, causal_attention_reference};
 use aha_kernels::experts::{expert_mix, expert_mix_kernel, expert_mix_reference};
+use aha_kernels::gelu::{gelu_kernel, gelu_reference};
 use aha_kernels::norm::{rms_norm, rms_norm_kernel, rms_norm_reference};
 use aha_kernels::readback::{self, reads_so_far};
 use aha_kernels::router::{RouterTopK, router_top_k, router_top_k_kernel, router_top_k_reference};
@@ -245,6 +246,58 @@ pub async fn causal_attention_matches_reference(device: &Device) -> Result<usize
             return Err(format!("case {case} ({shape}): gradients differ by {grad} (largest {largest})"));
         }
         checked += batch * heads * n;
+    }
+    // Heads the kernels do not take (not a multiple of 4, wider than 64) fall back to the reference.
+    for (heads, d_head) in [(2, 6), (1, 68)] {
+        let qkv = Tensor::<3>::zeros([1, 3, 3 * heads * d_head], device);
+        if causal_attention_kernel(&qkv, heads).is_some() {
+            return Err(format!("the kernels took heads of {d_head}"));
+        }
+    }
+    Ok(checked)
+}
+
+/// The GELU kernels match Burn's GELU — values within 1e-6 and gradients within 1e-5 of the
+/// reference, relative to magnitudes above 1 — over the experts' hidden shape, a length that is
+/// not a multiple of the workgroup, and one element; inputs far out (±1e3) give finite gradients
+/// of 1 and 0 (the tanh inside is clamped; Burn's may overflow there). Returns the elements checked.
+pub async fn gelu_matches_reference(device: &Device) -> Result<usize, String> {
+    let autodiff = device.clone().autodiff();
+    let mut checked = 0;
+    for (case, len) in [4 * 1152 * 128, 1000, 1].into_iter().enumerate() {
+        let floats = |values: Vec<f32>| Tensor::<1>::from_floats(values.as_slice(), &autodiff);
+        let x = floats(noise(300 + case as u64, len, 8.0)).require_grad();
+        let weights = floats(noise(310 + case as u64, len, 1.0));
+        let kernel = gelu_kernel(&x).ok_or("the GELU kernels did not run on this device")?;
+        let reference = gelu_reference(x.clone());
+        let kernel_grads = (kernel.clone() * weights.clone()).sum().backward();
+        let reference_grads = (reference.clone() * weights).sum().backward();
+        let (Some(kernel_grad), Some(reference_grad)) = (x.grad(&kernel_grads), x.grad(&reference_grads))
+        else {
+            return Err(format!("case {case}: no gradient reached x"));
+        };
+        let tensors = Transaction::default()
+            .register(kernel.inner())
+            .register(reference.inner())
+            .register(kernel_grad)
+            .register(reference_grad);
+        let data = read(tensors).await?;
+        let values = max_relative_diff(&f32s(&data[0]), &f32s(&data[1]));
+        if values.is_nan() || values > 1e-6 {
+            return Err(format!("case {case} ({len} elements): values differ by {values}"));
+        }
+        let grads = max_relative_diff(&f32s(&data[2]), &f32s(&data[3]));
+        if grads.is_nan() || grads > 1e-5 {
+            return Err(format!("case {case} ({len} elements): gradients differ by {grads}"));
+        }
+        checked += len;
+    }
+    let far = Tensor::<1>::from_floats([1.0e3, -1.0e3], &autodiff).require_grad();
+    let grads = gelu_kernel(&far).ok_or("the GELU kernels did not run")?.sum().backward();
+    let grad = far.grad(&grads).ok_or("no gradient reached x")?;
+    let data = read(Transaction::default().register(grad)).await?;
+    if f32s(&data[0]) != [1.0, 0.0] {
+        return Err(format!("gradients at ±1e3: {:?}, expected [1, 0]", f32s(&data[0])));
     }
     Ok(checked)
 }
@@ -520,6 +573,17 @@ pub async fn cached_decoding_matches_the_full_forward(device: &Device) -> Result
         return Err(format!("max |full - cached| = {diff}"));
     }
     Ok(diff)
+}
+
+/// The largest difference relative to max(1, |reference|); NaN if the lengths differ.
+fn max_relative_diff(values: &[f32], reference: &[f32]) -> f32 {
+    if values.len() != reference.len() {
+        return f32::NAN;
+    }
+    let scaled: Vec<f32> = reference.iter().map(|r| r.abs().max(1.0)).collect();
+    let a: Vec<f32> = values.iter().zip(&scaled).map(|(v, s)| v / s).collect();
+    let b: Vec<f32> = reference.iter().zip(&scaled).map(|(r, s)| r / s).collect();
+    max_abs_diff(&a, &b)
 }
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {

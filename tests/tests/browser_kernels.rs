@@ -62,6 +62,11 @@ async fn causal_attention_kernels_match_their_reference_on_webgpu() {
 }
 
 #[wasm_bindgen_test]
+async fn gelu_kernels_match_their_reference_on_webgpu() {
+    kernels::gelu_matches_reference(&webgpu::device().await).await.unwrap();
+}
+
+#[wasm_bindgen_test]
 async fn expert_mix_kernel_matches_its_reference_on_webgpu() {
     kernels::expert_mix_matches_reference(&webgpu::device().await).await.unwrap();
 }

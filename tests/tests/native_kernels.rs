@@ -107,6 +107,12 @@ fn causal_attention_kernels_match_their_reference_on_wgpu() {
 }
 
 #[test]
+fn gelu_kernels_match_their_reference_on_wgpu() {
+    let elements = pollster::block_on(kernels::gelu_matches_reference(&wgpu())).unwrap();
+    println!("{elements} elements checked");
+}
+
+#[test]
 fn expert_mix_kernel_matches_its_reference_on_wgpu() {
     let tokens = pollster::block_on(kernels::expert_mix_matches_reference(&wgpu())).unwrap();
     println!("{tokens} tokens checked");

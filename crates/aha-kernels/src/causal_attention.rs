@@ -34,7 +34,8 @@ pub const MASKED: f32 = -1.0e9;
 /// Invocations per workgroup of the three kernels (one per row).
 const WORKGROUP: u32 = 64;
 
-/// The widest head the kernels keep in registers (`d_head` floats per array, three arrays).
+/// The widest head the kernels keep in registers (`d_head` floats per array, three arrays). The
+/// kernels also need `d_head` to be a multiple of 4: they move vec4s.
 pub const MAX_D_HEAD: usize = 64;
 
 /// Burn's wgpu backend plus our attention. The macro routes `Dispatch` calls on wgpu tensors,
@@ -49,7 +50,8 @@ pub trait CausalAttentionBackend: Backend {
 /// Self-attention of every position of `qkv: [batch, n, 3·d]` over the positions at or before it,
 /// `heads` heads of `d / heads` each, scaled by `1 / sqrt(d_head)` → `[batch, n, d]` with the
 /// heads side by side (ready for the output projection). The kernels on wgpu f32 tensors (with or
-/// without gradients) whose head fits ([`MAX_D_HEAD`]), the reference otherwise.
+/// without gradients) whose head fits (a multiple of 4 up to [`MAX_D_HEAD`]), the reference
+/// otherwise.
 pub fn causal_attention(qkv: Tensor<3>, heads: usize, choice: KernelChoice) -> Tensor<3> {
     if choice == KernelChoice::Auto && kernel_fits(&qkv, heads) {
         return Tensor::from_dispatch(Dispatch::causal_attention(qkv.into_dispatch(), heads));
@@ -93,23 +95,15 @@ pub fn causal_mask(start: usize, n: usize, key_len: usize, device: &Device) -> T
 /// A wgpu f32 tensor of a shape the kernels take.
 fn kernel_fits(qkv: &Tensor<3>, heads: usize) -> bool {
     let [batch, n, three_d] = qkv.dims();
-    let on_wgpu =
-        qkv.clone().inner().try_into_primitive::<CubeBackend>().is_ok_and(|t| t.dtype == DType::F32);
+    let on_wgpu = wgsl::is_cube_f32(qkv);
     let rows = batch * heads * n;
     on_wgpu
         && heads > 0
         && three_d % (3 * heads) == 0
         && (1..=MAX_D_HEAD).contains(&(three_d / 3 / heads))
+        && (three_d / 3 / heads).is_multiple_of(4)
         && rows > 0
-        && u32::try_from(rows).is_ok()
-        && groups(rows).1 <= wgsl::MAX_WORKGROUPS_PER_DIMENSION as u32
-}
-
-/// Workgroups (x, y) covering `rows` rows.
-fn groups(rows: usize) -> (u32, u32) {
-    let limit = wgsl::MAX_WORKGROUPS_PER_DIMENSION as u32;
-    let total = (rows as u32).div_ceil(WORKGROUP);
-    if total <= limit { (total, 1) } else { (limit, total.div_ceil(limit)) }
+        && wgsl::groups_covering(rows, WORKGROUP).is_some()
 }
 
 /// The sizes one launch is compiled for.
@@ -130,20 +124,27 @@ impl Sizes {
         self.batch * self.heads * self.n
     }
 
-    fn launch(&self, shader: wgsl::Shader, like: &CubeTensor, buffers: &[&Handle]) {
+    /// `[rows, n]` for the kernels' `sizes` binding: run-time values, so that a new length or
+    /// batch reuses the compiled pipelines.
+    fn buffer(&self, like: &CubeTensor) -> Handle {
+        wgsl::sizes_buffer(like, &[self.rows() as u32, self.n as u32])
+    }
+
+    /// The template values, part of the compiled pipeline's id: the head's sizes only.
+    fn values(&self) -> Vec<(&'static str, String)> {
         let d_head = self.d / self.heads;
-        let kernel = FilledShader {
-            shader,
-            values: vec![
-                ("heads", self.heads.to_string()),
-                ("d_head", d_head.to_string()),
-                ("seq", self.n.to_string()),
-                ("rows", self.rows().to_string()),
-                ("scale", format!("{:?}", 1.0 / (d_head as f32).sqrt())),
-                ("workgroup_size", WORKGROUP.to_string()),
-            ],
-        };
-        kernel.launch(like, WORKGROUP, groups(self.rows()), buffers);
+        vec![
+            ("heads", self.heads.to_string()),
+            ("d_head", d_head.to_string()),
+            ("scale", format!("{:?}", 1.0 / (d_head as f32).sqrt())),
+            ("workgroup_size", WORKGROUP.to_string()),
+        ]
+    }
+
+    fn launch(&self, shader: wgsl::Shader, like: &CubeTensor, buffers: &[&Handle]) {
+        let kernel = FilledShader { shader, values: self.values() };
+        let groups = wgsl::groups_covering(self.rows(), WORKGROUP).expect("kernel_fits checked the rows");
+        kernel.launch(like, WORKGROUP, groups, buffers);
     }
 }
 
@@ -152,7 +153,8 @@ fn forward(qkv: &CubeTensor, sizes: &Sizes) -> (CubeTensor, CubeTensor) {
     let Sizes { batch, n, heads, d } = *sizes;
     let context = wgsl::empty_like(qkv, Shape::new([batch, n, d]), DType::F32);
     let lse = wgsl::empty_like(qkv, Shape::new([batch, heads, n]), DType::F32);
-    sizes.launch(wgsl::CAUSAL_ATTENTION, qkv, &[&qkv.handle, &context.handle, &lse.handle]);
+    let shape = sizes.buffer(qkv);
+    sizes.launch(wgsl::CAUSAL_ATTENTION, qkv, &[&qkv.handle, &context.handle, &lse.handle, &shape]);
     (context, lse)
 }
 
@@ -168,13 +170,12 @@ fn backward(
     let grad = into_contiguous(grad);
     let dqkv = wgsl::empty_like(qkv, qkv.shape(), DType::F32);
     let delta = wgsl::empty_like(qkv, lse.shape(), DType::F32);
-    let first = [&qkv.handle, &context.handle, &lse.handle, &grad.handle, &dqkv.handle, &delta.handle];
+    let shape = sizes.buffer(qkv);
+    let first =
+        [&qkv.handle, &context.handle, &lse.handle, &grad.handle, &dqkv.handle, &delta.handle, &shape];
     sizes.launch(wgsl::CAUSAL_ATTENTION_DQ, qkv, &first);
-    sizes.launch(
-        wgsl::CAUSAL_ATTENTION_DKV,
-        qkv,
-        &[&qkv.handle, &lse.handle, &grad.handle, &delta.handle, &dqkv.handle],
-    );
+    let second = [&qkv.handle, &lse.handle, &grad.handle, &delta.handle, &dqkv.handle, &shape];
+    sizes.launch(wgsl::CAUSAL_ATTENTION_DKV, qkv, &second);
     dqkv
 }
 
@@ -237,6 +238,13 @@ mod tests {
             false, false, false, true, true,
             false, false, false, false, true,
         ]);
+    }
+
+    #[test]
+    fn a_new_length_or_batch_reuses_the_compiled_kernels() {
+        let sizes = |batch, n| Sizes { batch, n, heads: 4, d: 64 };
+        assert_eq!(sizes(16, 17).values(), sizes(64, 72).values());
+        assert_ne!(sizes(16, 17).values(), Sizes { heads: 2, ..sizes(16, 17) }.values());
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! The routed experts' output while decoding in one kernel — `shaders/expert_mix.wgsl` on wgpu,
-//! [`expert_mix_reference`] elsewhere and in training.
+//! [`expert_mix_reference`] elsewhere; in training the same dense formula, [`expert_mix_dense`].
 //!
 //! The reference is the model's dense formulation: every expert on every token as one batched
 //! matmul, each output weighted by its gate (zero for unchosen experts) — differentiable with plain
 //! ops, at E/k times the arithmetic. The kernel reads only the chosen experts' weights. Forward
-//! only: tensors that carry gradients take the reference.
+//! only: tensors that carry gradients take the dense formula, whose GELU is our differentiable
+//! kernel on wgpu ([`crate::gelu`]).
 
-use burn::tensor::activation::gelu;
 use burn::tensor::{DType, Int, Shape, Tensor};
 
 use crate::wgsl::{self, FilledShader};
@@ -38,9 +38,21 @@ pub fn expert_mix(
 /// Every expert on every token, weighted by `gates: [N, E]` (zero where a token was not routed):
 /// `[1, N, d] @ [E, d, h] → [E, N, h] → [E, N, d]`, then the gate-weighted sum over experts.
 pub fn expert_mix_reference(x: Tensor<2>, gates: Tensor<2>, w_in: Tensor<3>, w_out: Tensor<3>) -> Tensor<2> {
+    expert_mix_dense(x, gates, w_in, w_out, KernelChoice::Reference)
+}
+
+/// [`expert_mix_reference`]'s formula with its GELU chosen by `choice` ([`crate::gelu()`]): what
+/// training runs.
+pub fn expert_mix_dense(
+    x: Tensor<2>,
+    gates: Tensor<2>,
+    w_in: Tensor<3>,
+    w_out: Tensor<3>,
+    choice: KernelChoice,
+) -> Tensor<2> {
     let [n, d] = x.dims();
     let e = w_in.dims()[0];
-    let hidden = gelu(x.unsqueeze::<3>().matmul(w_in));
+    let hidden = crate::gelu(x.unsqueeze::<3>().matmul(w_in), choice);
     let expert_out = hidden.matmul(w_out);
     let weights = gates.transpose().reshape([e, n, 1]);
     (expert_out * weights).sum_dim(0).reshape([n, d])

@@ -48,14 +48,8 @@ pub const EXPERT_MIX: Shader = Shader {
 };
 
 /// The three attention kernels share their template variables.
-const ATTENTION_VALUES: &[(&str, &str)] = &[
-    ("heads", "4"),
-    ("d_head", "16"),
-    ("seq", "72"),
-    ("rows", "18432"),
-    ("scale", "0.25"),
-    ("workgroup_size", "64"),
-];
+const ATTENTION_VALUES: &[(&str, &str)] =
+    &[("heads", "4"), ("d_head", "16"), ("scale", "0.25"), ("workgroup_size", "64")];
 
 pub const CAUSAL_ATTENTION: Shader = Shader {
     file: "causal_attention.wgsl",
@@ -75,6 +69,18 @@ pub const CAUSAL_ATTENTION_DKV: Shader = Shader {
     example_values: ATTENTION_VALUES,
 };
 
+pub const GELU: Shader = Shader {
+    file: "gelu.wgsl",
+    source: include_str!("../../../shaders/gelu.wgsl"),
+    example_values: &[("workgroup_size", "64")],
+};
+
+pub const GELU_BACKWARD: Shader = Shader {
+    file: "gelu_backward.wgsl",
+    source: include_str!("../../../shaders/gelu_backward.wgsl"),
+    example_values: &[("workgroup_size", "64")],
+};
+
 pub const MATMUL_TILED: Shader = Shader {
     file: "matmul_tiled.wgsl",
     source: include_str!("../../../shaders/matmul_tiled.wgsl"),
@@ -91,6 +97,8 @@ pub const SHADERS: &[Shader] = &[
     CAUSAL_ATTENTION,
     CAUSAL_ATTENTION_DQ,
     CAUSAL_ATTENTION_DKV,
+    GELU,
+    GELU_BACKWARD,
     MATMUL_TILED,
 ];
 
@@ -147,12 +155,34 @@ impl KernelSource for FilledShader {
 /// `maxComputeWorkgroupsPerDimension`): the row kernels launch a workgroup per row along x.
 pub(crate) const MAX_WORKGROUPS_PER_DIMENSION: usize = 65_535;
 
+/// Workgroups (x, y) of `workgroup` invocations covering `items` invocations, spilling into y past
+/// [`MAX_WORKGROUPS_PER_DIMENSION`]; `None` if even that is not enough.
+pub(crate) fn groups_covering(items: usize, workgroup: u32) -> Option<(u32, u32)> {
+    let limit = MAX_WORKGROUPS_PER_DIMENSION as u32;
+    let total = u32::try_from(items.div_ceil(workgroup as usize)).ok()?;
+    let groups = if total <= limit { (total, 1) } else { (limit, total.div_ceil(limit)) };
+    (groups.1 <= limit).then_some(groups)
+}
+
+/// A small u32 buffer of run-time sizes for a kernel's `sizes` binding: sizes passed this way
+/// (not as template values) let one compiled pipeline serve every shape.
+pub(crate) fn sizes_buffer(like: &CubeTensor, sizes: &[u32]) -> Handle {
+    like.client.create_from_slice(bytemuck::cast_slice(sizes))
+}
+
 /// The wgpu primitive of an f32 tensor (without autodiff), contiguous; `None` on other backends
 /// and for other float types (every shader here reads `f32`).
 pub(crate) fn cube_f32<const D: usize>(tensor: &Tensor<D>) -> Option<CubeTensor> {
     let primitive = tensor.clone().inner().try_into_primitive::<CubeBackend>().ok()?;
     // Refuse before into_contiguous, which may launch a copy.
     (primitive.dtype == DType::F32).then(|| burn::backend::wgpu::into_contiguous(primitive))
+}
+
+/// Whether `tensor` is a wgpu f32 tensor (with or without autodiff): what the differentiable
+/// kernels take. Launches nothing.
+pub(crate) fn is_cube_f32<const D: usize>(tensor: &Tensor<D>) -> bool {
+    let primitive = tensor.clone().inner().try_into_primitive::<CubeBackend>();
+    primitive.is_ok_and(|primitive| primitive.dtype == DType::F32)
 }
 
 /// The wgpu primitive of an int tensor as i32, contiguous; `None` on other backends.

@@ -116,17 +116,22 @@ impl ModelConfig {
     }
 
     /// Floating-point operations of the matmuls in one forward pass over `rows` sequences of
-    /// `seq_len` tokens, as this model computes them: attention over all `seq_len` keys (the causal
-    /// mask is applied after the product) and every expert on every token (dense experts, see
-    /// `moe.rs`). Element-wise work (norms, softmax, GELU) is left out: it is a few percent here
-    /// and is not what a matmul peak measures. A backward pass costs about twice this.
+    /// `seq_len` tokens: the attention over the keys each query may see (query i and keys 0..=i,
+    /// what the wgpu kernels compute; Burn's formulation on the CPU also multiplies the masked
+    /// half, which is not counted) and every expert on every token (dense experts, as the model
+    /// computes them, see `moe.rs`). Element-wise work (norms, softmax, GELU) is left out: it is a
+    /// few percent here and is not what a matmul peak measures. A backward pass costs about twice
+    /// this.
     pub fn forward_matmul_flops(&self, rows: usize, seq_len: usize) -> f64 {
         let (d, t) = (self.d_model as f64, seq_len as f64);
         let (e, h) = (self.moe.n_experts as f64, self.moe.d_expert as f64);
         let shared = if self.moe.shared_expert { 1.0 } else { 0.0 };
-        // Per token and layer: qkv + out projections, scores and weighted values, router, experts.
-        let per_layer =
-            2.0 * 4.0 * d * d + 2.0 * 2.0 * t * d + 2.0 * d * e + (e + shared) * 2.0 * 2.0 * d * h;
+        // Per token and layer: qkv + out projections, scores and weighted values over (t + 1) / 2
+        // keys on average, router, experts.
+        let per_layer = 2.0 * 4.0 * d * d
+            + 2.0 * 2.0 * (t + 1.0) / 2.0 * d
+            + 2.0 * d * e
+            + (e + shared) * 2.0 * 2.0 * d * h;
         let per_token = self.n_layers as f64 * per_layer + 2.0 * d * self.vocab_size as f64;
         rows as f64 * t * per_token
     }
@@ -139,10 +144,11 @@ mod tests {
     #[test]
     fn forward_flops_count_every_matmul_once() {
         // Tiny: d 64, 2 layers, 4 experts of 128, vocab 50; 3 rows of 10 tokens, by hand:
-        // qkv+out 8·64² = 32768, attention 4·10·64 = 2560, router 2·64·4 = 512,
-        // experts 4·4·64·128 = 131072 → 166912 per layer; head 2·64·50 = 6400.
+        // qkv+out 8·64² = 32768, causal attention 4·(11/2)·64 = 1408 (query i sees i + 1 of the
+        // 10 keys), router 2·64·4 = 512, experts 4·4·64·128 = 131072 → 165760 per layer; head
+        // 2·64·50 = 6400.
         let flops = ModelConfig::tiny(50).forward_matmul_flops(3, 10);
-        assert_eq!(flops, 30.0 * (2.0 * 166_912.0 + 6_400.0));
+        assert_eq!(flops, 30.0 * (2.0 * 165_760.0 + 6_400.0));
         let shared = ModelConfig::new(50, MoeConfig::new().with_shared_expert(true));
         assert_eq!(
             shared.forward_matmul_flops(1, 1) - ModelConfig::tiny(50).forward_matmul_flops(1, 1),

@@ -12,9 +12,10 @@
 //!   gate weights, which are zero for the experts a token was not routed to. Outputs and gradients
 //!   equal those of sparse dispatch; only the FLOPs are E/k times higher. While decoding on wgpu,
 //!   where nothing needs gradients, one kernel reads only the chosen experts instead
-//!   ([`aha_kernels::experts`]).
+//!   ([`aha_kernels::experts`]); in training the GELU over every expert's hidden units is one
+//!   differentiable kernel ([`aha_kernels::gelu`]).
 
-use aha_kernels::experts::{expert_mix, expert_mix_reference};
+use aha_kernels::experts::{expert_mix, expert_mix_dense};
 use aha_kernels::{KernelChoice, RouterTopK, router_top_k};
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -119,7 +120,8 @@ impl MoeLayer {
     fn mix(&self, x: Tensor<2>) -> (Tensor<2>, RouterTopK, Tensor<2>) {
         let gate = router_top_k(self.router.forward(x.clone()), self.top_k, self.kernels());
         let gates = gate.dense_weights();
-        let mut y = expert_mix_reference(x.clone(), gates.clone(), self.w_in.val(), self.w_out.val());
+        let mut y =
+            expert_mix_dense(x.clone(), gates.clone(), self.w_in.val(), self.w_out.val(), self.kernels());
         if let Some(shared) = &self.shared {
             y = y + shared.forward(x);
         }
