@@ -67,6 +67,11 @@ async fn gelu_kernels_match_their_reference_on_webgpu() {
 }
 
 #[wasm_bindgen_test]
+async fn training_gradients_with_the_kernels_match_burns_formulas_on_webgpu() {
+    kernels::training_gradients_match_the_reference(&webgpu::device().await).await.unwrap();
+}
+
+#[wasm_bindgen_test]
 async fn expert_mix_kernel_matches_its_reference_on_webgpu() {
     kernels::expert_mix_matches_reference(&webgpu::device().await).await.unwrap();
 }

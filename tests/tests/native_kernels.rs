@@ -113,6 +113,12 @@ fn gelu_kernels_match_their_reference_on_wgpu() {
 }
 
 #[test]
+fn training_gradients_with_the_kernels_match_burns_formulas_on_wgpu() {
+    let params = pollster::block_on(kernels::training_gradients_match_the_reference(&wgpu())).unwrap();
+    println!("{params} parameters compared");
+}
+
+#[test]
 fn expert_mix_kernel_matches_its_reference_on_wgpu() {
     let tokens = pollster::block_on(kernels::expert_mix_matches_reference(&wgpu())).unwrap();
     println!("{tokens} tokens checked");
