@@ -204,6 +204,30 @@ pub async fn masked_softmax_matches_reference(device: &Device) -> Result<usize, 
     Ok(checked)
 }
 
+/// A differentiable kernel's output and `input`'s gradient beside its reference's, both
+/// differentiated through the same weighted sum (so every output element's gradient differs), in
+/// one read: `[output, reference output, gradient, reference gradient]`.
+async fn outputs_and_grads<const D: usize, const I: usize>(
+    input: &Tensor<I>,
+    kernel: Tensor<D>,
+    reference: Tensor<D>,
+    weights: Tensor<D>,
+) -> Result<[Vec<f32>; 4], String> {
+    let kernel_grads = (kernel.clone() * weights.clone()).sum().backward();
+    let reference_grads = (reference.clone() * weights).sum().backward();
+    let (Some(kernel_grad), Some(reference_grad)) = (input.grad(&kernel_grads), input.grad(&reference_grads))
+    else {
+        return Err("no gradient reached the input".into());
+    };
+    let tensors = Transaction::default()
+        .register(kernel.inner())
+        .register(reference.inner())
+        .register(kernel_grad)
+        .register(reference_grad);
+    let data = read(tensors).await?;
+    Ok([f32s(&data[0]), f32s(&data[1]), f32s(&data[2]), f32s(&data[3])])
+}
+
 /// The training attention kernels match Burn's formulation — the context within 1e-5, the
 /// gradient with respect to qkv (forward and both backward kernels) within 1e-4 of the largest
 /// gradient — at the default preset's shape, odd sizes, one position, more rows than a workgroup
@@ -223,26 +247,16 @@ pub async fn causal_attention_matches_reference(device: &Device) -> Result<usize
         let kernel = causal_attention_kernel(&qkv, heads)
             .ok_or("the causal attention kernels did not run on this device")?;
         let reference = causal_attention_reference(qkv.clone(), heads);
-        let kernel_grad = (kernel.clone() * weights.clone()).sum().backward();
-        let reference_grad = (reference.clone() * weights).sum().backward();
-        let (Some(kernel_grad), Some(reference_grad)) = (qkv.grad(&kernel_grad), qkv.grad(&reference_grad))
-        else {
-            return Err(format!("case {case}: no gradient reached qkv"));
-        };
-        let tensors = Transaction::default()
-            .register(kernel.inner())
-            .register(reference.inner())
-            .register(kernel_grad)
-            .register(reference_grad);
-        let data = read(tensors).await?;
         let shape = format!("{batch}×{n}, {heads} heads of {d_head}");
-        let context = max_abs_diff(&f32s(&data[0]), &f32s(&data[1]));
+        let [context, expected_context, grad, expected] = outputs_and_grads(&qkv, kernel, reference, weights)
+            .await
+            .map_err(|e| format!("case {case} ({shape}): {e}"))?;
+        let context = max_abs_diff(&context, &expected_context);
         if context.is_nan() || context > 1e-5 {
             return Err(format!("case {case} ({shape}): context differs by {context}"));
         }
-        let expected = f32s(&data[3]);
         let largest = expected.iter().fold(0.0f32, |m, g| m.max(g.abs()));
-        let grad = max_abs_diff(&f32s(&data[2]), &expected);
+        let grad = max_abs_diff(&grad, &expected);
         if grad.is_nan() || grad > 1e-4 * largest.max(1.0) {
             return Err(format!("case {case} ({shape}): gradients differ by {grad} (largest {largest})"));
         }
@@ -271,23 +285,15 @@ pub async fn gelu_matches_reference(device: &Device) -> Result<usize, String> {
         let weights = floats(noise(310 + case as u64, len, 1.0));
         let kernel = gelu_kernel(&x).ok_or("the GELU kernels did not run on this device")?;
         let reference = gelu_reference(x.clone());
-        let kernel_grads = (kernel.clone() * weights.clone()).sum().backward();
-        let reference_grads = (reference.clone() * weights).sum().backward();
-        let (Some(kernel_grad), Some(reference_grad)) = (x.grad(&kernel_grads), x.grad(&reference_grads))
-        else {
-            return Err(format!("case {case}: no gradient reached x"));
-        };
-        let tensors = Transaction::default()
-            .register(kernel.inner())
-            .register(reference.inner())
-            .register(kernel_grad)
-            .register(reference_grad);
-        let data = read(tensors).await?;
-        let values = max_relative_diff(&f32s(&data[0]), &f32s(&data[1]));
+        let [values, expected_values, grads, expected_grads] =
+            outputs_and_grads(&x, kernel, reference, weights)
+                .await
+                .map_err(|e| format!("case {case} ({len} elements): {e}"))?;
+        let values = max_relative_diff(&values, &expected_values);
         if values.is_nan() || values > 1e-6 {
             return Err(format!("case {case} ({len} elements): values differ by {values}"));
         }
-        let grads = max_relative_diff(&f32s(&data[2]), &f32s(&data[3]));
+        let grads = max_relative_diff(&grads, &expected_grads);
         if grads.is_nan() || grads > 1e-5 {
             return Err(format!("case {case} ({len} elements): gradients differ by {grads}"));
         }

@@ -106,7 +106,8 @@ fn kernel_fits(qkv: &Tensor<3>, heads: usize) -> bool {
         && wgsl::groups_covering(rows, WORKGROUP).is_some()
 }
 
-/// The sizes one launch is compiled for.
+/// The sizes of one call: the head's are compiled into the pipelines ([`Sizes::values`]), the
+/// batch and the length are passed at run time ([`Sizes::buffer`]).
 struct Sizes {
     batch: usize,
     n: usize,
@@ -153,8 +154,8 @@ fn forward(qkv: &CubeTensor, sizes: &Sizes) -> (CubeTensor, CubeTensor) {
     let Sizes { batch, n, heads, d } = *sizes;
     let context = wgsl::empty_like(qkv, Shape::new([batch, n, d]), DType::F32);
     let lse = wgsl::empty_like(qkv, Shape::new([batch, heads, n]), DType::F32);
-    let shape = sizes.buffer(qkv);
-    sizes.launch(wgsl::CAUSAL_ATTENTION, qkv, &[&qkv.handle, &context.handle, &lse.handle, &shape]);
+    let run_sizes = sizes.buffer(qkv);
+    sizes.launch(wgsl::CAUSAL_ATTENTION, qkv, &[&qkv.handle, &context.handle, &lse.handle, &run_sizes]);
     (context, lse)
 }
 
@@ -170,11 +171,11 @@ fn backward(
     let grad = into_contiguous(grad);
     let dqkv = wgsl::empty_like(qkv, qkv.shape(), DType::F32);
     let delta = wgsl::empty_like(qkv, lse.shape(), DType::F32);
-    let shape = sizes.buffer(qkv);
+    let run_sizes = sizes.buffer(qkv);
     let first =
-        [&qkv.handle, &context.handle, &lse.handle, &grad.handle, &dqkv.handle, &delta.handle, &shape];
+        [&qkv.handle, &context.handle, &lse.handle, &grad.handle, &dqkv.handle, &delta.handle, &run_sizes];
     sizes.launch(wgsl::CAUSAL_ATTENTION_DQ, qkv, &first);
-    let second = [&qkv.handle, &lse.handle, &grad.handle, &delta.handle, &dqkv.handle, &shape];
+    let second = [&qkv.handle, &lse.handle, &grad.handle, &delta.handle, &dqkv.handle, &run_sizes];
     sizes.launch(wgsl::CAUSAL_ATTENTION_DKV, qkv, &second);
     dqkv
 }
