@@ -111,14 +111,13 @@ fn gate_weights(probs: Tensor<2>, indices: Tensor<2, Int>, top_k: usize) -> Tens
 /// a wgpu f32 tensor. [`router_top_k`] is the entry point; tests call this to be sure the kernel ran.
 pub fn router_top_k_kernel(logits: &Tensor<2>, top_k: usize) -> Option<RouterTopK> {
     let [tokens, experts] = logits.dims();
+    let groups = wgsl::groups_covering(tokens, WORKGROUP)?;
     let input = wgsl::cube_f32(logits)?;
     let probs = wgsl::empty_like(&input, Shape::new([tokens, experts]), DType::F32);
     let indices = wgsl::empty_like(&input, Shape::new([tokens, top_k]), DType::I32);
     let weights = wgsl::empty_like(&input, Shape::new([tokens, top_k]), DType::F32);
-    let shape = input.client.create_from_slice(bytemuck::cast_slice(&[tokens as u32]));
+    let shape = wgsl::sizes_buffer(&input, &[tokens as u32]);
 
-    let groups = (tokens as u32).div_ceil(WORKGROUP);
-    let (x, y) = if groups <= 65_535 { (groups, 1) } else { (65_535, groups.div_ceil(65_535)) };
     let kernel = FilledShader {
         shader: wgsl::ROUTER_TOPK,
         values: vec![
@@ -128,7 +127,7 @@ pub fn router_top_k_kernel(logits: &Tensor<2>, top_k: usize) -> Option<RouterTop
         ],
     };
     let buffers = [&input.handle, &probs.handle, &indices.handle, &weights.handle, &shape];
-    kernel.launch(&input, WORKGROUP, (x, y), &buffers);
+    kernel.launch(&input, WORKGROUP, groups, &buffers);
     Some(RouterTopK {
         probs: wgsl::float_tensor(probs),
         indices: wgsl::int_tensor(indices),

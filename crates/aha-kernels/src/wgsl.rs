@@ -156,10 +156,11 @@ impl KernelSource for FilledShader {
 pub(crate) const MAX_WORKGROUPS_PER_DIMENSION: usize = 65_535;
 
 /// Workgroups (x, y) of `workgroup` invocations covering `items` invocations, spilling into y past
-/// [`MAX_WORKGROUPS_PER_DIMENSION`]; `None` if even that is not enough.
+/// [`MAX_WORKGROUPS_PER_DIMENSION`]; `None` if even that is not enough, or if `items` does not fit
+/// the u32 indices the shaders count with.
 pub(crate) fn groups_covering(items: usize, workgroup: u32) -> Option<(u32, u32)> {
     let limit = MAX_WORKGROUPS_PER_DIMENSION as u32;
-    let total = u32::try_from(items.div_ceil(workgroup as usize)).ok()?;
+    let total = u32::try_from(items).ok()?.div_ceil(workgroup);
     let groups = if total <= limit { (total, 1) } else { (limit, total.div_ceil(limit)) };
     (groups.1 <= limit).then_some(groups)
 }
@@ -204,4 +205,19 @@ pub(crate) fn float_tensor<const D: usize>(primitive: CubeTensor) -> Tensor<D> {
 
 pub(crate) fn int_tensor<const D: usize>(primitive: CubeTensor) -> Tensor<D, Int> {
     Tensor::from_primitive::<CubeBackend>(primitive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::groups_covering;
+
+    #[test]
+    fn groups_cover_the_items_and_refuse_what_u32_indices_cannot_count() {
+        assert_eq!(groups_covering(1, 64), Some((1, 1)));
+        assert_eq!(groups_covering(64 * 65_535, 64), Some((65_535, 1)));
+        assert_eq!(groups_covering(64 * 65_535 + 1, 64), Some((65_535, 2)));
+        if let Ok(too_many) = usize::try_from(1u64 << 32) {
+            assert_eq!(groups_covering(too_many, 64), None);
+        }
+    }
 }
