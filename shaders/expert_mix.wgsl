@@ -13,12 +13,11 @@
 //   4 w_out   [E, H, D] f32, read   every expert's output projection
 //   5 y       [N, D]    f32, write  the weighted sum of the chosen experts' outputs
 // Template variables: {{ d }} (D), {{ hidden }} (H), {{ top_k }} (K), {{ workgroup_size }}
-//   (≥ max(D, H)).
+//   (≥ max(D, H)); `gelu_functions` is `include/gelu.wgsl`, filled in by aha-kernels.
 // Dispatch: one workgroup per token along x (N ≤ 65,535; the host falls back to the reference
 //   beyond that).
 // Reference: `aha_kernels::experts::expert_mix_reference` (the dense formula with Burn ops);
-//   outputs must match it within 1e-5. GELU is the exact (erf) form, with erf from Abramowitz and
-//   Stegun 7.1.26 (max error 1.5e-7), the polynomial CubeCL's own erf uses.
+//   outputs must match it within 1e-5. GELU is the exact (erf) form of `include/gelu.wgsl`.
 
 const D: u32 = {{ d }}u;
 const H: u32 = {{ hidden }}u;
@@ -33,17 +32,7 @@ const K: u32 = {{ top_k }}u;
 
 var<workgroup> hidden: array<f32, H>;
 
-fn erf(v: f32) -> f32 {
-    let a = abs(v);
-    let t = 1.0 / (1.0 + 0.3275911 * a);
-    let poly = ((((1.0614054 * t - 1.453152) * t + 1.4214137) * t - 0.28449674) * t + 0.2548296) * t;
-    let positive = 1.0 - poly * exp(-a * a);
-    return select(positive, -positive, v < 0.0);
-}
-
-fn gelu(v: f32) -> f32 {
-    return v * (1.0 + erf(v / 1.4142135623730951)) / 2.0;
-}
+{{ gelu_functions }}
 
 @compute @workgroup_size({{ workgroup_size }})
 fn main(

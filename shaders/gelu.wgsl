@@ -6,26 +6,18 @@
 //   0 x     [len] f32, read   the input
 //   1 y     [len] f32, write  GELU(x)
 //   2 sizes [1]   u32, read   len (read at run time: one pipeline serves every shape)
-// Template variables: {{ workgroup_size }}.
+// Template variables: {{ workgroup_size }}; `gelu_functions` is `include/gelu.wgsl` (erf and
+//   GELU, shared with `expert_mix.wgsl`), filled in by aha-kernels.
 // Dispatch: one invocation per element, workgroups along x then y (x · y · workgroup_size ≥ len).
-// Reference: `burn::tensor::activation::gelu` (`aha_kernels::gelu::gelu_reference`); within 1e-6
-//   (erf is Abramowitz & Stegun's 7.1.26, error ≤ 1.5e-7, as CubeCL computes it for Burn).
+// Reference: `burn::tensor::activation::gelu` (`aha_kernels::gelu::gelu_reference`); within 1e-6.
 
 const WORKGROUP: u32 = {{ workgroup_size }}u;
-const SQRT_2: f32 = 1.4142135623730951;
 
 @group(0) @binding(0) var<storage, read_write> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 @group(0) @binding(2) var<storage, read_write> sizes: array<u32>;
 
-// Abramowitz & Stegun 7.1.26 for |v|, odd-extended.
-fn erf(v: f32) -> f32 {
-    let a = abs(v);
-    let t = 1.0 / (1.0 + 0.3275911 * a);
-    let poly = ((((1.0614054 * t - 1.453152) * t + 1.4214137) * t - 0.28449674) * t + 0.2548296) * t;
-    let positive = 1.0 - poly * exp(-a * a);
-    return select(positive, -positive, v < 0.0);
-}
+{{ gelu_functions }}
 
 @compute @workgroup_size({{ workgroup_size }})
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
@@ -34,6 +26,5 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups
     if index >= sizes[0] {
         return;
     }
-    let v = x[index];
-    y[index] = v * (erf(v / SQRT_2) + 1.0) / 2.0;
+    y[index] = gelu(x[index]);
 }

@@ -6,6 +6,10 @@ use burn::tensor::{DType, Int, Shape, Tensor};
 use cubecl::prelude::{CubeCount, CubeDim, KernelId};
 use cubecl::server::{Handle, KernelArguments};
 
+/// `shaders/include/gelu.wgsl`: erf and GELU, pasted into every shader that writes
+/// `{{ gelu_functions }}` so that they all compute the same GELU.
+const GELU_FUNCTIONS: &str = include_str!("../../../shaders/include/gelu.wgsl");
+
 /// One shader file and the template variables it needs.
 #[derive(Debug, Clone, Copy)]
 pub struct Shader {
@@ -109,9 +113,8 @@ impl Shader {
     }
 
     fn template(&self, values: &[(&str, String)]) -> SourceTemplate {
-        values.iter().fold(SourceTemplate::new(self.source), |template, (name, value)| {
-            template.register(*name, value.clone())
-        })
+        let shared = SourceTemplate::new(self.source).register("gelu_functions", GELU_FUNCTIONS);
+        values.iter().fold(shared, |template, (name, value)| template.register(*name, value.clone()))
     }
 }
 
