@@ -25,15 +25,15 @@ use burn::tensor::{Device, Gradients, Int, Tensor, TensorData, Transaction};
 use crate::base_model::{PROMPTS, checkpoint, shipped_trainer};
 
 /// Deterministic pseudo-random values in [-scale, scale).
-fn noise(seed: u64, n: usize, scale: f32) -> Vec<f32> {
+pub(crate) fn noise(seed: u64, n: usize, scale: f32) -> Vec<f32> {
     (0..n).map(|i| (uniform(seed, i / 1024, i % 1024) * 2.0 - 1.0) * scale).collect()
 }
 
-async fn read(tensors: Transaction) -> Result<Vec<TensorData>, String> {
+pub(crate) async fn read(tensors: Transaction) -> Result<Vec<TensorData>, String> {
     readback::read(tensors).await.map_err(|e: ReadbackError| e.to_string())
 }
 
-fn f32s(data: &TensorData) -> Vec<f32> {
+pub(crate) fn f32s(data: &TensorData) -> Vec<f32> {
     data.clone().try_into_vec_as::<f32>().expect("float data")
 }
 
@@ -207,7 +207,7 @@ pub async fn masked_softmax_matches_reference(device: &Device) -> Result<usize, 
 /// A differentiable kernel's output and `input`'s gradient beside its reference's, both
 /// differentiated through the same weighted sum (so every output element's gradient differs), in
 /// one read: `[output, reference output, gradient, reference gradient]`.
-async fn outputs_and_grads<const D: usize, const I: usize>(
+pub(crate) async fn outputs_and_grads<const D: usize, const I: usize>(
     input: &Tensor<I>,
     kernel: Tensor<D>,
     reference: Tensor<D>,
@@ -641,7 +641,7 @@ pub async fn cached_decoding_matches_the_full_forward(device: &Device) -> Result
 }
 
 /// The largest difference relative to max(1, |reference|); NaN if the lengths differ.
-fn max_relative_diff(values: &[f32], reference: &[f32]) -> f32 {
+pub(crate) fn max_relative_diff(values: &[f32], reference: &[f32]) -> f32 {
     if values.len() != reference.len() {
         return f32::NAN;
     }

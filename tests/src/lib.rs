@@ -5,6 +5,8 @@
 pub mod base_model;
 pub mod golden;
 pub mod kernels;
+pub mod logprobs;
+pub mod optimizer;
 pub mod smoke;
 pub mod soak;
 pub mod webgpu;

@@ -4,7 +4,7 @@
 //! `native_kernels.rs` runs the same checks natively. A run without WebGPU fails.
 #![cfg(target_family = "wasm")]
 
-use aha_tests::{kernels, webgpu};
+use aha_tests::{kernels, logprobs, optimizer, webgpu};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 // A full rollout keeps SwiftShader busy for longer than chromedriver waits on a page's main thread.
@@ -64,6 +64,16 @@ async fn causal_attention_kernels_match_their_reference_on_webgpu() {
 #[wasm_bindgen_test]
 async fn gelu_kernels_match_their_reference_on_webgpu() {
     kernels::gelu_matches_reference(&webgpu::device().await).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn token_logprob_kernels_match_their_reference_on_webgpu() {
+    logprobs::token_logprobs_match_reference(&webgpu::device().await).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn adam_kernels_match_their_reference_on_webgpu() {
+    optimizer::adam_matches_reference(&webgpu::device().await).await.unwrap();
 }
 
 #[wasm_bindgen_test]

@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use aha_kernels::matmul_peak;
-use aha_tests::{kernels, soak};
+use aha_tests::{kernels, logprobs, optimizer, soak};
 use burn::tensor::Device;
 use burn::tensor::wgpu::WgpuSetup;
 
@@ -109,6 +109,18 @@ fn causal_attention_kernels_match_their_reference_on_wgpu() {
 #[test]
 fn gelu_kernels_match_their_reference_on_wgpu() {
     let elements = pollster::block_on(kernels::gelu_matches_reference(&wgpu())).unwrap();
+    println!("{elements} elements checked");
+}
+
+#[test]
+fn token_logprob_kernels_match_their_reference_on_wgpu() {
+    let rows = pollster::block_on(logprobs::token_logprobs_match_reference(&wgpu())).unwrap();
+    println!("{rows} rows checked");
+}
+
+#[test]
+fn adam_kernels_match_their_reference_on_wgpu() {
+    let elements = pollster::block_on(optimizer::adam_matches_reference(&wgpu())).unwrap();
     println!("{elements} elements checked");
 }
 

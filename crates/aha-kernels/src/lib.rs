@@ -19,6 +19,11 @@
 //! - [`experts`]: the routed experts' output for decoding, reading only the chosen experts
 //!   ([`expert_mix`]; forward only).
 //! - [`norm`]: RMSNorm in one launch instead of six, for decoding ([`rms_norm`]; forward only).
+//! - [`logprobs`]: the update's token log-probabilities in one launch each way instead of about
+//!   fifteen forward and eight backward, differentiable the same way ([`token_logprobs`]), and
+//!   the entropy from the same kernel.
+//! - [`adam`]: one Adam update of a parameter in two launches instead of about twenty-five
+//!   ([`adam_update`]).
 //! - [`readback`]: [`readback::read`], the instrumented read; tests count rollouts' reads with it.
 //! - [`memory`]: [`device_memory`], what the wgpu backend's memory pools hold.
 //! - [`matmul_peak`]: the adapter's matmul rate with our tiled WGSL matmul, run through wgpu
@@ -27,10 +32,12 @@
 //! [`KernelChoice::Auto`] runs the kernel on wgpu tensors and the reference on every other
 //! backend (the CPU `flex` one); [`KernelChoice::Reference`] forces the reference, for debugging.
 
+pub mod adam;
 pub mod attention;
 pub mod causal_attention;
 pub mod experts;
 pub mod gelu;
+pub mod logprobs;
 pub mod matmul_peak;
 pub mod memory;
 pub mod norm;
@@ -41,10 +48,12 @@ mod wgsl;
 
 use serde::{Deserialize, Serialize};
 
+pub use adam::{AdamHyper, AdamState, adam_update};
 pub use attention::masked_softmax;
 pub use causal_attention::causal_attention;
 pub use experts::expert_mix;
 pub use gelu::gelu;
+pub use logprobs::{token_entropy, token_logprobs};
 pub use memory::{DeviceMemory, device_memory};
 pub use norm::rms_norm;
 pub use router::{RouterTopK, router_top_k};

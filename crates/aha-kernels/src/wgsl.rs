@@ -1,6 +1,7 @@
 //! The WGSL sources in `shaders/`, their template variables, and the launch plumbing shared by
 //! the kernels: pulling a Burn tensor's wgpu buffer out and wrapping outputs back into tensors.
 
+use burn::backend::TensorMetadata;
 use burn::backend::wgpu::{CubeBackend, CubeTensor, KernelSource, SourceKernel, SourceTemplate};
 use burn::tensor::{DType, Int, Shape, Tensor};
 use cubecl::prelude::{CubeCount, CubeDim, KernelId};
@@ -85,6 +86,30 @@ pub const GELU_BACKWARD: Shader = Shader {
     example_values: &[("workgroup_size", "64")],
 };
 
+pub const TOKEN_LOGPROBS: Shader = Shader {
+    file: "token_logprobs.wgsl",
+    source: include_str!("../../../shaders/token_logprobs.wgsl"),
+    example_values: &[("workgroup_size", "64")],
+};
+
+pub const TOKEN_LOGPROBS_BACKWARD: Shader = Shader {
+    file: "token_logprobs_backward.wgsl",
+    source: include_str!("../../../shaders/token_logprobs_backward.wgsl"),
+    example_values: &[("workgroup_size", "64")],
+};
+
+pub const ADAM_NORM: Shader = Shader {
+    file: "adam_norm.wgsl",
+    source: include_str!("../../../shaders/adam_norm.wgsl"),
+    example_values: &[("workgroup_size", "256")],
+};
+
+pub const ADAM: Shader = Shader {
+    file: "adam.wgsl",
+    source: include_str!("../../../shaders/adam.wgsl"),
+    example_values: &[("workgroup_size", "256")],
+};
+
 pub const MATMUL_TILED: Shader = Shader {
     file: "matmul_tiled.wgsl",
     source: include_str!("../../../shaders/matmul_tiled.wgsl"),
@@ -103,6 +128,10 @@ pub const SHADERS: &[Shader] = &[
     CAUSAL_ATTENTION_DKV,
     GELU,
     GELU_BACKWARD,
+    TOKEN_LOGPROBS,
+    TOKEN_LOGPROBS_BACKWARD,
+    ADAM_NORM,
+    ADAM,
     MATMUL_TILED,
 ];
 
@@ -199,6 +228,17 @@ pub(crate) fn cube_int<const D: usize>(tensor: &Tensor<D, Int>) -> Option<CubeTe
 /// A new uninitialised wgpu tensor on `like`'s device.
 pub(crate) fn empty_like(like: &CubeTensor, shape: Shape, dtype: DType) -> CubeTensor {
     let handle = like.client.empty(shape.num_elements() * dtype.size());
+    CubeTensor::new_contiguous(like.client.clone(), like.device.clone(), shape, handle, dtype)
+}
+
+/// A new wgpu f32 tensor of `like`'s shape holding zeros, uploaded (no fill kernel to compile).
+pub(crate) fn zeros_like(like: &CubeTensor) -> CubeTensor {
+    zeros_like_typed(like, like.shape(), DType::F32)
+}
+
+/// A new wgpu tensor of zeros on `like`'s device, uploaded (no fill kernel to compile).
+pub(crate) fn zeros_like_typed(like: &CubeTensor, shape: Shape, dtype: DType) -> CubeTensor {
+    let handle = like.client.create_from_slice(&vec![0u8; shape.num_elements() * dtype.size()]);
     CubeTensor::new_contiguous(like.client.clone(), like.device.clone(), shape, handle, dtype)
 }
 

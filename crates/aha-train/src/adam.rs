@@ -5,8 +5,10 @@
 //! This Adam is the same update as Burn's `AdamConfig::new()` (β₁ 0.9, β₂ 0.999, ε 1e-5, no weight
 //! decay) with Burn's per-tensor norm clipping; its state is a list of tensors in the model's
 //! parameter order that [`crate::run_state`] reads with one asynchronous readback. The test below
-//! checks it against Burn's optimiser.
+//! checks it against Burn's optimiser. Each parameter's update is [`aha_kernels::adam`]: two
+//! launches on wgpu, Burn's tensor ops elsewhere.
 
+use aha_kernels::{AdamHyper, AdamState, KernelChoice, adam_update};
 use aha_model::Model;
 use burn::module::{Module, ModuleMapper, Param};
 use burn::optim::GradientsParams;
@@ -50,7 +52,8 @@ impl Adam {
 
     /// One update of `model` (on an autodiff device) with learning rate `lr`.
     pub fn step(&mut self, lr: f64, model: Model, grads: GradientsParams) -> Model {
-        let mut mapper = AdamStep { adam: self, grads, lr, index: 0 };
+        let kernels = model.kernels();
+        let mut mapper = AdamStep { adam: self, grads, lr, kernels, index: 0 };
         model.map(&mut mapper)
     }
 
@@ -58,54 +61,38 @@ impl Adam {
         &mut self,
         index: usize,
         lr: f64,
+        kernels: KernelChoice,
         value: Tensor<D>,
         grad: Tensor<D>,
     ) -> Tensor<D> {
         let dims = value.dims();
         let len: usize = dims.iter().product();
-        let grad = match self.max_grad_norm {
-            Some(limit) => clip_by_norm(grad.reshape([len]), limit),
-            None => grad.reshape([len]),
-        };
         if self.moments.len() <= index {
             self.moments.resize(index + 1, None);
         }
-        let moments = match self.moments[index].take() {
-            Some(Moments { time, first, second }) => Moments {
-                time: time + 1,
-                first: first.mul_scalar(BETA_1).add(grad.clone().mul_scalar(1.0 - BETA_1)),
-                second: second.mul_scalar(BETA_2).add(grad.square().mul_scalar(1.0 - BETA_2)),
-            },
-            None => Moments {
-                time: 1,
-                first: grad.clone().mul_scalar(1.0 - BETA_1),
-                second: grad.square().mul_scalar(1.0 - BETA_2),
-            },
+        let previous = self.moments[index].take();
+        let time = previous.as_ref().map_or(1, |m| m.time + 1);
+        let hyper = AdamHyper {
+            beta_1: BETA_1,
+            beta_2: BETA_2,
+            epsilon: EPSILON,
+            learning_rate: lr as f32,
+            time: time as i32,
+            max_grad_norm: self.max_grad_norm,
         };
-        let time = moments.time as i32;
-        let bias_correction2_sqrt = (1.0 - BETA_2.powi(time)).sqrt();
-        let combined_factor = bias_correction2_sqrt / (1.0 - BETA_1.powi(time));
-        let direction = moments
-            .first
-            .clone()
-            .mul_scalar(combined_factor)
-            .div(moments.second.clone().sqrt().add_scalar(EPSILON * bias_correction2_sqrt));
-        self.moments[index] = Some(moments);
-        value - direction.mul_scalar(lr).reshape(dims)
+        let moments = previous.map(|m| (m.first, m.second));
+        let AdamState { value: updated, first, second } =
+            adam_update(value.reshape([len]), grad.reshape([len]), moments, &hyper, kernels);
+        self.moments[index] = Some(Moments { time, first, second });
+        updated.reshape(dims)
     }
-}
-
-/// Burn's `GradientClipping::Norm`: scales the tensor so its L2 norm is at most `limit`.
-fn clip_by_norm(grad: Tensor<1>, limit: f32) -> Tensor<1> {
-    let norm = grad.clone().square().sum().sqrt();
-    let coefficient = (limit / norm.add_scalar(f32::MIN_POSITIVE)).clamp_max(1.0);
-    grad * coefficient
 }
 
 struct AdamStep<'a> {
     adam: &'a mut Adam,
     grads: GradientsParams,
     lr: f64,
+    kernels: KernelChoice,
     index: usize,
 }
 
@@ -118,7 +105,7 @@ impl ModuleMapper for AdamStep<'_> {
             return Param::from_mapped_value(id, tensor, mapper);
         };
         let require_grad = tensor.is_require_grad();
-        let updated = self.adam.update(index, self.lr, tensor.inner(), grad);
+        let updated = self.adam.update(index, self.lr, self.kernels, tensor.inner(), grad);
         let mut updated = Tensor::from_inner(updated);
         if require_grad {
             updated = updated.require_grad();

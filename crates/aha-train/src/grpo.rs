@@ -12,6 +12,7 @@
 //!
 //! Names follow TRL's `GRPOConfig` where one exists.
 
+use aha_kernels::KernelChoice;
 use aha_model::{Model, readback};
 use aha_tasks::{
     Behaviour, BehaviourStats, Problem, ProblemGenerator, ProblemSpec, RewardConfig, behaviour, reward,
@@ -19,7 +20,6 @@ use aha_tasks::{
 use aha_tokenizer::CharTokenizer;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
-use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Device, Tensor, Transaction};
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
@@ -440,16 +440,17 @@ impl GrpoTrainer {
         let row_advantages =
             Tensor::<1>::from_floats(advantages.as_slice(), &device).reshape([batch.rows, 1]);
         let scaled = |logits: Tensor<3>| logits.div_scalar(config.temperature);
+        let kernels = self.policy.kernels();
         let old_logp = if config.num_iterations > 1 {
             let policy = self.policy.valid();
             let logits = policy.forward(t.inputs.clone().inner(), t.token_mask.clone().inner()).logits;
-            Some(token_logprobs(scaled(logits), t.targets.clone().inner()))
+            Some(token_logprobs(scaled(logits), t.targets.clone().inner(), kernels))
         } else {
             None
         };
         let ref_logp = self.reference.as_ref().map(|reference| {
             let logits = reference.forward(t.inputs.clone().inner(), t.token_mask.clone().inner()).logits;
-            token_logprobs(scaled(logits), t.targets.clone().inner())
+            token_logprobs(scaled(logits), t.targets.clone().inner(), kernels)
         });
         let schedule = LrSchedule::warmup_only(config.learning_rate, config.warmup_steps);
         let lr = schedule.lr(self.step);
@@ -460,7 +461,7 @@ impl GrpoTrainer {
         for _ in 0..config.num_iterations {
             let out = self.policy.forward(t.inputs.clone(), t.token_mask.clone());
             let logits = scaled(out.logits);
-            let logp = token_logprobs(logits.clone(), t.targets.clone());
+            let logp = token_logprobs(logits.clone(), t.targets.clone(), kernels);
             let old = old_logp.clone().unwrap_or_else(|| logp.clone().detach());
             let mut parts = policy_loss(
                 logp,
@@ -476,7 +477,7 @@ impl GrpoTrainer {
             let total = parts.loss.clone() + out.aux_loss.clone() * config.aux_loss_weight;
             let grads = GradientsParams::from_grads(total.backward(), &self.policy);
             self.policy = self.optim.step(lr, self.policy.clone(), grads);
-            let entropy = masked_entropy(logits.detach(), t.loss_mask.clone());
+            let entropy = masked_entropy(logits.detach(), t.loss_mask.clone(), kernels);
             last = Some((parts, entropy, out.aux_loss, out.expert_load));
         }
         let (parts, entropy, aux, load) = last.expect("num_iterations ≥ 1");
@@ -565,9 +566,8 @@ fn parameter_sum(model: &Model) -> Tensor<1> {
 }
 
 /// Mean entropy (nats) of the next-token distribution over the masked positions, `[1]`.
-pub fn masked_entropy(logits: Tensor<3>, mask: Tensor<2>) -> Tensor<1> {
-    let [b, t, _] = logits.dims();
-    let entropy = (softmax(logits.clone(), 2) * log_softmax(logits, 2)).sum_dim(2).neg().reshape([b, t]);
+pub fn masked_entropy(logits: Tensor<3>, mask: Tensor<2>, kernels: KernelChoice) -> Tensor<1> {
+    let entropy = aha_kernels::token_entropy(logits, kernels);
     (entropy * mask.clone()).sum() / mask.sum().clamp_min(1.0)
 }
 

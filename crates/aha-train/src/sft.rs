@@ -121,7 +121,8 @@ impl SftTrainer {
     /// asynchronously in one transaction.
     pub async fn step(&mut self, batch: &BatchTensors, lr: f64) -> Result<(f32, f32), TrainError> {
         let out = self.model.forward(batch.inputs.clone(), batch.token_mask.clone());
-        let nll = masked_nll(out.logits, batch.targets.clone(), batch.loss_mask.clone());
+        let kernels = self.model.kernels();
+        let nll = masked_nll(out.logits, batch.targets.clone(), batch.loss_mask.clone(), kernels);
         let loss = nll.clone() + out.aux_loss.clone() * self.aux_loss_weight;
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         self.model = self.optim.step(lr, self.model.clone(), grads);
