@@ -1,8 +1,10 @@
 //! `aha bench`: speed figures on one backend, timed after warm-up steps — SFT steps/s and trained
 //! tokens/s (the base recipe's corpus), sampled tokens/s (one GRPO rollout's worth of rows), a GRPO
 //! step of a preset split into rollout and update, with its readbacks, and each WGSL kernel against
-//! its plain-tensor reference (on wgpu; the CPU backend has only the references). Figures, not
-//! assertions: speed lives here, not in timed tests.
+//! its plain-tensor reference (on wgpu; the CPU backend has only the references). First of all, a
+//! cold start as the page makes it: device, model, the step-0 held-out evaluation and the first
+//! GRPO step, with every kernel compiled on first use. Figures, not assertions: speed lives here,
+//! not in timed tests.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -14,7 +16,7 @@ use aha_kernels::router::{router_top_k_kernel, router_top_k_reference};
 use aha_kernels::sample::{DecodeStep, sample_step_kernel, sample_step_reference, uniforms};
 use aha_kernels::{KernelChoice, matmul_peak};
 use aha_tasks::ProblemGenerator;
-use aha_train::{BaseRecipe, Checkpoint, GrpoTrainer, RunConfig, SftRun};
+use aha_train::{BaseRecipe, Checkpoint, GrpoTrainer, RunConfig, SftRun, evaluate};
 use anyhow::{Context, Result, bail, ensure};
 use burn::tensor::{Device, Int, Tensor};
 use serde::Serialize;
@@ -60,11 +62,21 @@ pub struct Args {
 #[derive(Debug, Serialize)]
 pub struct BenchReport {
     pub backend: String,
+    /// The wgpu adapter: name, driver, backend (wgpu only).
+    pub adapter: Option<String>,
     /// `release` or `dev`: dev builds run Burn at opt-level 1 and our crates unoptimised.
     pub profile: &'static str,
     pub preset: String,
     /// `auto` (our kernels on wgpu) or `reference` (forced plain-tensor references).
     pub kernels: &'static str,
+    /// From the start (before the device exists) to the first finished GRPO step, as the page
+    /// runs it: device, checkpoint, the step-0 held-out evaluation, then the step; every kernel is
+    /// compiled on first use within it. The native counterpart of the page's
+    /// `load_to_first_step_ms` (which adds the page, the wasm and the browser).
+    pub start_to_first_step_ms: f64,
+    /// Of that: the step-0 held-out evaluation (sampled and greedy), and the first step alone.
+    pub baseline_eval_ms: f64,
+    pub first_step_ms: f64,
     pub sft_steps_per_s: f64,
     pub sft_tokens_per_s: f64,
     /// Sampled (generated) tokens per second over a rollout of B × G rows.
@@ -112,6 +124,7 @@ pub fn run(args: Args) -> Result<()> {
     let Some(preset) = RunConfig::named(&args.preset) else {
         bail!("unknown preset {:?}; choose one of {}", args.preset, RunConfig::NAMES.join(", "));
     };
+    let started = Instant::now();
     let mut checkpoint = Checkpoint::load_dir(&args.checkpoint)?;
     if args.reference_kernels {
         checkpoint.config.kernels = Some(KernelChoice::Reference);
@@ -120,8 +133,23 @@ pub fn run(args: Args) -> Result<()> {
     if args.phases {
         return phases(&args, &checkpoint, &preset, &device);
     }
-    let rounds = args.warmup + args.steps;
     let timed = |start: Instant| start.elapsed().as_secs_f64();
+
+    // --- a cold start: the first step after the held-out evaluation, as the page runs them
+    let mut trainer = GrpoTrainer::new(
+        checkpoint.load_model(&device)?,
+        preset.grpo.clone(),
+        checkpoint.tokenizer.clone(),
+        &device,
+    )?;
+    let evaluating = Instant::now();
+    pollster::block_on(evaluate(&trainer, &preset.held_out()?))?;
+    let baseline_eval_ms = timed(evaluating) * 1e3;
+    let stepping = Instant::now();
+    pollster::block_on(trainer.step())?;
+    let first_step_ms = timed(stepping) * 1e3;
+    let start_to_first_step_ms = timed(started) * 1e3;
+    let rounds = args.warmup + args.steps;
 
     // --- SFT: recipe B's corpus and batch on a fresh model of the checkpoint's shape
     let recipe =
@@ -207,6 +235,16 @@ pub fn run(args: Args) -> Result<()> {
     let best_matmul = peak.unwrap_or(0.0).max(burn_matmul_gflops);
     let report = BenchReport {
         backend: format!("{:?}", args.backend).to_lowercase(),
+        adapter: setup.as_ref().map(|setup| {
+            let info = setup.adapter.get_info();
+            format!(
+                "{} ({:?}, {:?}; driver {} {})",
+                info.name, info.device_type, info.backend, info.driver, info.driver_info
+            )
+        }),
+        start_to_first_step_ms,
+        baseline_eval_ms,
+        first_step_ms,
         profile: if cfg!(debug_assertions) { "dev" } else { "release" },
         preset: preset.preset,
         kernels: if args.reference_kernels { "reference" } else { "auto" },
