@@ -46,9 +46,23 @@ export class BenchFigures {
     this.start = start;
     this.steps = [];
     this.firstStepAt = null;
+    /** When the backend was up (wasm, device, self-test), in page time; null unless seen. */
+    this.readyAt = null;
+    /** How long the run's step-0 held-out evaluation took (ms), null until it ran. */
+    this.baselineEvalMs = null;
     this.memory = null;
     /** `[wasm heap, GPU allocations, GPU bytes reserved]` after each step past the warm-up. */
     this.warmMemory = [];
+  }
+
+  /** The backend came up at page time `at` (ms): the wasm loaded, the device made, the self-test run. */
+  backendReady(at) {
+    this.readyAt = at;
+  }
+
+  /** A held-out evaluation at `step` took `ms`; the step-0 one delays the first step. */
+  addEvaluation(step, ms) {
+    if (step === 0 && this.baselineEvalMs === null) this.baselineEvalMs = ms;
   }
 
   /** A step's metrics, finished at page time `at` (ms); `memory` as the Worker measured it after. */
@@ -107,6 +121,10 @@ export class BenchFigures {
       update_achieved_gflops: sum('update_flops') / sum('update_ms') / 1e6,
       readbacks_per_step: of('readbacks'),
       load_to_first_step_ms: this.firstStepAt - this.startedAt,
+      // What came before the first step: the backend (from the run's start) and the step-0
+      // evaluation; the rest is the model's files and the run's set-up.
+      load_to_ready_ms: this.readyAt === null ? null : this.readyAt - this.startedAt,
+      baseline_eval_ms: this.baselineEvalMs,
       start: this.start,
       wasm_heap_bytes: this.memory?.wasm_heap_bytes ?? null,
       gpu_allocations: this.memory?.device?.allocations ?? null,
@@ -166,6 +184,10 @@ export function describeBench(summary, download = null, peak = null) {
   const warm = summary.steps > 1 ? `median of ${summary.steps - 1} steps after the first` : 'the first step only';
   rows.push(
     [`${summary.start} → first step`, ms(summary.load_to_first_step_ms)],
+  );
+  if (summary.load_to_ready_ms !== null) rows.push([`${summary.start} → backend ready`, ms(summary.load_to_ready_ms)]);
+  if (summary.baseline_eval_ms !== null) rows.push(['step-0 held-out evaluation', ms(summary.baseline_eval_ms)]);
+  rows.push(
     ['first step', ms(summary.first_step_ms)],
     [`GRPO step (${warm})`, `${ms(summary.grpo_step_ms)} = rollout ${ms(summary.rollout_ms)} + update ${ms(summary.update_ms)}`],
     ['sampled tokens / s', summary.tokens_per_s.toFixed(0)],

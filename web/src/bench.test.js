@@ -18,6 +18,8 @@ describe('bench figures', () => {
 
   it('keep the first step apart and take medians and ratios of sums over the rest', () => {
     const bench = new BenchFigures(100);
+    bench.backendReady(2100);
+    bench.addEvaluation(0, 1500);
     bench.addStep(metrics(5000, 3000), 9100);
     const device = { allocations: 567, bytes_in_use: 2e6, bytes_reserved: 41.6e6 };
     bench.addStep(metrics(400, 100), 9700, { wasm_heap_bytes: 50e6, device });
@@ -34,6 +36,8 @@ describe('bench figures', () => {
       update_achieved_gflops: 6e9 / 600 / 1e6,
       readbacks_per_step: 2,
       load_to_first_step_ms: 9000,
+      load_to_ready_ms: 2000,
+      baseline_eval_ms: 1500,
       start: 'page load',
       wasm_heap_bytes: 50e6,
       gpu_allocations: 567,
@@ -43,6 +47,8 @@ describe('bench figures', () => {
     const rows = new Map(describeBench(summary, { raw_bytes: 12.34e6, gzip_bytes: 2.91e6 }));
     expect(rows.get('wasm download')).toBe('12.3 MB (2.9 MB gzip)');
     expect(rows.get('page load → first step')).toBe('9000 ms');
+    expect(rows.get('page load → backend ready')).toBe('2000 ms');
+    expect(rows.get('step-0 held-out evaluation')).toBe('1500 ms');
     expect(rows.get('first step')).toBe('8000 ms');
     expect(rows.get('GRPO step (median of 3 steps after the first)')).toBe('700 ms = rollout 500 ms + update 200 ms');
     expect(rows.get('sampled tokens / s')).toBe('333');
@@ -50,6 +56,20 @@ describe('bench figures', () => {
     expect(rows.get('GPU → CPU reads per step')).toBe('2');
     expect(rows.get('wasm memory (Worker)')).toBe('50.0 MB');
     expect(rows.get('GPU memory (pools)')).toBe('41.6 MB in 567 allocations');
+  });
+
+  it("keep only the run's step-0 evaluation and say nothing of what they did not see", () => {
+    const bench = new BenchFigures(5000, 'reset');
+    bench.addEvaluation(10, 900);
+    bench.addStep(metrics(100, 100), 6000);
+    bench.addEvaluation(0, 700);
+    bench.addEvaluation(0, 800);
+    const summary = bench.summary();
+    expect(summary.load_to_ready_ms).toBeNull();
+    expect(summary.baseline_eval_ms).toBe(700);
+    const rows = new Map(describeBench(summary));
+    expect(rows.has('reset → backend ready')).toBe(false);
+    expect(rows.get('step-0 held-out evaluation')).toBe('700 ms');
   });
 
   it('measure how far memory moves after the warm-up', () => {

@@ -265,6 +265,7 @@ const on = {
     const check = message.selfTest === 54 ? 'self-test passed' : `self-test FAILED (${message.selfTest})`;
     show($('#backend'), `Backend: ${describeBackend(message.backend)} · ${check}`, message.backend.kind);
     backendInfo = message.backend;
+    bench.backendReady(performance.now());
   },
   configured(message) {
     if (pendingConfigure?.id !== message.id) return;
@@ -344,6 +345,7 @@ const on = {
     setRunning(message.running, message.steps);
   },
   evaluated(message) {
+    bench.addEvaluation(message.row.step, message.ms);
     table.addEval(message.row);
     drawCharts();
   },

@@ -54,8 +54,9 @@ const SCHEMA = {
   refused: { id: 'number', message: 'string' },
   /** Training is running or paused; `steps` done so far. */
   state: { running: 'boolean', steps: 'number' },
-  /** A held-out evaluation `{step, sampled_acc, greedy_acc, first_guess_acc, check_rate, ...}`. */
-  evaluated: { row: 'object' },
+  /** A held-out evaluation `{step, sampled_acc, greedy_acc, first_guess_acc, check_rate, ...}`
+   * and how long it took (`ms`). */
+  evaluated: { row: 'object', ms: 'number' },
   /**
    * One GRPO step: `{metrics, group, corrections, expert_load, eval}`, and the Worker's memory
    * after it: `{wasm_heap_bytes, device}`, `device` being the GPU pools'

@@ -162,9 +162,10 @@ async function deviceWorks() {
 async function oneStep() {
   if (lostMessage !== null) throw new Error(lostMessage);
   if (!baselined) {
+    const started = performance.now();
     const row = await trainer.evaluate();
     log.push({ kind: 'evaluated', row });
-    post('evaluated', { row });
+    post('evaluated', { row, ms: performance.now() - started });
     baselined = true;
   }
   const report = await trainer.step();
