@@ -8,6 +8,7 @@
 //! - `cargo xtask bench` measures speed natively (CPU and wgpu) into `report/bench-native.json`.
 
 mod bench;
+mod device;
 mod emergence;
 mod fuzz;
 mod kernels;
@@ -85,6 +86,10 @@ enum Command {
         #[arg(long, conflicts_with = "browser")]
         kernels: bool,
     },
+    /// Pack what `dev/device-bench.sh` needs on a borrowed GPU machine (no Rust, no network) into
+    /// `.device/`: a stripped release `aha` and the Vulkan/GL loaders. The device tool then runs
+    /// `bash dev/device-bench.sh` with `.device` carried.
+    DevicePack,
     /// The long soak: GRPO steps of the tiny preset natively on wgpu (lavapipe here), the memory
     /// pools read after every step; fails if they drift over 10% after warm-up. With --browser, on
     /// the page in headless Chromium (report/soak-browser.json).
@@ -151,6 +156,7 @@ fn main() -> ExitCode {
         Command::Demo { port, no_serve, dist } => demo(port, no_serve, dist.as_deref()),
         Command::Test { only } => test(&only),
         Command::Lint => lint(),
+        Command::DevicePack => device::pack(),
         Command::Soak { steps, browser: false, .. } => soak(steps.unwrap_or(1000)),
         Command::Soak { steps, browser: true, dev } => bench::soak_browser(dev, steps.unwrap_or(200)),
         Command::Fuzz { runs, targets, max_seconds } => fuzz::fuzz(runs, &targets, max_seconds),
