@@ -3,28 +3,36 @@
 // causal mask, built on the host). Burn's path is seven launches (scale, mask, max, subtract,
 // exp, sum, divide) per layer.
 //
-// Bindings (group 0, f32 arrays, row-major, contiguous):
-//   0 scores [rows, K] read   query·key products; rows = batch · heads · N, query i = row % N
-//   1 bias   [N, K]    read   0 or -1e9 per query and key slot
-//   2 probs  [rows, K] write  the attention weights
-// Template variables: {{ keys }} (K), {{ queries }} (N), {{ scale }} (an f32 literal).
-// Dispatch: one single-invocation workgroup per row along x (rows ≤ 65,535; the host falls back
-//   to the reference beyond that); with K ≈ 64 one invocation walks its row three times.
+// Bindings (group 0, row-major, contiguous):
+//   0 scores [rows, K] f32, read   query·key products; rows = batch · heads · N, query i = row % N
+//   1 bias   [N, K]    f32, read   0 or -1e9 per query and key slot
+//   2 probs  [rows, K] f32, write  the attention weights
+//   3 sizes  [3]       u32, read   rows, K, N: run-time values, so that the prompt's length (N
+//                                  while prefilling) does not compile a pipeline of its own
+// Template variables: {{ scale }} (an f32 literal, fixed per model), {{ workgroup_size }}.
+// Dispatch: one invocation per row, workgroups along x then y (x · y · workgroup_size ≥ rows);
+//   with K ≈ 64 one invocation walks its row three times.
 // Reference: `aha_kernels::attention::masked_softmax_reference` (softmax of Burn tensor ops);
 //   weights must match it within 1e-5.
 
-const K: u32 = {{ keys }}u;
-const N: u32 = {{ queries }}u;
+const WORKGROUP: u32 = {{ workgroup_size }}u;
 const SCALE: f32 = {{ scale }};
 
 @group(0) @binding(0) var<storage, read_write> scores: array<f32>;
 @group(0) @binding(1) var<storage, read_write> bias: array<f32>;
 @group(0) @binding(2) var<storage, read_write> probs: array<f32>;
+@group(0) @binding(3) var<storage, read_write> sizes: array<u32>;
 
-@compute @workgroup_size(1)
-fn main(@builtin(workgroup_id) group: vec3<u32>) {
-    let row = group.x * K;
-    let mask = (group.x % N) * K;
+@compute @workgroup_size({{ workgroup_size }})
+fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lane: u32) {
+    let index = (group.y * groups.x + group.x) * WORKGROUP + lane;
+    if index >= sizes[0] {
+        return;
+    }
+    let K = sizes[1];
+    let row = index * K;
+    let mask = (index % sizes[2]) * K;
     var top = -3.4028234663852886e38;
     for (var j = 0u; j < K; j++) {
         top = max(top, scores[row + j] * SCALE + bias[mask + j]);

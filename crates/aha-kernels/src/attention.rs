@@ -9,6 +9,9 @@ use burn::tensor::{DType, Shape, Tensor};
 use crate::KernelChoice;
 use crate::wgsl::{self, FilledShader};
 
+/// Invocations per workgroup (one per row).
+const WORKGROUP: u32 = 64;
+
 /// `softmax(scores · scale + bias)` over the last dimension. `scores: [batch, heads, n, keys]`,
 /// `bias: [n, keys]` (0 where query i may see key j, a large negative number where not).
 pub fn masked_softmax(scores: Tensor<4>, bias: &Tensor<2>, scale: f32, choice: KernelChoice) -> Tensor<4> {
@@ -32,16 +35,34 @@ pub fn masked_softmax_kernel(scores: &Tensor<4>, bias: &Tensor<2>, scale: f32) -
     let dims = scores.dims();
     let [batch, heads, n, keys] = dims;
     let rows = batch * heads * n;
-    if keys == 0 || rows == 0 || rows > wgsl::MAX_WORKGROUPS_PER_DIMENSION || bias.dims() != [n, keys] {
+    let groups = wgsl::groups_covering(rows * keys, WORKGROUP).and(wgsl::groups_covering(rows, WORKGROUP))?;
+    if keys == 0 || rows == 0 || bias.dims() != [n, keys] {
         return None;
     }
     let input = wgsl::cube_f32(scores)?;
     let mask = wgsl::cube_f32(bias)?;
     let output = wgsl::empty_like(&input, Shape::new(dims), DType::F32);
-    let kernel = FilledShader {
-        shader: wgsl::MASKED_SOFTMAX,
-        values: vec![("keys", keys.to_string()), ("queries", n.to_string()), ("scale", format!("{scale:?}"))],
-    };
-    kernel.launch(&input, 1, (rows as u32, 1), &[&input.handle, &mask.handle, &output.handle]);
+    let sizes = wgsl::sizes_buffer(&input, &[rows as u32, keys as u32, n as u32]);
+    let kernel = FilledShader { shader: wgsl::MASKED_SOFTMAX, values: values(scale) };
+    kernel.launch(&input, WORKGROUP, groups, &[&input.handle, &mask.handle, &output.handle, &sizes]);
     Some(wgsl::float_tensor(output))
+}
+
+/// The template values, part of the compiled pipeline's id: the model's scale only (the sizes
+/// come at run time).
+fn values(scale: f32) -> Vec<(&'static str, String)> {
+    vec![("scale", format!("{scale:?}")), ("workgroup_size", WORKGROUP.to_string())]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_prompt_length_reuses_the_compiled_kernel() {
+        // The sizes are not template values: only the model's scale is compiled in.
+        assert_ne!(values(0.25), values(0.5));
+        assert!(!wgsl::MASKED_SOFTMAX.source.contains("{{ keys }}"));
+        assert!(!wgsl::MASKED_SOFTMAX.source.contains("{{ queries }}"));
+    }
 }

@@ -43,7 +43,7 @@ pub const RMS_NORM: Shader = Shader {
 pub const MASKED_SOFTMAX: Shader = Shader {
     file: "masked_softmax.wgsl",
     source: include_str!("../../../shaders/masked_softmax.wgsl"),
-    example_values: &[("keys", "64"), ("queries", "3"), ("scale", "0.25")],
+    example_values: &[("scale", "0.25"), ("workgroup_size", "64")],
 };
 
 pub const EXPERT_MIX: Shader = Shader {
