@@ -8,7 +8,7 @@ use aha_kernels::attention::{masked_softmax, masked_softmax_kernel, masked_softm
 use aha_kernels::causal_attention::{causal_attention_kernel, causal_attention_reference};
 use aha_kernels::experts::{expert_mix, expert_mix_kernel, expert_mix_reference};
 use aha_kernels::gelu::{gelu_kernel, gelu_reference};
-use aha_kernels::norm::{rms_norm, rms_norm_kernel, rms_norm_reference};
+use aha_kernels::norm::{rms_norm_kernel, rms_norm_reference};
 use aha_kernels::readback::{self, reads_so_far};
 use aha_kernels::router::{RouterTopK, router_top_k, router_top_k_kernel, router_top_k_reference};
 use aha_kernels::sample::{
@@ -134,7 +134,7 @@ pub async fn router_gradients_match_reference(device: &Device) -> Result<(), Str
 
 /// The RMSNorm kernel matches Burn's formula within 1e-5 — rows that fill no whole workgroup, D
 /// past the workgroup and not a power of two, a row of zeros (only eps keeps it finite), large
-/// values — and a tensor that carries gradients takes the reference, so gradients still flow.
+/// values. Its gradients: `crate::norm`.
 pub async fn rms_norm_matches_reference(device: &Device) -> Result<usize, String> {
     let mut checked = 0;
     for (case, (rows, d, scale)) in
@@ -153,17 +153,6 @@ pub async fn rms_norm_matches_reference(device: &Device) -> Result<usize, String
             return Err(format!("case {case} ({rows} × {d}): outputs differ by {worst}"));
         }
         checked += rows;
-    }
-    let autodiff = device.clone().autodiff();
-    let x =
-        Tensor::<1>::from_floats(noise(80, 4 * 8, 1.0).as_slice(), &autodiff).reshape([4, 8]).require_grad();
-    let gamma = Tensor::<1>::ones([8], &autodiff).require_grad();
-    let y = rms_norm(x.clone(), &gamma, 1e-5, KernelChoice::Auto);
-    let grads = (y.clone() * y).sum().backward();
-    if x.grad(&grads).is_none() || gamma.grad(&grads).is_none() {
-        return Err(
-            "no gradient reached the input or gamma: the kernel ran on a tensor that needs one".into()
-        );
     }
     Ok(checked)
 }

@@ -6,6 +6,7 @@ pub mod base_model;
 pub mod golden;
 pub mod kernels;
 pub mod logprobs;
+pub mod norm;
 pub mod optimizer;
 pub mod smoke;
 pub mod soak;

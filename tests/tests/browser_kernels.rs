@@ -4,7 +4,7 @@
 //! `native_kernels.rs` runs the same checks natively. A run without WebGPU fails.
 #![cfg(target_family = "wasm")]
 
-use aha_tests::{kernels, logprobs, optimizer, webgpu};
+use aha_tests::{kernels, logprobs, norm, optimizer, webgpu};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 // A full rollout keeps SwiftShader busy for longer than chromedriver waits on a page's main thread.
@@ -69,6 +69,11 @@ async fn gelu_kernels_match_their_reference_on_webgpu() {
 #[wasm_bindgen_test]
 async fn token_logprob_kernels_match_their_reference_on_webgpu() {
     logprobs::token_logprobs_match_reference(&webgpu::device().await).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn rms_norm_gradients_match_their_reference_on_webgpu() {
+    norm::rms_norm_gradients_match_reference(&webgpu::device().await).await.unwrap();
 }
 
 #[wasm_bindgen_test]

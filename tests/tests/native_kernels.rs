@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use aha_kernels::matmul_peak;
-use aha_tests::{kernels, logprobs, optimizer, soak};
+use aha_tests::{kernels, logprobs, norm, optimizer, soak};
 use burn::tensor::Device;
 use burn::tensor::wgpu::WgpuSetup;
 
@@ -115,6 +115,12 @@ fn gelu_kernels_match_their_reference_on_wgpu() {
 #[test]
 fn token_logprob_kernels_match_their_reference_on_wgpu() {
     let rows = pollster::block_on(logprobs::token_logprobs_match_reference(&wgpu())).unwrap();
+    println!("{rows} rows checked");
+}
+
+#[test]
+fn rms_norm_gradients_match_their_reference_on_wgpu() {
+    let rows = pollster::block_on(norm::rms_norm_gradients_match_reference(&wgpu())).unwrap();
     println!("{rows} rows checked");
 }
 

@@ -1,16 +1,37 @@
-//! RMSNorm in one kernel for decoding — `shaders/rms_norm.wgsl` on wgpu, [`rms_norm_reference`]
-//! (Burn's `RmsNorm` formula) elsewhere.
+//! RMSNorm in one kernel each way — `shaders/rms_norm.wgsl` and `shaders/rms_norm_backward.wgsl`
+//! on wgpu, [`rms_norm_reference`] (Burn's `RmsNorm` formula) elsewhere.
 //!
-//! Forward only: a tensor that carries gradients (training) always takes the reference, whose
-//! backward autodiff derives. Decoding, where a step runs five norms and each would be six
-//! launches, is what the kernel is for.
+//! Burn's RmsNorm is six launches forward and about ten backward; the model runs five norms a
+//! pass, while decoding every step and while training every update. Differentiable in the input
+//! and the scale like [`crate::causal_attention`]: a Burn backend extension with a hand-written
+//! backward for `Autodiff<Cube>`. The forward pipeline is the same for decoding and training.
 
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::ops::FloatTensorOps;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::wgpu::{CubeBackend, CubeTensor, into_contiguous};
+use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
 use burn::tensor::{DType, Shape, Tensor};
+use cubecl::server::Handle;
 
 use crate::KernelChoice;
 use crate::wgsl::{self, FilledShader};
 
-/// `x / sqrt(mean(x²) + eps) * gamma` over the last dimension of `x`.
+/// Invocations per workgroup (one per row).
+const WORKGROUP: u32 = 64;
+
+/// Burn's wgpu backend plus our RMSNorm; see [`crate::causal_attention::CausalAttentionBackend`].
+#[backend_extension(Autodiff, Cube: cfg(all()))]
+pub trait RmsNormBackend: Backend {
+    /// `x: [rows, d]`, `gamma: [d]` → `x / sqrt(mean(x²) + eps) · gamma` per row.
+    fn rms_norm_kernel(x: FloatTensor<Self>, gamma: FloatTensor<Self>, eps: f32) -> FloatTensor<Self>;
+}
+
+/// `x / sqrt(mean(x²) + eps) * gamma` over the last dimension of `x`: the kernels on wgpu f32
+/// tensors (with or without gradients), the reference otherwise.
 pub fn rms_norm<const D: usize>(
     x: Tensor<D>,
     gamma: &Tensor<1>,
@@ -18,8 +39,6 @@ pub fn rms_norm<const D: usize>(
     choice: KernelChoice,
 ) -> Tensor<D> {
     if choice == KernelChoice::Auto
-        && !x.is_require_grad()
-        && !gamma.is_require_grad()
         && let Some(y) = rms_norm_kernel(&x, gamma, eps)
     {
         return y;
@@ -33,23 +52,93 @@ pub fn rms_norm_reference<const D: usize>(x: Tensor<D>, gamma: Tensor<1>, eps: f
     (x / rms) * gamma.unsqueeze()
 }
 
-/// Launches `rms_norm.wgsl` (no autodiff); `None` when `x` is not a wgpu f32 tensor or has more
-/// rows than one dispatch takes. [`rms_norm`] is the entry point; tests call this to be sure the
-/// kernel ran.
+/// The kernels, or `None` where [`rms_norm`] would take the reference (not wgpu f32 tensors,
+/// mismatched shapes, or more rows than a dispatch takes); tests call this to be sure they ran.
 pub fn rms_norm_kernel<const D: usize>(x: &Tensor<D>, gamma: &Tensor<1>, eps: f64) -> Option<Tensor<D>> {
     let dims = x.dims();
     let d = dims[D - 1];
     let rows: usize = dims[..D - 1].iter().product();
-    if d == 0 || rows == 0 || rows > wgsl::MAX_WORKGROUPS_PER_DIMENSION || gamma.dims() != [d] {
-        return None;
+    let fits = d > 0
+        && rows > 0
+        && gamma.dims() == [d]
+        && wgsl::groups_covering(rows * d, WORKGROUP).is_some()
+        && wgsl::is_cube_f32(x)
+        && wgsl::is_cube_f32(gamma);
+    fits.then(|| {
+        let flat = x.clone().reshape([rows, d]).into_dispatch();
+        let y = Dispatch::rms_norm_kernel(flat, gamma.clone().into_dispatch(), eps as f32);
+        Tensor::<2>::from_dispatch(y).reshape(dims)
+    })
+}
+
+/// `[rows, d]` for the kernels' `sizes` binding.
+fn sizes(x: &CubeTensor) -> Handle {
+    let dims = x.shape();
+    wgsl::sizes_buffer(x, &[dims[0] as u32, dims[1] as u32])
+}
+
+fn launch(shader: wgsl::Shader, values: Vec<(&'static str, String)>, x: &CubeTensor, buffers: &[&Handle]) {
+    let groups = wgsl::groups_covering(x.shape()[0], WORKGROUP).expect("rms_norm_kernel checked the rows");
+    FilledShader { shader, values }.launch(x, WORKGROUP, groups, buffers);
+}
+
+/// Runs `rms_norm.wgsl` on contiguous `x: [rows, d]`: the output and each row's rms.
+fn forward(x: &CubeTensor, gamma: &CubeTensor, eps: f32) -> (CubeTensor, CubeTensor) {
+    let y = wgsl::empty_like(x, x.shape(), DType::F32);
+    let rms = wgsl::empty_like(x, Shape::new([x.shape()[0]]), DType::F32);
+    let values = vec![("eps", format!("{eps:?}")), ("workgroup_size", WORKGROUP.to_string())];
+    let sizes = sizes(x);
+    launch(wgsl::RMS_NORM, values, x, &[&x.handle, &gamma.handle, &y.handle, &rms.handle, &sizes]);
+    (y, rms)
+}
+
+impl RmsNormBackend for CubeBackend {
+    fn rms_norm_kernel(x: CubeTensor, gamma: CubeTensor, eps: f32) -> CubeTensor {
+        forward(&into_contiguous(x), &into_contiguous(gamma), eps).0
     }
-    let input = wgsl::cube_f32(x)?;
-    let scale = wgsl::cube_f32(gamma)?;
-    let output = wgsl::empty_like(&input, Shape::new(dims), DType::F32);
-    let kernel = FilledShader {
-        shader: wgsl::RMS_NORM,
-        values: vec![("d", d.to_string()), ("eps", format!("{:?}", eps as f32))],
-    };
-    kernel.launch(&input, 1, (rows as u32, 1), &[&input.handle, &scale.handle, &output.handle]);
-    Some(wgsl::float_tensor(output))
+}
+
+#[derive(Debug)]
+struct RmsNormBackward;
+
+impl Backward<CubeBackend, 2> for RmsNormBackward {
+    /// The forward's contiguous input and scale, and each row's rms.
+    type State = (CubeTensor, CubeTensor, CubeTensor);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let (x, gamma, rms) = ops.state;
+        let grad = into_contiguous(grads.consume::<CubeBackend>(&ops.node));
+        let dx = wgsl::empty_like(&x, x.shape(), DType::F32);
+        let gamma_parts = wgsl::empty_like(&x, x.shape(), DType::F32);
+        let values = vec![("workgroup_size", WORKGROUP.to_string())];
+        let sizes = sizes(&x);
+        let buffers =
+            [&x.handle, &gamma.handle, &rms.handle, &grad.handle, &dx.handle, &gamma_parts.handle, &sizes];
+        launch(wgsl::RMS_NORM_BACKWARD, values, &x, &buffers);
+        let [x_node, gamma_node] = ops.parents;
+        if let Some(node) = x_node {
+            grads.register::<CubeBackend>(node.id, dx);
+        }
+        if let Some(node) = gamma_node {
+            let summed = CubeBackend::float_sum_dim(gamma_parts, 0);
+            grads.register::<CubeBackend>(node.id, CubeBackend::float_reshape(summed, gamma.shape()));
+        }
+    }
+}
+
+impl<C: CheckpointStrategy> RmsNormBackend for Autodiff<CubeBackend, C> {
+    fn rms_norm_kernel(x: FloatTensor<Self>, gamma: FloatTensor<Self>, eps: f32) -> FloatTensor<Self> {
+        let (x, x_node) = x.into_parts();
+        let (gamma, gamma_node) = gamma.into_parts();
+        let (x, gamma) = (into_contiguous(x), into_contiguous(gamma));
+        // Compute-bound, so the state is kept rather than recomputed (Aha trains without
+        // checkpointing).
+        match RmsNormBackward.prepare::<C>([x_node, gamma_node]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let (y, rms) = forward(&x, &gamma, eps);
+                prep.finish((x, gamma, rms), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(forward(&x, &gamma, eps).0),
+        }
+    }
 }

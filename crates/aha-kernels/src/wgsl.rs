@@ -37,7 +37,13 @@ pub const SAMPLE: Shader = Shader {
 pub const RMS_NORM: Shader = Shader {
     file: "rms_norm.wgsl",
     source: include_str!("../../../shaders/rms_norm.wgsl"),
-    example_values: &[("d", "96"), ("eps", "1e-5")],
+    example_values: &[("eps", "1e-5"), ("workgroup_size", "64")],
+};
+
+pub const RMS_NORM_BACKWARD: Shader = Shader {
+    file: "rms_norm_backward.wgsl",
+    source: include_str!("../../../shaders/rms_norm_backward.wgsl"),
+    example_values: &[("workgroup_size", "64")],
 };
 
 pub const MASKED_SOFTMAX: Shader = Shader {
@@ -121,6 +127,7 @@ pub const SHADERS: &[Shader] = &[
     ROUTER_TOPK,
     SAMPLE,
     RMS_NORM,
+    RMS_NORM_BACKWARD,
     MASKED_SOFTMAX,
     EXPERT_MIX,
     CAUSAL_ATTENTION,

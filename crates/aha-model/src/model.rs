@@ -44,8 +44,8 @@ impl Block {
     /// Every position at once (training), with the layer's routing statistics.
     fn forward(&self, x: Tensor<3>, token_mask: Tensor<1>, kernels: KernelChoice) -> (Tensor<3>, Routing) {
         let [batch, n, d] = x.dims();
-        let x = x.clone() + self.attn.forward(self.attn_norm.forward(x), kernels);
-        let flat = self.moe_norm.forward(x.clone()).reshape([batch * n, d]);
+        let x = x.clone() + self.attn.forward(normalize(&self.attn_norm, x, kernels), kernels);
+        let flat = normalize(&self.moe_norm, x.clone(), kernels).reshape([batch * n, d]);
         let (y, routing) = self.moe.forward(flat, token_mask);
         (x + y.reshape([batch, n, d]), routing)
     }
@@ -60,16 +60,16 @@ impl Block {
         kernels: KernelChoice,
     ) -> Tensor<3> {
         let [batch, n, d] = x.dims();
-        let normed = decode_norm(&self.attn_norm, x.clone(), kernels);
+        let normed = normalize(&self.attn_norm, x.clone(), kernels);
         let x = x + self.attn.forward_cached(normed, start, cache, bias, kernels);
-        let flat = decode_norm(&self.moe_norm, x.clone(), kernels).reshape([batch * n, d]);
+        let flat = normalize(&self.moe_norm, x.clone(), kernels).reshape([batch * n, d]);
         x + self.moe.forward_output(flat).reshape([batch, n, d])
     }
 }
 
-/// `norm(x)` while decoding: one kernel on wgpu instead of Burn's six ([`aha_kernels::norm`]),
-/// the same formula elsewhere.
-fn decode_norm(norm: &RmsNorm, x: Tensor<3>, kernels: KernelChoice) -> Tensor<3> {
+/// `norm(x)`: one kernel each way on wgpu instead of Burn's six forward and about ten backward
+/// ([`aha_kernels::norm`]), the same formula elsewhere.
+fn normalize(norm: &RmsNorm, x: Tensor<3>, kernels: KernelChoice) -> Tensor<3> {
     aha_kernels::rms_norm(x, &norm.gamma.val(), norm.epsilon, kernels)
 }
 
@@ -228,7 +228,7 @@ impl Model {
             gates.push(routing.gates.unsqueeze::<3>());
         }
         ModelOutput {
-            logits: self.lm_head.forward(self.norm.forward(x)),
+            logits: self.lm_head.forward(normalize(&self.norm, x, kernels)),
             aux_loss: Tensor::cat(aux, 0).mean(),
             expert_load: Tensor::cat(load, 0),
             gates: Tensor::cat(gates, 0),
@@ -249,7 +249,7 @@ impl Model {
             x = block.forward_cached(x, start, layer_cache, &bias, kernels);
         }
         cache.len += n;
-        self.lm_head.forward(decode_norm(&self.norm, x, kernels))
+        self.lm_head.forward(normalize(&self.norm, x, kernels))
     }
 
     /// Token plus position embeddings for positions `start..start + n`.
