@@ -3,8 +3,8 @@
 //! ([`adam_update_reference`]) elsewhere.
 //!
 //! Why: as tensor ops an update is about twenty-five element-wise launches per parameter — about
-//! 490 launches a GRPO step for the shipped model, and some twenty pipelines compiled before the
-//! first step finishes, because Burn compiles an element-wise kernel per vector width and
+//! 490 launches a GRPO step for the shipped model, and fifteen pipelines compiled before the first
+//! step finishes (dev/LOG.md), because Burn compiles an element-wise kernel per vector width and
 //! workgroup shape, and the parameters come in many shapes. Every value that changes (learning
 //! rate, bias corrections, length) reaches the kernels at run time, so two pipelines serve every
 //! parameter and every step.
