@@ -20,7 +20,6 @@ use aha_kernels::{KernelChoice, RouterTopK, router_top_k};
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
-use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Tensor};
 
 use crate::config::MoeConfig;
@@ -106,7 +105,7 @@ impl MoeLayer {
         let gate = router_top_k(self.router.forward(x.clone()), self.top_k, self.kernels());
         let y = expert_mix(x.clone(), &gate, &self.w_in.val(), &self.w_out.val(), self.kernels());
         match &self.shared {
-            Some(shared) => y + shared.forward(x),
+            Some(shared) => y + shared.forward(x, self.kernels()),
             None => y,
         }
     }
@@ -123,7 +122,7 @@ impl MoeLayer {
         let mut y =
             expert_mix_dense(x.clone(), gates.clone(), self.w_in.val(), self.w_out.val(), self.kernels());
         if let Some(shared) = &self.shared {
-            y = y + shared.forward(x);
+            y = y + shared.forward(x, self.kernels());
         }
         (y, gate, gates)
     }
@@ -168,8 +167,9 @@ pub struct SharedExpert {
 }
 
 impl SharedExpert {
-    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        self.down.forward(gelu(self.up.forward(x)))
+    /// GELU in one launch each way on wgpu ([`aha_kernels::gelu`]), as in the routed experts.
+    pub fn forward(&self, x: Tensor<2>, kernels: KernelChoice) -> Tensor<2> {
+        self.down.forward(aha_kernels::gelu(self.up.forward(x), kernels))
     }
 }
 
