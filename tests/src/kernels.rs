@@ -630,6 +630,15 @@ pub async fn cached_decoding_matches_the_full_forward(device: &Device) -> Result
 }
 
 /// The largest difference relative to max(1, |reference|); NaN if the lengths differ.
+/// The largest difference between `values` and `reference` as a share of `reference`'s largest
+/// magnitude (1 when that is 0, so that zeros must match to the tolerance absolutely).
+pub(crate) fn relative_to_largest(values: &[f32], reference: &[f32]) -> f32 {
+    let largest = reference.iter().fold(0.0f32, |m, r| m.max(r.abs()));
+    let scale = if largest > 0.0 { largest } else { 1.0 };
+    let worst = values.iter().zip(reference).map(|(v, r)| (v - r).abs()).fold(0.0f32, f32::max);
+    if values.len() != reference.len() || worst.is_nan() { f32::INFINITY } else { worst / scale }
+}
+
 pub(crate) fn max_relative_diff(values: &[f32], reference: &[f32]) -> f32 {
     if values.len() != reference.len() {
         return f32::NAN;

@@ -5,14 +5,7 @@
 use aha_kernels::norm::{rms_norm_kernel, rms_norm_reference};
 use burn::tensor::{Device, Tensor, Transaction};
 
-use crate::kernels::{f32s, noise, read};
-
-/// The largest difference as a share of the reference's largest magnitude.
-fn relative_to_largest(values: &[f32], reference: &[f32]) -> f32 {
-    let largest = reference.iter().fold(0.0f32, |m, r| m.max(r.abs())).max(f32::MIN_POSITIVE);
-    let worst = values.iter().zip(reference).map(|(v, r)| (v - r).abs()).fold(0.0f32, f32::max);
-    if values.len() != reference.len() || worst.is_nan() { f32::INFINITY } else { worst / largest }
-}
+use crate::kernels::{f32s, noise, read, relative_to_largest};
 
 /// Returns the rows checked.
 pub async fn rms_norm_gradients_match_reference(device: &Device) -> Result<usize, String> {

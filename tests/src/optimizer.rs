@@ -5,7 +5,7 @@
 use aha_kernels::adam::{AdamHyper, AdamState, adam_update_kernel, adam_update_reference};
 use burn::tensor::{Device, Tensor, Transaction};
 
-use crate::kernels::{f32s, noise, read};
+use crate::kernels::{f32s, noise, read, relative_to_largest};
 
 /// One comparison: `len` elements, gradients of size `grad_scale`, moments after `time - 1`
 /// updates (none when `time` is 1), clipping at `max_grad_norm`.
@@ -27,15 +27,6 @@ const CASES: [Case; 5] = [
     // A zero gradient stays finite and leaves the weights where they are.
     Case { len: 64, grad_scale: 0.0, time: 1, max_grad_norm: Some(1.0) },
 ];
-
-/// The largest difference between `values` and `reference` as a share of `reference`'s largest
-/// magnitude (1 when that is 0, so that zeros must match to the tolerance absolutely).
-fn relative_to_largest(values: &[f32], reference: &[f32]) -> f32 {
-    let largest = reference.iter().fold(0.0f32, |m, r| m.max(r.abs()));
-    let scale = if largest > 0.0 { largest } else { 1.0 };
-    let worst = values.iter().zip(reference).map(|(v, r)| (v - r).abs()).fold(0.0f32, f32::max);
-    if values.len() != reference.len() || worst.is_nan() { f32::INFINITY } else { worst / scale }
-}
 
 /// Returns the number of elements compared.
 pub async fn adam_matches_reference(device: &Device) -> Result<usize, String> {
