@@ -143,9 +143,7 @@ impl Sizes {
     }
 
     fn launch(&self, shader: wgsl::Shader, like: &CubeTensor, buffers: &[&Handle]) {
-        let kernel = FilledShader { shader, values: self.values() };
-        let groups = wgsl::groups_covering(self.rows(), WORKGROUP).expect("kernel_fits checked the rows");
-        kernel.launch(like, WORKGROUP, groups, buffers);
+        FilledShader { shader, values: self.values() }.launch_covering(like, WORKGROUP, self.rows(), buffers);
     }
 }
 

@@ -58,9 +58,8 @@ pub fn gelu_reference<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 fn launch(shader: wgsl::Shader, like: &CubeTensor, len: usize, buffers: &[&cubecl::server::Handle]) {
     let sizes = wgsl::sizes_buffer(like, &[len as u32]);
     let buffers: Vec<_> = buffers.iter().copied().chain([&sizes]).collect();
-    let groups = wgsl::groups_covering(len, WORKGROUP).expect("gelu_kernel checked the length");
     let kernel = FilledShader { shader, values: vec![("workgroup_size", WORKGROUP.to_string())] };
-    kernel.launch(like, WORKGROUP, groups, &buffers);
+    kernel.launch_covering(like, WORKGROUP, len, &buffers);
 }
 
 impl GeluBackend for CubeBackend {

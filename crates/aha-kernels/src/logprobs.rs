@@ -113,9 +113,8 @@ fn sizes(logits: &CubeTensor) -> Handle {
 }
 
 fn launch(shader: wgsl::Shader, like: &CubeTensor, invocations: usize, buffers: &[&Handle]) {
-    let groups = wgsl::groups_covering(invocations, WORKGROUP).expect("kernel_fits checked the size");
     let kernel = FilledShader { shader, values: vec![("workgroup_size", WORKGROUP.to_string())] };
-    kernel.launch(like, WORKGROUP, groups, buffers);
+    kernel.launch_covering(like, WORKGROUP, invocations, buffers);
 }
 
 /// Runs `token_logprobs.wgsl` on contiguous `logits: [rows, vocab]` and i32 `targets: [rows]`.

@@ -78,8 +78,7 @@ fn sizes(x: &CubeTensor) -> Handle {
 }
 
 fn launch(shader: wgsl::Shader, values: Vec<(&'static str, String)>, x: &CubeTensor, buffers: &[&Handle]) {
-    let groups = wgsl::groups_covering(x.shape()[0], WORKGROUP).expect("rms_norm_kernel checked the rows");
-    FilledShader { shader, values }.launch(x, WORKGROUP, groups, buffers);
+    FilledShader { shader, values }.launch_covering(x, WORKGROUP, x.shape()[0], buffers);
 }
 
 /// Runs `rms_norm.wgsl` on contiguous `x: [rows, d]`: the output and each row's rms.

@@ -174,6 +174,15 @@ impl FilledShader {
             arguments,
         );
     }
+
+    /// Runs this shader with one invocation per item: enough workgroups of `workgroup` for
+    /// `items`, along x then y ([`groups_covering`]). Callers check beforehand that the items fit
+    /// a dispatch (their kernels fall back to the reference when they do not).
+    pub fn launch_covering(self, like: &CubeTensor, workgroup: u32, items: usize, buffers: &[&Handle]) {
+        let groups =
+            groups_covering(items, workgroup).expect("the caller checked that the items fit a dispatch");
+        self.launch(like, workgroup, groups, buffers);
+    }
 }
 
 impl KernelSource for FilledShader {
