@@ -1,5 +1,8 @@
 //! The routed experts' output while decoding in one kernel — `shaders/expert_mix.wgsl` on wgpu,
 //! [`expert_mix_reference`] elsewhere; in training the same dense formula, [`expert_mix_dense`].
+//! On the CPU backend both decoding and training dispatch each token to its chosen experts only,
+//! [`expert_mix_sparse`]: there the routing already lives in host memory, so grouping the tokens
+//! by expert costs a copy, not a device round trip, and saves E/k of the experts' arithmetic.
 //!
 //! The reference is the model's dense formulation: every expert on every token as one batched
 //! matmul, each output weighted by its gate (zero for unchosen experts) — differentiable with plain
@@ -32,7 +35,63 @@ pub fn expert_mix(
     {
         return y;
     }
+    if choice == KernelChoice::Auto
+        && let Some(y) = expert_mix_sparse(&x, gate, w_in, w_out, choice)
+    {
+        return y;
+    }
     expert_mix_reference(x, gate.dense_weights(), w_in.clone(), w_out.clone())
+}
+
+/// Each token through its chosen experts only, differentiable with plain ops: the (token, choice)
+/// pairs are grouped by expert on the host, each expert runs one matmul pair over its group, and
+/// the gate-weighted outputs are added back into their tokens' rows. The same values as
+/// [`expert_mix_dense`] (which adds exact zeros for the experts a token was not sent to) at k/E of
+/// its arithmetic. `None` on wgpu, where reading the routing would be a device round trip (and a
+/// blocking one is impossible in the browser): there the dense formula or the kernel runs.
+pub fn expert_mix_sparse(
+    x: &Tensor<2>,
+    gate: &RouterTopK,
+    w_in: &Tensor<3>,
+    w_out: &Tensor<3>,
+    choice: KernelChoice,
+) -> Option<Tensor<2>> {
+    if wgsl::is_cube(x) {
+        return None;
+    }
+    let [n, d] = x.dims();
+    let [experts, _, hidden] = w_in.dims();
+    let [_, k] = gate.indices.dims();
+    // The CPU backend holds its tensors in host memory: this is a copy (and never waits on wasm).
+    let chosen: Vec<i64> = gate.indices.clone().try_into_data().ok()?.try_into_vec_as::<i64>().ok()?;
+    if chosen.len() != n * k || chosen.iter().any(|&e| !(0..experts as i64).contains(&e)) {
+        return None;
+    }
+    // Pairs (token, choice) flattened as token · k + choice, stably grouped by expert.
+    let mut pairs: Vec<usize> = (0..n * k).collect();
+    pairs.sort_by_key(|&pair| chosen[pair]);
+    let device = x.device();
+    let ids = |values: Vec<i64>| Tensor::<1, Int>::from_data(values.as_slice(), &device);
+    let pair_ids = ids(pairs.iter().map(|&p| p as i64).collect());
+    let token_ids = ids(pairs.iter().map(|&p| (p / k) as i64).collect());
+    let grouped = x.clone().select(0, token_ids.clone()); // [n·k, d]
+    let weights = gate.weights.clone().reshape([n * k]).select(0, pair_ids).reshape([n * k, 1]);
+    let mut outputs = Vec::with_capacity(experts);
+    let mut start = 0;
+    for expert in 0..experts {
+        let count = pairs[start..].iter().take_while(|&&p| chosen[p] == expert as i64).count();
+        if count == 0 {
+            continue;
+        }
+        let rows = grouped.clone().slice([start..start + count, 0..d]);
+        let w1 = w_in.clone().slice([expert..expert + 1, 0..d, 0..hidden]).reshape([d, hidden]);
+        let w2 = w_out.clone().slice([expert..expert + 1, 0..hidden, 0..d]).reshape([hidden, d]);
+        outputs.push(crate::gelu(rows.matmul(w1), choice).matmul(w2));
+        start += count;
+    }
+    let weighted = Tensor::cat(outputs, 0) * weights;
+    let zeros = Tensor::<2>::zeros([n, d], &device);
+    Some(zeros.select_assign(0, token_ids, weighted, burn::tensor::IndexingUpdateOp::Add))
 }
 
 /// Every expert on every token, weighted by `gates: [N, E]` (zero where a token was not routed):

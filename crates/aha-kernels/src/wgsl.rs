@@ -229,6 +229,11 @@ pub(crate) fn cube_f32<const D: usize>(tensor: &Tensor<D>) -> Option<CubeTensor>
 
 /// Whether `tensor` is a wgpu f32 tensor (with or without autodiff): what the differentiable
 /// kernels take. Launches nothing.
+/// Whether `tensor` lives on Burn's wgpu backend (whatever its dtype).
+pub(crate) fn is_cube<const D: usize>(tensor: &Tensor<D>) -> bool {
+    tensor.clone().inner().try_into_primitive::<CubeBackend>().is_ok()
+}
+
 pub(crate) fn is_cube_f32<const D: usize>(tensor: &Tensor<D>) -> bool {
     let primitive = tensor.clone().inner().try_into_primitive::<CubeBackend>();
     primitive.is_ok_and(|primitive| primitive.dtype == DType::F32)

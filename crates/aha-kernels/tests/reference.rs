@@ -129,3 +129,54 @@ pub fn chi_square(counts: &[usize], expected: &[f64]) -> f64 {
     let n: usize = counts.iter().sum();
     counts.iter().zip(expected).map(|(&c, &p)| (c as f64 - p * n as f64).powi(2) / (p * n as f64)).sum()
 }
+
+#[test]
+fn sparse_experts_equal_the_dense_formula_with_their_gradients() {
+    use aha_kernels::KernelChoice;
+    use aha_kernels::experts::{expert_mix_dense, expert_mix_sparse};
+    use burn::tensor::Distribution;
+    let device = Device::flex().autodiff();
+    device.seed(3);
+    let (n, d, h, e) = (37, 8, 16, 4);
+    for k in [1, 2] {
+        let normal = Distribution::Normal(0.0, 1.0);
+        let x = Tensor::<2>::random([n, d], normal, &device).require_grad();
+        let logits = Tensor::<2>::random([n, e], normal, &device).require_grad();
+        let w_in = Tensor::<3>::random([e, d, h], normal, &device).require_grad();
+        let w_out = Tensor::<3>::random([e, h, d], normal, &device).require_grad();
+        // Two graphs from the same leaves: Burn consumes a graph's tape on backward.
+        let gate = router_top_k_reference(logits.clone(), k);
+        let sparse =
+            expert_mix_sparse(&x, &gate, &w_in, &w_out, KernelChoice::Auto).expect("runs on the CPU");
+        let gate = router_top_k_reference(logits.clone(), k);
+        let dense = expert_mix_dense(
+            x.clone(),
+            gate.dense_weights(),
+            w_in.clone(),
+            w_out.clone(),
+            KernelChoice::Auto,
+        );
+        let close = |a: Vec<f32>, b: Vec<f32>, what: &str| {
+            let largest = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
+            let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+            assert!(worst <= 1e-5 * largest, "k = {k}, {what}: off by {worst} of {largest}");
+        };
+        close(floats(sparse.clone().inner()), floats(dense.clone().inner()), "output");
+        // A weighted sum, so every output element's gradient differs.
+        let weights = Tensor::<2>::random([n, d], normal, &device);
+        let grads_sparse = (sparse * weights.clone()).sum().backward();
+        let grads_dense = (dense * weights).sum().backward();
+        close(floats(x.grad(&grads_sparse).unwrap()), floats(x.grad(&grads_dense).unwrap()), "dx");
+        close(
+            floats(logits.grad(&grads_sparse).unwrap()),
+            floats(logits.grad(&grads_dense).unwrap()),
+            "dlogits",
+        );
+        close(floats(w_in.grad(&grads_sparse).unwrap()), floats(w_in.grad(&grads_dense).unwrap()), "dw_in");
+        close(
+            floats(w_out.grad(&grads_sparse).unwrap()),
+            floats(w_out.grad(&grads_dense).unwrap()),
+            "dw_out",
+        );
+    }
+}

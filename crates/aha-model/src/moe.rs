@@ -10,12 +10,14 @@
 //!   counts on the host (a readback) or scatter/gather kernels. At this size it is cheaper and
 //!   exactly equivalent to run every expert on every token as one batched matmul and multiply by the
 //!   gate weights, which are zero for the experts a token was not routed to. Outputs and gradients
-//!   equal those of sparse dispatch; only the FLOPs are E/k times higher. While decoding on wgpu,
+//!   equal those of sparse dispatch; only the FLOPs are E/k times higher. On the CPU backend, where
+//!   the routing is already in host memory, tokens are dispatched sparsely instead
+//!   ([`aha_kernels::experts::expert_mix_sparse`]). While decoding on wgpu,
 //!   where nothing needs gradients, one kernel reads only the chosen experts instead
 //!   ([`aha_kernels::experts`]); in training the GELU over every expert's hidden units is one
 //!   differentiable kernel ([`aha_kernels::gelu`]).
 
-use aha_kernels::experts::{expert_mix, expert_mix_dense};
+use aha_kernels::experts::{expert_mix, expert_mix_dense, expert_mix_sparse};
 use aha_kernels::{KernelChoice, RouterTopK, router_top_k};
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -119,8 +121,13 @@ impl MoeLayer {
     fn mix(&self, x: Tensor<2>) -> (Tensor<2>, RouterTopK, Tensor<2>) {
         let gate = router_top_k(self.router.forward(x.clone()), self.top_k, self.kernels());
         let gates = gate.dense_weights();
+        let (w_in, w_out) = (self.w_in.val(), self.w_out.val());
+        let sparse = match self.kernels() {
+            KernelChoice::Auto => expert_mix_sparse(&x, &gate, &w_in, &w_out, KernelChoice::Auto),
+            KernelChoice::Reference => None,
+        };
         let mut y =
-            expert_mix_dense(x.clone(), gates.clone(), self.w_in.val(), self.w_out.val(), self.kernels());
+            sparse.unwrap_or_else(|| expert_mix_dense(x.clone(), gates.clone(), w_in, w_out, self.kernels()));
         if let Some(shared) = &self.shared {
             y = y + shared.forward(x, self.kernels());
         }
