@@ -38,13 +38,15 @@ export const CHARTS = [
   {
     id: 'behaviour',
     title: 'Self-checking: how often it checks, says “wait”, fixes or breaks its guess',
-    note: 'Fix rate is what matters: “wait” is partly habit here — the base model says it even after most checks that agree with its guess.',
+    note: '“Wait” alone can be a habit. The verdict is right when it says “ok” exactly when the check equals the guess: a faithful check keeps it near 1.',
     range: [0, 1],
     series: [
       { key: 'check_rate', label: 'check rate' },
       { key: 'wait_rate', label: 'wait rate' },
       { key: 'fix_rate', label: 'fix rate (wrong guess → right answer)' },
       { key: 'broke_rate', label: 'broke rate (right guess → wrong answer)' },
+      { key: 'verdict_accuracy', label: 'verdict right (among checks)', dash: [6, 4] },
+      { key: 'eval_verdict_accuracy', label: 'held-out verdict right', held_out: true },
     ],
   },
   {

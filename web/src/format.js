@@ -23,9 +23,10 @@ export function describeCompletion(result) {
 }
 
 /**
- * Splits a completion into labelled parts for highlighting: `guess` (`g1745 `), `check`
- * (`c7*5=35+0=35 ... =1735 `), `verdict` (`ok `/`wait `), `answer` (`a1735.`), and `other` for
- * anything off the format. Display only: the reward reads completions with the Rust parser.
+ * Splits a completion into labelled parts for highlighting: `guess` (`g1745 `, and the guess
+ * restated after the check's result), `check` (`c7*5=35+0=35 ... =1735 `), `verdict`
+ * (`ok `/`wait `), `answer` (`a1735.`), and `other` for anything off the format. Display only: the
+ * reward reads completions with the Rust parser.
  */
 export function segments(completion) {
   const parts = [];
@@ -41,6 +42,8 @@ export function segments(completion) {
     if (inCheck && (bare === 'ok' || bare === 'wait')) {
       inCheck = false;
       kind = 'verdict';
+    } else if (inCheck && /^g\d/.test(bare)) {
+      kind = 'guess';
     } else if (inCheck) {
       kind = 'check';
     } else if (/^g\d/.test(bare)) {

@@ -47,6 +47,16 @@ describe('segments', () => {
     ]);
   });
 
+  it('shows a restated guess as the guess, beside the check it is compared with', () => {
+    expect(kinds('g1745 c7*5=35+0=35 =1735 g1745 wait a1735.')).toEqual([
+      ['guess', 'g1745 '],
+      ['check', 'c7*5=35+0=35 =1735 '],
+      ['guess', 'g1745 '],
+      ['verdict', 'wait '],
+      ['answer', 'a1735.'],
+    ]);
+  });
+
   it('keeps every character of broken text', () => {
     for (const text of ['', 'zz', 'g12 c1*2', 'g1 ok a', '  ', 'g1735 a1735. extra']) {
       expect(segments(text).map((p) => p.text).join('')).toBe(text);

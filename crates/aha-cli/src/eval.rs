@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use aha_tasks::{Behaviour, BehaviourStats, Problem, ProblemGenerator, behaviour};
+use aha_tasks::{Behaviour, BehaviourStats, Problem, behaviour, held_out_set};
 use aha_train::complete::{complete, sampling};
 use aha_train::{BaseRecipe, Checkpoint, Decision, Probe, RunConfig, TeacherForced};
 use anyhow::Result;
@@ -15,8 +15,8 @@ pub struct Args {
     /// Checkpoint directory (model.bpk, config.json, tokenizer.json).
     #[arg(long)]
     checkpoint: PathBuf,
-    /// Held-out problems (the default preset's held-out seed).
-    #[arg(long, default_value_t = 256)]
+    /// Distinct problems of the held-out split (in the default preset's held-out order).
+    #[arg(long, default_value_t = 512)]
     problems: usize,
     /// Samples per problem at temperature 1.
     #[arg(long, default_value_t = 4)]
@@ -46,8 +46,10 @@ pub fn run(args: Args) -> Result<()> {
     let device = args.backend.device()?;
     let model = checkpoint.load_model(&device)?;
     let run = RunConfig::named("default").expect("the default preset exists");
-    let problems: Vec<_> = ProblemGenerator::new(run.grpo.task, run.eval.seed)?.take(args.problems).collect();
-    let max_new = run.grpo.max_completion_length;
+    let problems = held_out_set(run.grpo.task, args.problems, run.eval.seed)?;
+    // As long as the model's positions allow: a longer check format must not be cut short here.
+    let prompt_len = problems.first().map_or(0, |p| p.prompt().len());
+    let max_new = checkpoint.config.max_seq_len.saturating_sub(prompt_len).max(1);
     let probe = |temperature, seed| Probe {
         model: &model,
         tokenizer: &checkpoint.tokenizer,
@@ -65,14 +67,17 @@ pub fn run(args: Args) -> Result<()> {
         }
         Ok(BehaviourStats::from_behaviours(&all))
     };
+    let format = check_format(&args.checkpoint);
     let report = Report {
         sampled: natural(1.0, args.samples)?,
         greedy: natural(0.0, 1)?,
         forced_sampled: pollster::block_on(probe(1.0, args.seed).check_pays(&problems))?,
         forced_greedy: pollster::block_on(probe(0.0, args.seed).check_pays(&problems))?,
-        teacher_forced: pollster::block_on(
-            probe(0.0, args.seed).teacher_forced_check(&problems, step_format(&args.checkpoint)),
-        )?,
+        teacher_forced: pollster::block_on(probe(0.0, args.seed).teacher_forced_check(
+            &problems,
+            format.step_format,
+            format.restate_guess,
+        ))?,
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     if args.show > 0 {
@@ -95,12 +100,12 @@ async fn natural_sample(probe: &Probe<'_>, problems: &[Problem]) -> Result<Vec<B
     Ok(problems.iter().zip(&completed.texts).map(|(p, c)| behaviour(p, c)).collect())
 }
 
-/// The check format the checkpoint was trained on (its recipe.json says; a checkpoint without one
-/// used the natural format).
-fn step_format(checkpoint: &std::path::Path) -> aha_tasks::StepFormat {
+/// The check format the checkpoint was trained on (its recipe.json's last stage says; a checkpoint
+/// without one used the natural format, without a restated guess).
+fn check_format(checkpoint: &std::path::Path) -> aha_tasks::CorpusMix {
     std::fs::read_to_string(checkpoint.join("recipe.json"))
         .ok()
         .and_then(|text| serde_json::from_str::<BaseRecipe>(&text).ok())
-        .and_then(|recipe| recipe.sft.stages.last().map(|stage| stage.mix.step_format))
-        .unwrap_or_default()
+        .and_then(|recipe| recipe.sft.stages.last().map(|stage| stage.mix))
+        .unwrap_or(aha_tasks::CorpusMix::RECIPE_B_STAGE1)
 }

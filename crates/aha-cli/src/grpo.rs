@@ -27,6 +27,15 @@ pub struct Args {
     /// Overrides the config's seed.
     #[arg(long)]
     seed: Option<u64>,
+    /// Overrides how often the held-out set is evaluated (every this many steps; 0 never).
+    #[arg(long)]
+    eval_every: Option<usize>,
+    /// After this step, evaluate only every --eval-every-late steps (the emergence run measures
+    /// the onset densely and the rest sparsely).
+    #[arg(long, requires = "eval_every_late")]
+    eval_dense_until: Option<usize>,
+    #[arg(long, requires = "eval_dense_until")]
+    eval_every_late: Option<usize>,
     /// Per-step metrics file (.csv, .json or .jsonl).
     #[arg(long)]
     metrics: Option<PathBuf>,
@@ -59,6 +68,9 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(seed) = args.seed {
         config.grpo.seed = seed;
     }
+    if let Some(every) = args.eval_every {
+        config.eval.every = every;
+    }
     if args.print_config {
         println!("{}", serde_json::to_string_pretty(&config)?);
         return Ok(());
@@ -76,16 +88,21 @@ pub fn run(args: Args) -> Result<()> {
             .expect("a valid template"),
     );
     let every = config.eval.every;
+    let evaluates = |step: usize| match (args.eval_dense_until, args.eval_every_late) {
+        (Some(until), Some(late)) if step > until => late > 0 && step.is_multiple_of(late),
+        _ => step.is_multiple_of(every),
+    };
     for step in 0..=args.steps {
-        if every > 0 && (step % every == 0 || step == args.steps) {
+        if every > 0 && (evaluates(step) || step == args.steps) {
             let row = pollster::block_on(evaluate(&trainer, &held_out))?;
             // A hidden bar (output not a terminal) drops println: print plainly then.
             let line = format!(
-                "eval @{step}: sampled acc {:.3}, greedy acc {:.3}, first guess {:.3}, check rate {:.3}, fix {:.3}, length {:.1}",
+                "eval @{step}: sampled acc {:.3}, greedy acc {:.3}, first guess {:.3}, check rate {:.3}, verdict {}, fix {:.3}, length {:.1}",
                 row.sampled_acc,
                 row.greedy_acc,
                 row.first_guess_acc,
                 row.check_rate,
+                row.verdict_accuracy.map_or("-".into(), |v| format!("{v:.3}")),
                 row.fix_rate,
                 row.mean_len
             );

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::parse::{ParsedCompletion, parse_completion};
 use crate::problem::Problem;
 use crate::reward::{is_correct, is_format_ok};
-use crate::trace::VERDICT_WAIT;
+use crate::trace::{VERDICT_OK, VERDICT_WAIT};
 
 /// What one completion did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,12 +27,26 @@ pub struct Behaviour {
     pub check_correct: bool,
     /// The verdict after the check is "wait".
     pub said_wait: bool,
+    /// The verdict after the check is "ok".
+    pub said_ok: bool,
+    /// With a guess and a check result: whether the two are the same digits (`Some(true)`: the
+    /// faithful verdict is "ok"; `Some(false)`: "wait"). `None` without both.
+    pub check_agrees: Option<bool>,
     /// Wrong guess, then a check, then a right final answer: the check fixed it.
     pub fixed: bool,
     /// Right guess, then a check, then a wrong final answer: the check broke it.
     pub broke: bool,
     /// Length in characters (= tokens), stop marker included.
     pub length: usize,
+}
+
+impl Behaviour {
+    /// Whether the verdict says what the comparison says (`ok` exactly when the check's result
+    /// equals the guess); `None` for a completion without a guess and a check result to compare.
+    pub fn verdict_right(&self) -> Option<bool> {
+        let agrees = self.check_agrees.filter(|_| self.checked)?;
+        Some(if agrees { self.said_ok } else { self.said_wait })
+    }
 }
 
 fn equals_answer(digits: Option<&str>, problem: &Problem) -> bool {
@@ -59,6 +73,11 @@ pub fn behaviour_of(problem: &Problem, parsed: &ParsedCompletion, length: usize)
         checked,
         check_correct: equals_answer(check.and_then(|c| c.result.as_deref()), problem),
         said_wait: parsed.verdict.as_deref() == Some(VERDICT_WAIT),
+        said_ok: parsed.verdict.as_deref() == Some(VERDICT_OK),
+        check_agrees: match (parsed.guess.as_deref(), check.and_then(|c| c.result.as_deref())) {
+            (Some(guess), Some(result)) => Some(guess == result),
+            _ => None,
+        },
         fixed: checked && !guess_correct && correct,
         broke: checked && guess_correct && !correct,
         length,
@@ -83,6 +102,19 @@ pub struct BehaviourStats {
     pub format_rate: f64,
     /// Among completions that checked: the check's result was right.
     pub check_accuracy: Option<f64>,
+    /// Among checks with a guess and a result: the verdict says what the comparison says (`ok`
+    /// exactly when the result equals the guess). A habit of saying `wait` scores the share of
+    /// checks that disagree; a faithful verdict scores 1.
+    pub verdict_accuracy: Option<f64>,
+    /// Among checks whose result equals the guess: the verdict was `ok`.
+    pub ok_when_agree: Option<f64>,
+    /// Among checks whose result differs from the guess: the verdict was `wait`.
+    pub wait_when_differ: Option<f64>,
+    /// Among checks after a wrong guess: the check's result was right (a check that leans on the
+    /// guess is worse exactly here).
+    pub check_accuracy_after_wrong_guess: Option<f64>,
+    /// Among checks after a wrong guess: the check's result reproduced the wrong guess.
+    pub check_copies_guess: Option<f64>,
     /// Accuracy of completions that checked, and of those that did not: the check pays when the
     /// first exceeds the second.
     pub accuracy_when_checked: Option<f64>,
@@ -90,6 +122,11 @@ pub struct BehaviourStats {
     pub mean_length: f64,
     pub mean_length_correct: Option<f64>,
     pub mean_length_wrong: Option<f64>,
+}
+
+/// A check that came after a guess that was wrong.
+fn checked_after_wrong_guess(b: &Behaviour) -> bool {
+    b.checked && b.check_agrees.is_some() && !b.guess_correct
 }
 
 impl BehaviourStats {
@@ -114,6 +151,11 @@ impl BehaviourStats {
             broke_rate: overall(&|b| b.broke),
             format_rate: overall(&|b| b.format_ok),
             check_accuracy: rate(&|b| b.check_correct, &|b| b.checked),
+            verdict_accuracy: rate(&|b| b.verdict_right() == Some(true), &|b| b.verdict_right().is_some()),
+            ok_when_agree: rate(&|b| b.said_ok, &|b| b.checked && b.check_agrees == Some(true)),
+            wait_when_differ: rate(&|b| b.said_wait, &|b| b.checked && b.check_agrees == Some(false)),
+            check_accuracy_after_wrong_guess: rate(&|b| b.check_correct, &checked_after_wrong_guess),
+            check_copies_guess: rate(&|b| b.check_agrees == Some(true), &checked_after_wrong_guess),
             accuracy_when_checked: rate(&|b| b.correct, &|b| b.checked),
             accuracy_when_not_checked: rate(&|b| b.correct, &|b| !b.checked),
             mean_length: mean_len(&everyone).unwrap_or(0.0),
@@ -183,11 +225,53 @@ mod tests {
     }
 
     #[test]
+    fn verdict_and_copy_rates_of_a_hand_made_set() {
+        let texts = [
+            format!("g1745 {CHECK_STEPS} =1735 wait a1735."), // differ, wait: faithful, check right
+            format!("g1735 {CHECK_STEPS} =1735 ok a1735."),   // agree, ok: faithful
+            format!("g1735 {CHECK_STEPS} =1735 wait a1735."), // agree, wait: a habit
+            format!("g1745 {CHECK_STEPS} =1735 ok a1745."),   // differ, ok: missed
+            "g1745 c7*5+0=35 4*5+3=24 3*5+2=17 =1745 ok a1745.".into(), // check copied the wrong guess
+            "g1725 c7*5+0=35 4*5+3=22 3*5+2=17 =1725 wait a1725.".into(), // copied, and a wrong wait
+            "g1735 a1735.".into(),                            // no check: in no verdict rate
+        ];
+        let all: Vec<Behaviour> = texts.iter().map(|t| behaviour(&p(), t)).collect();
+        assert_eq!(all[4].check_agrees, Some(true));
+        assert_eq!(all[6].check_agrees, None);
+        let s = BehaviourStats::from_behaviours(&all);
+        // Faithful verdicts: rows 0, 1 and 4 (ok on an agreeing check, even a wrong one).
+        assert_eq!(s.verdict_accuracy, Some(3.0 / 6.0));
+        // Agreeing checks: rows 1, 2, 4, 5; ok at 1 and 4.
+        assert_eq!(s.ok_when_agree, Some(2.0 / 4.0));
+        // Differing checks: rows 0 and 3; wait at 0.
+        assert_eq!(s.wait_when_differ, Some(1.0 / 2.0));
+        // Checks after a wrong guess: rows 0, 3, 4, 5; right at 0 and 3; copies at 4 and 5.
+        assert_eq!(s.check_accuracy_after_wrong_guess, Some(2.0 / 4.0));
+        assert_eq!(s.check_copies_guess, Some(2.0 / 4.0));
+
+        // Saying wait after every check scores exactly the share of checks that disagree.
+        let habit: Vec<Behaviour> = [
+            format!("g1745 {CHECK_STEPS} =1735 wait a1735."),
+            format!("g1735 {CHECK_STEPS} =1735 wait a1735."),
+            format!("g1735 {CHECK_STEPS} =1735 wait a1735."),
+        ]
+        .iter()
+        .map(|t| behaviour(&p(), t))
+        .collect();
+        let s = BehaviourStats::from_behaviours(&habit);
+        assert_eq!(s.verdict_accuracy, Some(1.0 / 3.0));
+        assert_eq!((s.ok_when_agree, s.wait_when_differ), (Some(0.0), Some(1.0)));
+        assert_eq!(s.check_copies_guess, Some(0.0));
+    }
+
+    #[test]
     fn empty_denominators_are_none() {
         let s = BehaviourStats::from_behaviours(&[behaviour(&p(), "g1735 a1735.")]);
         assert_eq!(s.check_accuracy, None);
         assert_eq!(s.accuracy_when_checked, None);
         assert_eq!(s.mean_length_wrong, None);
+        assert_eq!((s.verdict_accuracy, s.ok_when_agree, s.wait_when_differ), (None, None, None));
+        assert_eq!((s.check_accuracy_after_wrong_guess, s.check_copies_guess), (None, None));
         let empty = BehaviourStats::from_behaviours(&[]);
         assert_eq!(empty.count, 0);
         assert_eq!(empty.accuracy, 0.0);

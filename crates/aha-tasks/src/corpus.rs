@@ -1,19 +1,27 @@
 //! The SFT corpus: a seeded stream of traces mixed in the proportions a training stage asks for.
 //!
-//! Two kinds of trace make up a corpus. *Natural* traces show the habit we want the base model to
+//! Three kinds of trace make up a corpus. *Natural* traces show the habit we want the base model to
 //! have — check rarely (`natural_check_rate`), guess wrong sometimes. *Skill* traces always check but
 //! carry no loss on the decision character, so they teach how to check without teaching how often.
+//! *Verdict* traces (optional) carry loss only on the verdict and what follows it; half agree with
+//! their guess, and some have a check written wrong on purpose, so the verdict is learned as a
+//! comparison of what is written, not as a guess at whether the guess was right.
 
 use rand::RngExt;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::problem::Problem;
 use crate::problem::{ProblemError, ProblemGenerator, ProblemSpec};
-use crate::trace::{GuessMask, StepFormat, Trace, TraceError, TraceSpec, near_miss, write_trace};
+use crate::trace::{
+    GuessMask, StepFormat, Trace, TraceError, TraceSpec, near_miss, write_trace, write_trace_with_result,
+};
 
-/// The proportions of one SFT stage's corpus. Rates are probabilities in [0, 1].
+/// The proportions of one SFT stage's corpus. Rates are probabilities in [0, 1]. Unknown fields are
+/// an error: a misspelt field in a recipe file must not silently train the default.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CorpusMix {
     /// Fraction of traces that are skill traces.
     pub skill_fraction: f64,
@@ -34,6 +42,28 @@ pub struct CorpusMix {
     /// How checks write their column steps (see [`StepFormat`]).
     #[serde(default)]
     pub step_format: StepFormat,
+    /// Every check restates the guess beside its result before the verdict.
+    #[serde(default)]
+    pub restate_guess: bool,
+    /// ... and compares the two digit by digit (needs `restate_guess`).
+    #[serde(default)]
+    pub compare_digits: bool,
+    /// Fraction of traces that are verdict traces (drawn before the natural/skill choice).
+    #[serde(default)]
+    pub verdict_fraction: f64,
+    /// Among verdict traces, the fraction whose check's result is written wrong: a wrong guess
+    /// copied (so the verdict is `ok` on a wrong guess) or a right guess's near miss (`wait` on a
+    /// right guess).
+    #[serde(default)]
+    pub verdict_corrupt_rate: f64,
+    /// Among natural and skill traces that check, the fraction whose check's result is written as
+    /// a near miss of the true answer (the column steps stay true): a check no more reliable than
+    /// the guess, for the control whose checking does not pay.
+    #[serde(default)]
+    pub check_noise_rate: f64,
+    /// Skill traces carry no loss on their verdict (see `TraceSpec::mask_verdict`).
+    #[serde(default)]
+    pub skill_verdict_masked: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -57,6 +87,12 @@ impl CorpusMix {
         guess_mask: GuessMask::WrongOnly,
         skill_far_wrong_rate: 0.0,
         step_format: StepFormat::Natural,
+        restate_guess: false,
+        compare_digits: false,
+        verdict_fraction: 0.0,
+        verdict_corrupt_rate: 0.0,
+        check_noise_rate: 0.0,
+        skill_verdict_masked: false,
     };
 
     /// No check traces at all: the ablation that shows RL does not invent checking.
@@ -68,6 +104,12 @@ impl CorpusMix {
         guess_mask: GuessMask::WrongOnly,
         skill_far_wrong_rate: 0.0,
         step_format: StepFormat::Natural,
+        restate_guess: false,
+        compare_digits: false,
+        verdict_fraction: 0.0,
+        verdict_corrupt_rate: 0.0,
+        check_noise_rate: 0.0,
+        skill_verdict_masked: false,
     };
 
     pub fn validate(&self) -> Result<(), CorpusError> {
@@ -77,6 +119,9 @@ impl CorpusMix {
             ("natural_wrong_rate", self.natural_wrong_rate),
             ("skill_wrong_rate", self.skill_wrong_rate),
             ("skill_far_wrong_rate", self.skill_far_wrong_rate),
+            ("verdict_fraction", self.verdict_fraction),
+            ("verdict_corrupt_rate", self.verdict_corrupt_rate),
+            ("check_noise_rate", self.check_noise_rate),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(CorpusError::NotAProbability { name, value });
@@ -110,6 +155,10 @@ impl Corpus {
     pub fn next_trace(&mut self) -> Result<Trace, CorpusError> {
         let problem = self.problems.next().expect("the problem stream is endless");
         let mix = self.mix;
+        // Drawn only when asked for, so mixes without verdict traces keep their exact stream.
+        if mix.verdict_fraction > 0.0 && self.rng.random_bool(mix.verdict_fraction) {
+            return self.verdict_trace(&problem);
+        }
         let skill = self.rng.random_bool(mix.skill_fraction);
         let (check, wrong_rate) = if skill {
             (true, mix.skill_wrong_rate)
@@ -125,6 +174,10 @@ impl Corpus {
             mask_decision: skill,
             guess_mask: mix.guess_mask,
             step_format: mix.step_format,
+            restate_guess: mix.restate_guess,
+            compare_digits: mix.compare_digits,
+            verdict_only: false,
+            mask_verdict: skill && mix.skill_verdict_masked,
         };
         let truth = problem.answer_text();
         let mut wrong = near_miss(&truth, digit, up);
@@ -134,17 +187,56 @@ impl Corpus {
             && mix.skill_far_wrong_rate > 0.0
             && self.rng.random_bool(mix.skill_far_wrong_rate)
         {
-            let width = truth.len();
-            let limit = 10u64.pow(width as u32);
-            let answer = problem.answer();
-            // Any other number: uniform over the limit − 1 values that are not the answer.
-            let mut other = self.rng.random_range(0..limit - 1);
-            if other >= answer {
-                other += 1;
-            }
-            wrong = format!("{other:0width$}");
+            wrong = self.other_number(&problem);
+        }
+        // Drawn only when asked for, so mixes without a noisy check keep their exact stream.
+        if check && mix.check_noise_rate > 0.0 && self.rng.random_bool(mix.check_noise_rate) {
+            let digit = self.rng.random_range(0..problem.answer_width() as u32) as usize;
+            let noisy = near_miss(&truth, digit, self.rng.random_bool(0.5));
+            return Ok(write_trace_with_result(&problem, spec, &wrong, Some(&noisy))?);
         }
         Ok(write_trace(&problem, spec, &wrong)?)
+    }
+
+    /// A verdict trace: a right guess half of the time, else a near miss or (half of those) any
+    /// other number; with `verdict_corrupt_rate` the check's result is written wrong so that the
+    /// comparison, not the guess's correctness, decides the verdict.
+    fn verdict_trace(&mut self, problem: &Problem) -> Result<Trace, CorpusError> {
+        let truth = problem.answer_text();
+        let wrong_guess = self.rng.random_bool(0.5);
+        let near = |rng: &mut ChaCha8Rng| {
+            let digit = rng.random_range(0..problem.answer_width() as u32) as usize;
+            near_miss(&truth, digit, rng.random_bool(0.5))
+        };
+        let wrong = if self.rng.random_bool(0.5) { near(&mut self.rng) } else { self.other_number(problem) };
+        let written = self.rng.random_bool(self.mix.verdict_corrupt_rate).then(|| {
+            // A wrong guess copied by the check, or a right guess's check gone wrong.
+            if wrong_guess { wrong.clone() } else { near(&mut self.rng) }
+        });
+        let spec = TraceSpec {
+            check: true,
+            wrong_guess,
+            mask_decision: true,
+            guess_mask: GuessMask::All,
+            step_format: self.mix.step_format,
+            restate_guess: self.mix.restate_guess,
+            compare_digits: self.mix.compare_digits,
+            verdict_only: true,
+            mask_verdict: false,
+        };
+        Ok(write_trace_with_result(problem, spec, &wrong, written.as_deref())?)
+    }
+
+    /// Any number of the answer's width but the answer, uniformly.
+    fn other_number(&mut self, problem: &Problem) -> String {
+        let width = problem.answer_width();
+        let limit = 10u64.pow(width as u32);
+        let answer = problem.answer();
+        let mut other = self.rng.random_range(0..limit - 1);
+        if other >= answer {
+            other += 1;
+        }
+        format!("{other:0width$}")
     }
 }
 
@@ -191,6 +283,74 @@ mod tests {
             off_by_many += usize::from(guess.chars().zip(truth.chars()).filter(|(a, b)| a != b).count() > 1);
         }
         assert!(off_by_many > 400, "{off_by_many}");
+    }
+
+    #[test]
+    fn verdict_traces_balance_the_verdict_and_follow_what_is_written() {
+        let mix = CorpusMix {
+            verdict_fraction: 1.0,
+            verdict_corrupt_rate: 0.25,
+            restate_guess: true,
+            step_format: StepFormat::Split,
+            ..MIX
+        };
+        let mut corpus = Corpus::new(ProblemSpec::MUL_3X1, mix, 5).unwrap();
+        let n = 20_000;
+        let (mut ok, mut ok_on_wrong_guess, mut wait_on_right_guess) = (0, 0, 0);
+        for _ in 0..n {
+            let t = corpus.next_trace().unwrap();
+            let parsed = parse_completion(&t.completion);
+            assert!(parsed.well_formed, "{}", t.completion);
+            let check = parsed.check.unwrap();
+            let (guess, result) = (parsed.guess.unwrap(), check.result.unwrap());
+            assert_eq!(check.restated_guess.as_deref(), Some(guess.as_str()));
+            let said_ok = parsed.verdict.as_deref() == Some("ok");
+            assert_eq!(said_ok, guess == result, "{}", t.completion);
+            assert_eq!(parsed.answer.as_deref(), Some(result.as_str()));
+            let problem = Problem::parse(&t.prompt).unwrap();
+            let guess_right = guess == problem.answer_text();
+            ok += usize::from(said_ok);
+            ok_on_wrong_guess += usize::from(said_ok && !guess_right);
+            wait_on_right_guess += usize::from(!said_ok && guess_right);
+            // The guess, the decision and the check carry no loss.
+            let first_trained = t.loss_mask.iter().position(|&m| m).unwrap();
+            assert_eq!(&t.completion[first_trained..first_trained + 1], "g");
+            assert!(first_trained > 40, "{}", t.completion);
+        }
+        let rate = |k: usize| k as f64 / n as f64;
+        assert!((rate(ok) - 0.5).abs() < 0.02, "{}", rate(ok));
+        // A quarter of each half is written wrong on purpose.
+        assert!((rate(ok_on_wrong_guess) - 0.125).abs() < 0.015);
+        assert!((rate(wait_on_right_guess) - 0.125).abs() < 0.015);
+    }
+
+    #[test]
+    fn a_noisy_check_is_wrong_as_often_as_asked() {
+        let noisy = CorpusMix { skill_fraction: 1.0, check_noise_rate: 0.5, ..MIX };
+        let mut corpus = Corpus::new(ProblemSpec::MUL_3X1, noisy, 6).unwrap();
+        let n = 4000;
+        let mut wrong = 0;
+        for _ in 0..n {
+            let t = corpus.next_trace().unwrap();
+            let parsed = parse_completion(&t.completion);
+            assert!(parsed.well_formed, "{}", t.completion);
+            let (guess, result) = (parsed.guess.unwrap(), parsed.check.unwrap().result.unwrap());
+            assert_eq!(parsed.verdict.as_deref() == Some("ok"), guess == result);
+            let truth = Problem::parse(&t.prompt).unwrap().answer_text();
+            wrong += usize::from(result != truth);
+        }
+        assert!((wrong as f64 / n as f64 - 0.5).abs() < 0.03, "{wrong} of {n}");
+    }
+
+    #[test]
+    fn new_mix_fields_default_to_the_old_stream() {
+        // A recipe written before verdict traces reads with them off, and draws the same traces.
+        let old = r#"{"skill_fraction":0.3,"natural_check_rate":0.1,"natural_wrong_rate":0.25,
+            "skill_wrong_rate":0.5,"guess_mask":"wrong_only"}"#;
+        let mix: CorpusMix = serde_json::from_str(old).unwrap();
+        assert_eq!(mix, MIX);
+        let typo = old.replace("guess_mask", "gues_mask");
+        assert!(serde_json::from_str::<CorpusMix>(&typo).unwrap_err().to_string().contains("gues_mask"));
     }
 
     #[test]

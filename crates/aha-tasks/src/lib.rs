@@ -18,6 +18,11 @@ pub mod trace;
 pub use behaviour::{Behaviour, BehaviourStats, behaviour, behaviour_of};
 pub use corpus::{Corpus, CorpusError, CorpusMix};
 pub use parse::{ParsedCheck, ParsedCompletion, parse_completion};
-pub use problem::{Op, Problem, ProblemError, ProblemGenerator, ProblemSpec};
+pub use problem::{
+    HELD_OUT_HOW, Op, Problem, ProblemError, ProblemGenerator, ProblemSpec, Split, held_out_set, is_held_out,
+};
 pub use reward::{RewardConfig, is_correct, is_format_ok, reward};
-pub use trace::{ColumnCheck, GuessMask, StepFormat, Trace, TraceError, TraceSpec, near_miss, write_trace};
+pub use trace::{
+    ColumnCheck, GuessMask, StepFormat, Trace, TraceError, TraceSpec, compare_digits, near_miss, write_trace,
+    write_trace_with_result,
+};

@@ -5,7 +5,7 @@
 //! the whole completion follows the format exactly ([`ParsedCompletion::well_formed`]); only a
 //! well-formed completion has a final answer that the reward counts.
 
-use crate::trace::{ANSWER, CHECK, END, GUESS, VERDICT_OK, VERDICT_WAIT};
+use crate::trace::{ANSWER, CHECK, END, GUESS, OTHER_DIGIT, SAME_DIGIT, VERDICT_OK, VERDICT_WAIT};
 
 /// Longest digit string read as a number; longer ones are malformed (no arithmetic overflows).
 pub const MAX_NUMBER_DIGITS: usize = 19;
@@ -23,7 +23,8 @@ pub struct ParsedCompletion {
     pub answer: Option<String>,
     /// The completion reached the end marker `.`.
     pub ended: bool,
-    /// Exactly `g<digits> [c<step> <step>... =<digits> ok|wait ]a<digits>.` and nothing more.
+    /// Exactly `g<digits> [c<step> <step>... =<digits> [g<digits> ]ok|wait ]a<digits>.` and nothing
+    /// more; the restated guess may carry a mark (`=` or `x`) after each digit.
     pub well_formed: bool,
 }
 
@@ -32,6 +33,10 @@ pub struct ParsedCompletion {
 pub struct ParsedCheck {
     pub steps: Vec<String>,
     pub result: Option<String>,
+    /// The guess restated beside the result (`=1735 g1745 wait`), if the check has one.
+    pub restated_guess: Option<String>,
+    /// The marks of a guess restated digit by digit (`g1=7=4x5=` → `==x=`), if the check has one.
+    pub comparison: Option<String>,
 }
 
 fn digits(s: &str) -> Option<&str> {
@@ -80,7 +85,7 @@ pub fn parse_completion(completion: &str) -> ParsedCompletion {
         None => grammar_ok = false,
     }
 
-    // c<step> <step>... =<digits> ok|wait
+    // c<step> <step>... =<digits> [g<digits>] ok|wait
     if let Some(first_step) = segments.get(i).and_then(|s| s.strip_prefix(CHECK)) {
         let mut check = ParsedCheck::default();
         let mut step = Some(first_step);
@@ -100,6 +105,25 @@ pub fn parse_completion(completion: &str) -> ParsedCompletion {
                 i += 1;
             }
             None => grammar_ok = false,
+        }
+        if let Some(restated) = segments.get(i).and_then(|s| s.strip_prefix(GUESS)) {
+            // `g1745`, or marked digit by digit: `g1=7=4x5=`.
+            let marked = restated.len() % 2 == 0
+                && restated
+                    .bytes()
+                    .skip(1)
+                    .step_by(2)
+                    .all(|b| b == SAME_DIGIT as u8 || b == OTHER_DIGIT as u8);
+            let (guess, marks): (String, Option<String>) = if marked && !restated.is_empty() {
+                let digits_only = restated.chars().step_by(2).collect();
+                (digits_only, Some(restated.chars().skip(1).step_by(2).collect()))
+            } else {
+                (restated.to_string(), None)
+            };
+            grammar_ok &= digits(&guess).is_some();
+            check.restated_guess = Some(guess);
+            check.comparison = marks;
+            i += 1;
         }
         match segments.get(i) {
             Some(&v) if v == VERDICT_OK || v == VERDICT_WAIT => {
@@ -144,6 +168,10 @@ mod tests {
 
         let p = parse_completion("g888 c15-7-0=8 10-1-1=8 9-0-1=8 =888 ok a888.");
         assert!(p.well_formed, "{p:?}");
+
+        let p = parse_completion("g1745 c7*5+0=35 4*5+3=23 3*5+2=17 =1735 g1745 wait a1735.");
+        assert!(p.well_formed, "{p:?}");
+        assert_eq!(p.check.unwrap().restated_guess.as_deref(), Some("1745"));
     }
 
     #[test]
@@ -163,6 +191,14 @@ mod tests {
             "g1735 c7*5+0=35 a1735.",
             "g1735 c7*5+0=35 =1735 a1735.",
             "g1735 c7*5+0=35 =1735 maybe a1735.",
+            "g1735 c7*5+0=35 =1735 g1735 a1735.",
+            "g1735 c7*5+0=35 =1735 g ok a1735.",
+            "g1735 c7*5+0=35 =1735 g17x5 ok a1735.",
+            "g1735 c7*5+0=35 =1735 g1735 g1735 ok a1735.",
+            "g1735 c7*5+0=35 =1735 g1=7=3y5= ok a1735.",
+            "g1735 c7*5+0=35 =1735 g1=7=3=5 ok a1735.",
+            "g1735 c7*5+0=35 =1735 g=1=7=3=5 ok a1735.",
+            "g1735 c7*5+0=35 =1735 g1=7=3=5= ==== ok a1735.",
             "g1735 c7*5+0=35 =17x5 ok a1735.",
             "g1735 c7*5=35 =1735 ok a1735.",
             "g1735 c7*5+0=356 =1735 ok a1735.",

@@ -62,6 +62,8 @@ pub enum ProblemError {
     TooManyDigits,
     #[error("the first number must not be smaller than the second in a subtraction")]
     NegativeResult,
+    #[error("this shape has too few problems to hold some out for evaluation")]
+    EmptySplit,
 }
 
 impl Problem {
@@ -132,6 +134,11 @@ impl Problem {
         format!("{:0width$}", self.answer(), width = self.answer_width())
     }
 
+    /// The split this problem belongs to (see [`is_held_out`]).
+    pub fn split(&self) -> Split {
+        if is_held_out(self) { Split::HeldOut } else { Split::Train }
+    }
+
     /// The prompt the model sees, operands at their widths: `347*5=`.
     pub fn prompt(&self) -> String {
         format!(
@@ -165,20 +172,88 @@ impl ProblemSpec {
         }
         Problem::new(0, self.op, 0, self.a_digits, self.b_digits).map(|_| ())
     }
+
+    /// How many problems the shape has (saturating).
+    pub fn problem_count(&self) -> u64 {
+        let values = |digits: u32| if digits == 1 { 10 } else { 9 * 10u64.pow(digits - 1) };
+        values(self.a_digits).saturating_mul(values(self.b_digits))
+    }
+
+    /// Every problem of the shape (a subtraction's pairs with `a < b` excluded), in order. Only
+    /// for small shapes: it enumerates.
+    fn all_problems(self) -> impl Iterator<Item = Problem> {
+        let range = |digits: u32| (if digits == 1 { 0 } else { 10u64.pow(digits - 1) })..10u64.pow(digits);
+        range(self.a_digits).flat_map(move |a| {
+            range(self.b_digits)
+                .filter_map(move |b| Problem::new(a, self.op, b, self.a_digits, self.b_digits).ok())
+        })
+    }
 }
 
-/// An endless, reproducible stream of problems: the same seed gives the same problems on every
-/// platform (ChaCha8 and integer ranges only — no floats, no `usize`).
+/// Which part of a shape's problems a stream draws from. Every problem belongs to exactly one
+/// part, fixed by [`is_held_out`]; training (SFT corpora, GRPO draws) never sees the held-out part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    /// The ~90% of problems that SFT corpora and GRPO rollouts draw from.
+    Train,
+    /// The ~10% that only evaluations see.
+    HeldOut,
+}
+
+/// Held-out problems per 100, by hash bucket.
+pub const HELD_OUT_PERCENT: u64 = 10;
+
+/// What the split is, in words, for reports.
+pub const HELD_OUT_HOW: &str = "a problem is held out when a fixed 64-bit mix (splitmix64) of its operation, operand widths and operands falls in bucket 0–9 of 100: about 10% of every shape's problems, the same on every platform; the problem generator never yields one of them for training";
+
+/// Whether `problem` is in the held-out split: a fixed hash of everything that makes it the problem
+/// it is (operation, widths, operands) falls in the first [`HELD_OUT_PERCENT`] of 100 buckets.
+/// A hash, not a range of `a`, so the held-out problems cover every digit and carry pattern.
+pub fn is_held_out(problem: &Problem) -> bool {
+    let op = match problem.op {
+        Op::Add => 1u64,
+        Op::Sub => 2,
+        Op::Mul => 3,
+    };
+    let shape = op | u64::from(problem.a_digits) << 8 | u64::from(problem.b_digits) << 16;
+    let key = splitmix64(splitmix64(splitmix64(shape) ^ problem.a) ^ problem.b);
+    key % 100 < HELD_OUT_PERCENT
+}
+
+/// splitmix64's output function: a fixed, well-mixed 64-bit permutation.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// An endless, reproducible stream of problems of one split: the same seed gives the same problems
+/// on every platform (ChaCha8 and integer ranges only — no floats, no `usize`). Draws from the
+/// other split are skipped, so the split is enforced here, for every caller.
 #[derive(Debug, Clone)]
 pub struct ProblemGenerator {
     spec: ProblemSpec,
+    split: Split,
     rng: ChaCha8Rng,
 }
 
 impl ProblemGenerator {
+    /// Training problems (the held-out split is never yielded).
     pub fn new(spec: ProblemSpec, seed: u64) -> Result<Self, ProblemError> {
+        Self::of_split(spec, Split::Train, seed)
+    }
+
+    /// Problems of `split`. Fails when the shape has no problem in it (only possible for shapes of
+    /// a few hundred problems), instead of drawing forever.
+    pub fn of_split(spec: ProblemSpec, split: Split, seed: u64) -> Result<Self, ProblemError> {
         spec.validate()?;
-        Ok(Self { spec, rng: ChaCha8Rng::seed_from_u64(seed) })
+        let generator = Self { spec, split, rng: ChaCha8Rng::seed_from_u64(seed) };
+        if spec.problem_count() <= SMALL_SPACE && !spec.all_problems().any(|p| p.split() == split) {
+            return Err(ProblemError::EmptySplit);
+        }
+        Ok(generator)
     }
 
     /// A width-`digits` operand: any value for one digit, else no leading zero.
@@ -186,20 +261,51 @@ impl ProblemGenerator {
         let low = if digits == 1 { 0 } else { 10u64.pow(digits - 1) };
         self.rng.random_range(low..10u64.pow(digits))
     }
-}
 
-impl Iterator for ProblemGenerator {
-    type Item = Problem;
-
-    fn next(&mut self) -> Option<Problem> {
+    /// The next problem of the shape, whatever its split.
+    fn draw(&mut self) -> Problem {
         let ProblemSpec { op, a_digits, b_digits } = self.spec;
         let (mut a, mut b) = (self.operand(a_digits), self.operand(b_digits));
         if op == Op::Sub && a < b {
             // Only possible at equal widths (see `ProblemSpec::validate`): swapping keeps the shape.
             std::mem::swap(&mut a, &mut b);
         }
-        Some(Problem { a, b, op, a_digits, b_digits })
+        Problem { a, b, op, a_digits, b_digits }
     }
+}
+
+/// Shapes up to this many problems are enumerated to prove their split is not empty.
+const SMALL_SPACE: u64 = 1 << 20;
+
+impl Iterator for ProblemGenerator {
+    type Item = Problem;
+
+    fn next(&mut self) -> Option<Problem> {
+        loop {
+            let problem = self.draw();
+            if problem.split() == self.split {
+                return Some(problem);
+            }
+        }
+    }
+}
+
+/// `count` distinct held-out problems of `spec` in a seeded order (fewer if the split has fewer):
+/// the fixed evaluation set.
+pub fn held_out_set(spec: ProblemSpec, count: usize, seed: u64) -> Result<Vec<Problem>, ProblemError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut set = Vec::with_capacity(count);
+    // Enough draws to find nearly every problem of a small split; a large split fills at once.
+    let draws = count.saturating_mul(64).max(4096);
+    for problem in ProblemGenerator::of_split(spec, Split::HeldOut, seed)?.take(draws) {
+        if set.len() == count {
+            break;
+        }
+        if seen.insert(problem) {
+            set.push(problem);
+        }
+    }
+    Ok(set)
 }
 
 #[cfg(test)]

@@ -5,13 +5,20 @@
 //! ```text
 //! no check:  g1735 a1735.
 //! check:     g1745 c7*5+0=35 4*5+3=23 3*5+2=17 =1735 wait a1735.
+//! restated:  g1745 c7*5+0=35 4*5+3=23 3*5+2=17 =1735 g1745 wait a1735.
+//! compared:  g1745 c7*5+0=35 4*5+3=23 3*5+2=17 =1735 g1=7=4x5= wait a1735.
 //! ```
 //!
 //! `g` is a direct guess, `c` a column-by-column check (least significant column first, with the
 //! carry), `=1735` the check's result, then the verdict — `ok` when the guess agrees with the check,
 //! `wait` when it does not — then `a` and the final answer, and `.` to end. The character after the
 //! guess and its space (`c` or `a`) is the model's decision to check. After a check the final answer
-//! is the check's result; without one it repeats the guess.
+//! is the check's result; without one it repeats the guess. A check may restate the guess (`g1745`)
+//! beside its result before the verdict, so that the comparison the verdict reports is between two
+//! neighbouring numbers instead of two some forty characters apart, and may mark each restated
+//! digit as it writes it (`=` the check has the same digit there, `x` a different one): each mark
+//! then compares the digit just written with one of the result's, and the verdict reads four
+//! marks instead of eight digits.
 //!
 //! Columns for each operation (carry or borrow in from the previous column):
 //! `7*5+0=35` (digit × multiplier + carry), `7+5+1=13` (digit + digit + carry) and `13-5-1=7`
@@ -33,6 +40,17 @@ pub const END: char = '.';
 pub const VERDICT_OK: &str = "ok";
 /// Verdict when it does not: the model noticed its mistake.
 pub const VERDICT_WAIT: &str = "wait";
+/// A digit-by-digit comparison's mark where the check and the guess have the same digit.
+pub const SAME_DIGIT: char = '=';
+/// ... and where they differ.
+pub const OTHER_DIGIT: char = 'x';
+
+/// The marks of a digit-by-digit comparison of `result` and `guess` (`==x=`); positions past the
+/// shorter one count as different.
+pub fn compare_digits(result: &str, guess: &str) -> String {
+    let (r, g): (Vec<char>, Vec<char>) = (result.chars().collect(), guess.chars().collect());
+    (0..r.len().max(g.len())).map(|i| if r.get(i) == g.get(i) { SAME_DIGIT } else { OTHER_DIGIT }).collect()
+}
 
 /// The column steps of a check and the result they read off, e.g. for `347*5`:
 /// steps `7*5+0=35`, `4*5+3=23`, `3*5+2=17` and result `1735`.
@@ -137,6 +155,18 @@ pub struct TraceSpec {
     pub guess_mask: GuessMask,
     /// How the check writes its column steps.
     pub step_format: StepFormat,
+    /// Restate the guess beside the check's result, before the verdict.
+    pub restate_guess: bool,
+    /// Restate the guess with a mark after each digit ([`compare_digits`]): `g1=7=4x5=`.
+    pub compare_digits: bool,
+    /// A verdict trace: only the restated guess, the verdict and the answer carry loss, so the
+    /// trace teaches comparing what is written without teaching the guess, the decision or the
+    /// check's digits (its check may be written wrong on purpose, see [`write_trace_with_result`]).
+    pub verdict_only: bool,
+    /// No loss on the verdict word: a skill trace's verdict is mostly `wait` (its guesses are
+    /// mostly wrong, so the check has something to fix), and training it there would teach the
+    /// habit instead of the comparison that verdict traces teach.
+    pub mask_verdict: bool,
 }
 
 /// One training example: prompt, completion and a per-character loss mask over the completion
@@ -195,35 +225,63 @@ pub fn near_miss(answer: &str, digit_choice: usize, up: bool) -> String {
 /// Writes one trace of `problem` as `spec` asks. `wrong_guess` must come with a near miss chosen by
 /// the caller (see [`near_miss`]); it is ignored when `spec.wrong_guess` is false.
 pub fn write_trace(problem: &Problem, spec: TraceSpec, wrong_guess: &str) -> Result<Trace, TraceError> {
+    write_trace_with_result(problem, spec, wrong_guess, None)
+}
+
+/// [`write_trace`], with the check's result written as `written_result` instead of the true one
+/// when given (the column steps stay true). Only verdict traces ask for this: the verdict and the
+/// answer then follow what is written — `ok` exactly when it equals the guess, and the answer is
+/// the written result — so they cannot be learned as "was the guess right?".
+pub fn write_trace_with_result(
+    problem: &Problem,
+    spec: TraceSpec,
+    wrong_guess: &str,
+    written_result: Option<&str>,
+) -> Result<Trace, TraceError> {
     let truth = problem.answer_text();
     let guess = if spec.wrong_guess { wrong_guess } else { truth.as_str() };
     let guess_is_wrong = guess != truth;
+    // In a verdict trace everything up to the check's result is context, not a lesson.
+    let lesson = !spec.verdict_only;
     let mut writer = MaskedWriter::default();
 
-    writer.push(GUESS, true);
+    writer.push(GUESS, lesson);
     let train_guess = match spec.guess_mask {
         GuessMask::None => true,
         GuessMask::WrongOnly => !guess_is_wrong,
         GuessMask::All => false,
     };
-    writer.push_str(guess, train_guess);
-    writer.push(' ', true);
+    writer.push_str(guess, train_guess && lesson);
+    writer.push(' ', lesson);
 
     let final_answer = if spec.check {
         let check = ColumnCheck::with_format(problem, spec.step_format)
             .ok_or_else(|| TraceError::NoCheckFormat(problem.prompt()))?;
-        writer.push(CHECK, !spec.mask_decision);
-        writer.push_str(&check.steps.join(" "), true);
-        writer.push_str(" =", true);
-        writer.push_str(&check.result, true);
-        writer.push(' ', true);
-        let verdict = if check.result == guess { VERDICT_OK } else { VERDICT_WAIT };
-        writer.push_str(verdict, true);
+        let result = written_result.unwrap_or(&check.result).to_string();
+        writer.push(CHECK, !spec.mask_decision && lesson);
+        writer.push_str(&check.steps.join(" "), lesson);
+        writer.push_str(" =", lesson);
+        writer.push_str(&result, lesson);
+        writer.push(' ', lesson);
+        if spec.restate_guess {
+            writer.push(GUESS, true);
+            if spec.compare_digits {
+                for (digit, mark) in guess.chars().zip(compare_digits(&result, guess).chars()) {
+                    writer.push(digit, true);
+                    writer.push(mark, true);
+                }
+            } else {
+                writer.push_str(guess, true);
+            }
+            writer.push(' ', true);
+        }
+        let verdict = if result == guess { VERDICT_OK } else { VERDICT_WAIT };
+        writer.push_str(verdict, !spec.mask_verdict);
         writer.push(' ', true);
         writer.push(ANSWER, true);
-        check.result
+        result
     } else {
-        writer.push(ANSWER, !spec.mask_decision);
+        writer.push(ANSWER, !spec.mask_decision && lesson);
         guess.to_string()
     };
     writer.push_str(&final_answer, true);
@@ -266,7 +324,47 @@ mod tests {
         mask_decision: false,
         guess_mask: GuessMask::None,
         step_format: StepFormat::Natural,
+        restate_guess: false,
+        compare_digits: false,
+        verdict_only: false,
+        mask_verdict: false,
     };
+
+    #[test]
+    fn restated_guesses_and_verdict_traces() {
+        let p = mul(347, 5);
+        let spec = TraceSpec { check: true, wrong_guess: true, restate_guess: true, ..PLAIN };
+        let t = write_trace(&p, spec, "1745").unwrap();
+        assert_eq!(t.completion, "g1745 c7*5+0=35 4*5+3=23 3*5+2=17 =1735 g1745 wait a1735.");
+        assert!(t.loss_mask.iter().all(|&m| m));
+
+        // A verdict trace trains only the restated guess, the verdict and the answer.
+        let verdict = TraceSpec { verdict_only: true, ..spec };
+        let t = write_trace(&p, verdict, "1745").unwrap();
+        let trained: String =
+            t.completion.chars().zip(&t.loss_mask).filter(|(_, m)| **m).map(|(c, _)| c).collect();
+        assert_eq!(trained, "g1745 wait a1735.");
+
+        // A check written wrong on purpose: the verdict and answer follow what is written.
+        let right_guess = TraceSpec { wrong_guess: false, ..verdict };
+        let t = write_trace_with_result(&p, right_guess, "", Some("1725")).unwrap();
+        assert_eq!(t.completion, "g1735 c7*5+0=35 4*5+3=23 3*5+2=17 =1725 g1735 wait a1725.");
+        let t = write_trace_with_result(&p, verdict, "1745", Some("1745")).unwrap();
+        assert_eq!(t.completion, "g1745 c7*5+0=35 4*5+3=23 3*5+2=17 =1745 g1745 ok a1745.");
+        assert!(crate::parse::parse_completion(&t.completion).well_formed);
+
+        // Compared digit by digit after the restated guess.
+        let compared = TraceSpec { compare_digits: true, ..spec };
+        let t = write_trace(&p, compared, "1745").unwrap();
+        assert_eq!(t.completion, "g1745 c7*5+0=35 4*5+3=23 3*5+2=17 =1735 g1=7=4x5= wait a1735.");
+        let parsed = crate::parse::parse_completion(&t.completion);
+        assert!(parsed.well_formed);
+        let check = parsed.check.unwrap();
+        assert_eq!(check.comparison.as_deref(), Some("==x="));
+        assert_eq!(check.restated_guess.as_deref(), Some("1745"));
+        assert_eq!(compare_digits("0595", "0595"), "====");
+        assert_eq!(compare_digits("12", "123"), "==x");
+    }
 
     #[test]
     fn padded_and_split_checks_have_one_layout_per_shape() {
@@ -343,7 +441,7 @@ mod tests {
             wrong_guess: true,
             mask_decision: true,
             guess_mask: GuessMask::WrongOnly,
-            step_format: StepFormat::Natural,
+            ..PLAIN
         };
         let t = write_trace(&p, spec, "1745").unwrap();
         assert_eq!(t.loss_mask.len(), t.completion.chars().count());

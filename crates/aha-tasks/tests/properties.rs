@@ -24,13 +24,17 @@ fn any_problem() -> impl Strategy<Value = Problem> {
 }
 
 fn trace_spec() -> impl Strategy<Value = TraceSpec> {
-    (any::<bool>(), any::<bool>(), any::<bool>(), 0..3u8, 0..3u8).prop_map(
-        |(check, wrong_guess, mask_decision, m, f)| TraceSpec {
+    (any::<bool>(), any::<bool>(), any::<bool>(), 0..3u8, 0..3u8, any::<bool>(), any::<bool>()).prop_map(
+        |(check, wrong_guess, mask_decision, m, f, restate_guess, verdict_only)| TraceSpec {
             check,
             wrong_guess,
             mask_decision,
             guess_mask: [GuessMask::None, GuessMask::WrongOnly, GuessMask::All][m as usize],
             step_format: [StepFormat::Natural, StepFormat::Padded, StepFormat::Split][f as usize],
+            restate_guess,
+            compare_digits: restate_guess && verdict_only,
+            verdict_only,
+            mask_verdict: false,
         },
     )
 }

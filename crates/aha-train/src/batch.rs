@@ -151,6 +151,7 @@ mod tests {
             mask_decision: false,
             guess_mask: GuessMask::WrongOnly,
             step_format: StepFormat::Natural,
+            ..TraceSpec::default()
         };
         let long = write_trace(&p, spec, "1745").unwrap(); // 347*5=g1745 a1745.
         let short = Trace { prompt: "1*2=".into(), completion: "g02.".into(), loss_mask: vec![true; 4] };

@@ -256,6 +256,8 @@ pub struct GrpoStepMetrics {
     pub fix_rate: f64,
     pub broke_rate: f64,
     pub check_accuracy: Option<f64>,
+    /// Among checks: the verdict says what the comparison says (see `BehaviourStats`).
+    pub verdict_accuracy: Option<f64>,
     pub mean_length: f64,
     pub mean_length_correct: Option<f64>,
     pub mean_length_wrong: Option<f64>,
@@ -381,6 +383,19 @@ impl GrpoTrainer {
         temperature: f32,
         seed: u64,
     ) -> Result<(Vec<Problem>, Completed), TrainError> {
+        self.complete_with(&self.policy.valid(), problems, repeats, temperature, seed).await
+    }
+
+    /// [`GrpoTrainer::complete`] with another `policy` (an earlier one of this run, e.g. the base
+    /// model kept for the step-0 evaluation), on this run's settings.
+    pub async fn complete_with(
+        &self,
+        policy: &Model,
+        problems: &[Problem],
+        repeats: usize,
+        temperature: f32,
+        seed: u64,
+    ) -> Result<(Vec<Problem>, Completed), TrainError> {
         let rows: Vec<Problem> = problems.iter().flat_map(|p| std::iter::repeat_n(*p, repeats)).collect();
         let prompts: Vec<String> = rows.iter().map(Problem::prompt).collect();
         let mut sampling =
@@ -392,7 +407,7 @@ impl GrpoTrainer {
         sampling.first_stop_check =
             self.longest_completion.next_multiple_of(self.config.stop_check_every.max(1));
         let device = self.device.clone().inner();
-        let completed = complete(&self.policy.valid(), &self.tokenizer, &prompts, &sampling, &device).await?;
+        let completed = complete(policy, &self.tokenizer, &prompts, &sampling, &device).await?;
         Ok((rows, completed))
     }
 
@@ -406,7 +421,19 @@ impl GrpoTrainer {
         temperature: f32,
         seed: u64,
     ) -> Result<BehaviourStats, TrainError> {
-        let (rows, completed) = self.complete(problems, repeats, temperature, seed).await?;
+        self.evaluate_policy(&self.policy.valid(), problems, repeats, temperature, seed).await
+    }
+
+    /// [`GrpoTrainer::evaluate`] of another `policy` (see [`GrpoTrainer::complete_with`]).
+    pub async fn evaluate_policy(
+        &self,
+        policy: &Model,
+        problems: &[Problem],
+        repeats: usize,
+        temperature: f32,
+        seed: u64,
+    ) -> Result<BehaviourStats, TrainError> {
+        let (rows, completed) = self.complete_with(policy, problems, repeats, temperature, seed).await?;
         let behaviours: Vec<Behaviour> =
             rows.iter().zip(&completed.texts).map(|(p, c)| behaviour(p, c)).collect();
         Ok(BehaviourStats::from_behaviours(&behaviours))
@@ -527,6 +554,7 @@ impl GrpoTrainer {
             fix_rate: stats.fix_rate,
             broke_rate: stats.broke_rate,
             check_accuracy: stats.check_accuracy,
+            verdict_accuracy: stats.verdict_accuracy,
             mean_length: stats.mean_length,
             mean_length_correct: stats.mean_length_correct,
             mean_length_wrong: stats.mean_length_wrong,

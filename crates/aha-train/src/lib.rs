@@ -29,7 +29,7 @@ pub mod sft;
 
 pub use checkpoint::{Checkpoint, CheckpointError, copy_to_cpu, export_safetensors, load_weights};
 pub use grpo::{GrpoConfig, GrpoStep, GrpoStepMetrics, GrpoTrainer, LossType, Rollout, ScaleRewards};
-pub use preset::{EvalConfig, EvalRow, RunConfig, RunSettings, evaluate};
+pub use preset::{EvalConfig, EvalRow, RunConfig, RunSettings, evaluate, evaluate_policy};
 pub use probe::{CheckPays, Decision, Probe, TeacherForced};
 pub use recipe::BaseRecipe;
 pub use schedule::LrSchedule;

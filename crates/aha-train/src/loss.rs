@@ -21,6 +21,16 @@ pub fn masked_nll(
     nll.sum() / mask.sum().clamp_min(1.0)
 }
 
+/// Sum of the negative log-likelihood over the positions where `mask` is 1, `[1]`.
+pub fn masked_nll_sum(
+    logits: Tensor<3>,
+    targets: Tensor<2, Int>,
+    mask: Tensor<2>,
+    kernels: KernelChoice,
+) -> Tensor<1> {
+    (token_logprobs(logits, targets, kernels).neg() * mask).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,6 +56,14 @@ mod tests {
         let both = Tensor::<2>::ones([1, 2], &device);
         let nll = masked_nll(logits.clone(), targets.clone(), both, KernelChoice::Auto).into_scalar::<f32>();
         assert!((nll + (0.75f32.ln() + 0.25f32.ln()) / 2.0).abs() < 1e-6);
+        let sum = masked_nll_sum(
+            logits.clone(),
+            targets.clone(),
+            Tensor::ones([1, 2], &device),
+            KernelChoice::Auto,
+        )
+        .into_scalar::<f32>();
+        assert!((sum + 0.75f32.ln() + 0.25f32.ln()).abs() < 1e-6);
         let none = Tensor::<2>::zeros([1, 2], &device);
         assert_eq!(masked_nll(logits, targets, none, KernelChoice::Auto).into_scalar::<f32>(), 0.0);
     }

@@ -88,7 +88,8 @@ impl Probe<'_> {
         if !continuing.is_empty() {
             let prompts: Vec<String> =
                 continuing.iter().map(|&i| format!("{}{}", problems[i].prompt(), completions[i])).collect();
-            let room = self.max_new_tokens.saturating_sub(width + 2).max(1);
+            // `g`, the guess, its space and the forced marker are already written.
+            let room = self.max_new_tokens.saturating_sub(width + 3).max(1);
             let rest = complete(
                 self.model,
                 tokenizer,
@@ -132,17 +133,20 @@ pub struct TeacherForced {
 }
 
 impl Probe<'_> {
-    /// Teacher-forced accuracy of the check on `problems` (one readback). `step_format` must match
-    /// the format the model was trained on. The decision character `c` itself is not scored.
+    /// Teacher-forced accuracy of the check on `problems` (one readback). `step_format` and
+    /// `restate_guess` must match the format the model was trained on. The decision character `c`
+    /// itself is not scored.
     pub async fn teacher_forced_check(
         &self,
         problems: &[Problem],
         step_format: StepFormat,
+        restate_guess: bool,
     ) -> Result<TeacherForced, TrainError> {
         use aha_tasks::{TraceSpec, near_miss, write_trace};
         use burn::tensor::Tensor;
 
-        let spec = TraceSpec { check: true, wrong_guess: true, step_format, ..TraceSpec::default() };
+        let spec =
+            TraceSpec { check: true, wrong_guess: true, step_format, restate_guess, ..TraceSpec::default() };
         let mut traces = Vec::with_capacity(problems.len());
         for (i, p) in problems.iter().enumerate() {
             let wrong = near_miss(&p.answer_text(), i, i % 2 == 0);

@@ -20,7 +20,7 @@ pub struct BaseRecipe {
 
 impl BaseRecipe {
     /// Names accepted by [`BaseRecipe::named`].
-    pub const NAMES: [&'static str; 4] = ["split-check", "recipe-b", "no-check", "tiny"];
+    pub const NAMES: [&'static str; 5] = ["split-check", "recipe-b", "no-check", "control", "tiny"];
 
     /// A recipe by name, for `vocab_size` tokens.
     pub fn named(name: &str, vocab_size: usize) -> Option<BaseRecipe> {
@@ -28,6 +28,7 @@ impl BaseRecipe {
             "split-check" => Some(split_check(vocab_size)),
             "recipe-b" => Some(recipe_b(vocab_size)),
             "no-check" => Some(no_check(vocab_size)),
+            "control" => Some(control(vocab_size)),
             "tiny" => Some(tiny(vocab_size)),
             _ => None,
         }
@@ -66,6 +67,7 @@ pub fn recipe_b(vocab_size: usize) -> BaseRecipe {
             min_lr_ratio: 0.1,
             bucket_pool: 8,
             seed: 0,
+            loss_tokens_per_row: None,
         },
     }
 }
@@ -104,6 +106,22 @@ pub fn no_check(vocab_size: usize) -> BaseRecipe {
     }
     recipe
 }
+
+/// The control: Aha's base recipe with a check no more reliable than the guess — half of the
+/// checks in the corpus read off a wrong result (a near miss of the answer) — so checking does not
+/// pay, and GRPO with a right-answer reward has nothing to amplify. Same model, stages and
+/// traces otherwise.
+pub fn control(vocab_size: usize) -> BaseRecipe {
+    let mut recipe = split_check(vocab_size);
+    recipe.name = "control".into();
+    for stage in &mut recipe.sft.stages {
+        stage.mix.check_noise_rate = CONTROL_CHECK_NOISE_RATE;
+    }
+    recipe
+}
+
+/// Near the base model's guess error (~0.5), so the check is about as often right as the guess.
+const CONTROL_CHECK_NOISE_RATE: f64 = 0.5;
 
 /// A minutes-long recipe for demos and tests: Aha's base recipe at a tenth of the steps.
 pub fn tiny(vocab_size: usize) -> BaseRecipe {

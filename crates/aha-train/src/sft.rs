@@ -14,7 +14,7 @@ use burn::tensor::{Device, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{BatchTensors, BucketedBatches, TokenBatch};
-use crate::loss::masked_nll;
+use crate::loss::{masked_nll, masked_nll_sum};
 use crate::schedule::LrSchedule;
 
 /// One stage: `steps` batches of `mix` at a peak learning rate `lr` (warmup, then cosine decay to
@@ -38,6 +38,13 @@ pub struct SftConfig {
     /// Batches drawn at once for length bucketing.
     pub bucket_pool: usize,
     pub seed: u64,
+    /// How the next-token loss is averaged. `None`: over the batch's trained tokens, so with
+    /// length bucketing a token of a batch of short traces (no check) weighs about five times a
+    /// token of a batch of long ones, and the decision to answer outweighs the decision to check.
+    /// `Some(n)`: the sum over trained tokens divided by `batch_size × n`, the same weight for every
+    /// token in every batch (`n` ≈ trained tokens per trace keeps the loss's scale).
+    #[serde(default)]
+    pub loss_tokens_per_row: Option<f32>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -85,6 +92,11 @@ impl SftConfig {
         if !(self.aux_loss_weight >= 0.0 && self.aux_loss_weight.is_finite()) {
             return invalid(format!("aux_loss_weight must be ≥ 0, got {}", self.aux_loss_weight));
         }
+        if let Some(n) = self.loss_tokens_per_row
+            && !(n > 0.0 && n.is_finite())
+        {
+            return invalid(format!("loss_tokens_per_row must be positive, got {n}"));
+        }
         self.task.validate().map_err(CorpusError::from)?;
         Ok(())
     }
@@ -109,24 +121,45 @@ pub struct SftTrainer {
     model: Model,
     optim: ModuleOptimizer,
     aux_loss_weight: f32,
+    /// See [`SftConfig::loss_tokens_per_row`].
+    loss_tokens_per_row: Option<f32>,
 }
 
 impl SftTrainer {
     /// `model` must live on an autodiff device (`device.autodiff()`).
     pub fn new(model: Model, aux_loss_weight: f32) -> Self {
-        Self { model, optim: AdamConfig::new().init(), aux_loss_weight }
+        Self { model, optim: AdamConfig::new().init(), aux_loss_weight, loss_tokens_per_row: None }
+    }
+
+    /// Averages the loss as [`SftConfig::loss_tokens_per_row`] says.
+    pub fn with_loss_tokens_per_row(mut self, tokens: Option<f32>) -> Self {
+        self.loss_tokens_per_row = tokens;
+        self
     }
 
     /// One Adam step on `batch` at learning rate `lr`; returns `(loss, aux_loss)`, read back
-    /// asynchronously in one transaction.
+    /// asynchronously in one transaction. The loss returned is always the mean over trained
+    /// tokens, whatever the averaging trained on, so runs compare.
     pub async fn step(&mut self, batch: &BatchTensors, lr: f64) -> Result<(f32, f32), TrainError> {
         let out = self.model.forward(batch.inputs.clone(), batch.token_mask.clone());
         let kernels = self.model.kernels();
-        let nll = masked_nll(out.logits, batch.targets.clone(), batch.loss_mask.clone(), kernels);
-        let loss = nll.clone() + out.aux_loss.clone() * self.aux_loss_weight;
+        let [rows, _] = batch.loss_mask.dims();
+        // (the mean over trained tokens, reported; what the optimiser minimises)
+        let (mean_nll, objective) = match self.loss_tokens_per_row {
+            None => {
+                let nll = masked_nll(out.logits, batch.targets.clone(), batch.loss_mask.clone(), kernels);
+                (nll.clone(), nll)
+            }
+            Some(per_row) => {
+                let sum = masked_nll_sum(out.logits, batch.targets.clone(), batch.loss_mask.clone(), kernels);
+                let mean = sum.clone().detach() / batch.loss_mask.clone().sum().clamp_min(1.0);
+                (mean, sum / (rows as f32 * per_row))
+            }
+        };
+        let loss = objective + out.aux_loss.clone() * self.aux_loss_weight;
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         self.model = self.optim.step(lr, self.model.clone(), grads);
-        let data = readback::read(Transaction::default().register(nll).register(out.aux_loss)).await?;
+        let data = readback::read(Transaction::default().register(mean_nll).register(out.aux_loss)).await?;
         let scalar = |i: usize| -> Result<f32, TrainError> {
             let values = readback::values::<f32>(data[i].clone())?;
             values.first().copied().ok_or_else(|| TrainError::Readback("empty".into()))
@@ -172,7 +205,8 @@ impl SftRun {
         let device = device.clone().autodiff();
         let model = model_config.init_seeded(&device, config.seed);
         Ok(Self {
-            trainer: SftTrainer::new(model, config.aux_loss_weight),
+            trainer: SftTrainer::new(model, config.aux_loss_weight)
+                .with_loss_tokens_per_row(config.loss_tokens_per_row),
             config,
             tokenizer,
             device,

@@ -26,6 +26,7 @@ fn two_hundred_steps_on_a_tiny_corpus_cut_the_loss_fivefold() {
                 mask_decision: false,
                 guess_mask: GuessMask::None,
                 step_format: StepFormat::Natural,
+                ..TraceSpec::default()
             };
             write_trace(&p, spec, "").unwrap()
         })
@@ -56,6 +57,7 @@ fn staged_config(seed: u64) -> SftConfig {
         min_lr_ratio: 0.1,
         bucket_pool: 4,
         seed,
+        loss_tokens_per_row: None,
     }
 }
 
