@@ -15,10 +15,25 @@ async function backendLine(browser, hash = '') {
 }
 
 describe('backend line', () => {
-  it('reports a WebGPU adapter when Chromium offers one', async () => {
+  it('leaves a software adapter for the CPU, and says why', async () => {
     const browser = await launch({ webgpu: true });
     try {
-      const { tab, text, state } = await backendLine(browser);
+      // Chromium here offers WebGPU only through SwiftShader, a fallback adapter.
+      const { text, state } = await backendLine(browser);
+      expect(state, text).toBe('cpu');
+      expect(text).toMatch(/^Backend: CPU \(WebAssembly\) — the only WebGPU adapter is a software fallback \(.+\)/);
+      expect(text).toContain('#backend=webgpu');
+      expect(text).toContain('self-test passed');
+      expect(browser.consoleErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('uses the WebGPU adapter when the address asks for it, even a software one', async () => {
+    const browser = await launch({ webgpu: true });
+    try {
+      const { tab, text, state } = await backendLine(browser, '#backend=webgpu');
       mkdirSync('test-results', { recursive: true });
       await tab.screenshot({ path: 'test-results/backend-webgpu.png' });
       expect(state, text).toBe('webgpu');

@@ -19,7 +19,7 @@ describe('saving and resuming a run', () => {
     const browser = await launch({ webgpu: true });
     try {
       const tab = await browser.context.newPage();
-      await tab.goto(pageUrl('#preset=tiny'));
+      await tab.goto(pageUrl('#preset=tiny&backend=webgpu'));
       await tab.locator('#backend[data-state="webgpu"]').waitFor({ timeout: 240_000 });
       await tab.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
       expect(await tab.isHidden('#resume-offer')).toBe(true); // a fresh profile has nothing saved

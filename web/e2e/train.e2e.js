@@ -1,4 +1,5 @@
-// The page trains the tiny preset in its Worker on WebGPU and draws it live: charts, the latest
+// The page trains the tiny preset in its Worker on WebGPU (forced: the only adapter here is a
+// software one, which the page would otherwise leave for the CPU) and draws it live: charts, the latest
 // group, exports; its settings live in the URL hash.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -46,7 +47,7 @@ describe('training on the page', () => {
         }).observe({ type: 'long-animation-frame' });
       });
       const started = Date.now();
-      await tab.goto(pageUrl('#preset=tiny'));
+      await tab.goto(pageUrl('#preset=tiny&backend=webgpu'));
       await tab.locator('#backend[data-state="webgpu"]').waitFor({ timeout: 240_000 });
       await tab.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
       expect(await tab.inputValue('#preset')).toBe('tiny');
@@ -61,6 +62,9 @@ describe('training on the page', () => {
         { timeout: 540_000, polling: 500 },
       );
       expect(await tab.textContent('#run-error')).toBe('');
+      // The status line counts the steps as they finish.
+      expect(Number(await tab.getAttribute('#run-state', 'data-steps'))).toBeGreaterThanOrEqual(3);
+      expect(await tab.textContent('#run-state')).toMatch(/^tiny run · \d+ steps · training$/);
       await tab.click('#train'); // pause
       await tab.locator('#run-state[data-running="false"]').waitFor({ timeout: 240_000 });
       console.log(`tiny preset: ${await steps(tab)} steps charted ${Math.round((Date.now() - started) / 1000)} s after load`);
@@ -123,7 +127,11 @@ describe('training on the page', () => {
       await tab.locator('#experts-view .route-row').first().waitFor({ timeout: 240_000 });
       expect(await tab.locator('#experts-view .route-row').count()).toBe(2);
       const routed = await tab.locator('#experts-view .route-row').first().locator('.expert').allTextContents();
-      expect(routed.join('')).toMatch(/^\d{3}\*\d=g\d{4} /);
+      // Exactly the answer asked about: its group's prompt, then its completion (whatever the
+      // model sampled, well formed or not), a character each.
+      const prompt = (await tab.textContent('#group-heading')).match(/answers to (\d{3}\*\d=)/)[1];
+      const completion = await tab.locator('#group li.answer code.completion').first().textContent();
+      expect(routed.join('')).toBe(prompt + completion);
       // uPlot drew the charts, with the held-out evaluation of the base model at 0 updates.
       expect(await tab.locator('#chart-reward canvas').count()).toBe(1);
       expect(await tab.locator('#chart-experts canvas').count()).toBe(1);
@@ -165,11 +173,11 @@ describe('training on the page', () => {
       // The hash holds the settings: change a knob, reset, and a fresh tab restores it.
       await tab.fill('#knobs [name="seed"]', '5');
       await tab.click('#reset');
-      await tab.waitForFunction(() => location.hash === '#preset=tiny&seed=5', null, { timeout: 120_000 });
+      await tab.waitForFunction(() => location.hash === '#preset=tiny&seed=5&backend=webgpu', null, { timeout: 120_000 });
       expect(await steps(tab)).toBe(0);
 
       const again = await browser.context.newPage();
-      await again.goto(pageUrl('#preset=tiny&seed=5'));
+      await again.goto(pageUrl('#preset=tiny&seed=5&backend=webgpu'));
       await again.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
       expect(await again.inputValue('#knobs [name="seed"]')).toBe('5');
       expect(await again.isHidden('#settings-error')).toBe(true);

@@ -3,12 +3,15 @@
 // the run goes, the figures so far are written after each step (`"partial": true`), so a long
 // soak that is stopped early keeps what it measured.
 // `cargo xtask bench --browser` runs it on the release build. Usage (after `npm run build`):
-//   node scripts/bench.js [hash] [steps] [out.json] [profile]
+//   node scripts/bench.js [hash] [steps] [out.json] [profile] [until-aha]
+// With `until-aha`, `steps` is a limit: the run stops at the first held-out evaluation whose
+// check rate passes 0.5 (the bench panel's time to aha), and fails if it never comes.
 import { writeFileSync } from 'node:fs';
 import { launch, servePage } from '../e2e/harness.js';
 
-const [hash = '#preset=default', stepsArg = '3', out = 'test-results/bench-browser.json', profile = 'unknown'] =
+const [hash = '#preset=default', stepsArg = '3', out = 'test-results/bench-browser.json', profile = 'unknown', mode = ''] =
   process.argv.slice(2);
+const untilAha = mode === 'until-aha';
 const steps = Number(stepsArg);
 if (!Number.isSafeInteger(steps) || steps < 1) {
   console.error(`steps must be a whole number ≥ 1, got ${JSON.stringify(stepsArg)}`);
@@ -31,6 +34,7 @@ try {
       summary: document.querySelector('#bench-table').dataset.summary ?? null,
     }));
     if (state.failed || state.done >= steps) break;
+    if (untilAha && state.summary !== null && JSON.parse(state.summary).time_to_aha_s !== null) break;
     if (state.summary !== null && state.done > written) {
       const { download: _, ...figures } = JSON.parse(state.summary);
       const progress = { page: hash, profile, partial: true, steps_done: state.done, ...figures };
@@ -41,6 +45,7 @@ try {
   }
   const error = await tab.textContent('#run-error');
   if (error !== '') throw new Error(`the run failed: ${error}`);
+  const line = tab.locator('#backend');
   await tab.click('#train'); // pause
   await tab.locator('#run-state[data-running="false"]').waitFor({ timeout: 600_000 });
   await tab.click('#bench summary');
@@ -50,6 +55,10 @@ try {
     page: hash,
     profile,
     backend: (await tab.textContent('#backend')).replace(/^Backend: /, ''),
+    backend_kind: await line.getAttribute('data-state'),
+    simd128: (await line.getAttribute('data-simd')) === 'true',
+    cpu_threads: Number(await line.getAttribute('data-threads')),
+    cores: await tab.evaluate(() => navigator.hardwareConcurrency),
     ...figures,
     wasm_raw_bytes: download.raw_bytes,
     wasm_gzip_bytes: download.gzip_bytes,
@@ -57,6 +66,7 @@ try {
   };
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(JSON.stringify(report, null, 2));
+  if (untilAha && report.time_to_aha_s === null) throw new Error(`no held-out check rate over 0.5 within ${steps} steps`);
   if (browser.consoleErrors.length > 0) console.log('console errors:', browser.consoleErrors);
 } catch (error) {
   console.error(String(error?.stack ?? error));

@@ -50,6 +50,10 @@ export class BenchFigures {
     this.readyAt = null;
     /** How long the run's step-0 held-out evaluation took (ms), null until it ran. */
     this.baselineEvalMs = null;
+    /** When Train or Single step was first pressed in this run (page time), null before. */
+    this.trainAt = null;
+    /** The first held-out evaluation whose check rate passed 0.5: `{step, at}`, null before. */
+    this.aha = null;
     this.memory = null;
     /** `[wasm heap, GPU allocations, GPU bytes reserved]` after each step past the warm-up. */
     this.warmMemory = [];
@@ -60,9 +64,18 @@ export class BenchFigures {
     this.readyAt = at;
   }
 
-  /** A held-out evaluation at `step` took `ms`; the step-0 one delays the first step. */
-  addEvaluation(step, ms) {
-    if (step === 0 && this.baselineEvalMs === null) this.baselineEvalMs = ms;
+  /** Train (or Single step) was pressed at page time `at`; only the first press counts. */
+  trainPressed(at) {
+    if (this.trainAt === null) this.trainAt = at;
+  }
+
+  /**
+   * A held-out evaluation at `step` took `ms` (null where it ran inside a step) and, with `row`,
+   * measured `row.check_rate`, arriving at page time `at`: the first one above 0.5 is the aha.
+   */
+  addEvaluation(step, ms, row = null, at = null) {
+    if (step === 0 && this.baselineEvalMs === null && ms !== null) this.baselineEvalMs = ms;
+    if (this.aha === null && row !== null && at !== null && row.check_rate > AHA_CHECK_RATE) this.aha = { step, at };
   }
 
   /** A step's metrics, finished at page time `at` (ms); `memory` as the Worker measured it after. */
@@ -102,6 +115,27 @@ export class BenchFigures {
   }
 
   /**
+   * Time to aha: from pressing Train to the first held-out evaluation with a check rate over 0.5
+   * (seconds), that evaluation's step, the median step of steps 1–20 and of the 20 steps before
+   * the aha, and the sampled tokens per second up to it. Nulls until it happens.
+   */
+  ahaFigures() {
+    const none = { time_to_aha_s: null, aha_step: null, step_ms_first_20: null, step_ms_before_aha: null };
+    const first20 = this.steps.slice(0, 20).map((s) => s.step_ms);
+    none.step_ms_first_20 = first20.length > 0 ? median(first20) : null;
+    if (this.aha === null || this.trainAt === null) return none;
+    const before = this.steps.slice(0, this.aha.step);
+    const sum = (key) => before.reduce((total, s) => total + s[key], 0);
+    return {
+      time_to_aha_s: (this.aha.at - this.trainAt) / 1e3,
+      aha_step: this.aha.step,
+      step_ms_first_20: none.step_ms_first_20,
+      step_ms_before_aha: before.length > 0 ? median(before.slice(-20).map((s) => s.step_ms)) : null,
+      tokens_per_s_before_aha: before.length > 0 ? sum('sampled_tokens') / (sum('rollout_ms') / 1e3) : null,
+    };
+  }
+
+  /**
    * The figures: medians over the steps after the first (the first alone when there is one), and
    * the wall time from the run's start to its first finished step. Null before the first step.
    */
@@ -125,6 +159,7 @@ export class BenchFigures {
       // evaluation; the rest is the model's files and the run's set-up.
       load_to_ready_ms: this.readyAt === null ? null : this.readyAt - this.startedAt,
       baseline_eval_ms: this.baselineEvalMs,
+      ...this.ahaFigures(),
       start: this.start,
       wasm_heap_bytes: this.memory?.wasm_heap_bytes ?? null,
       gpu_allocations: this.memory?.device?.allocations ?? null,
@@ -133,6 +168,9 @@ export class BenchFigures {
     };
   }
 }
+
+/** The held-out check rate an evaluation must pass to count as the aha. */
+export const AHA_CHECK_RATE = 0.5;
 
 const MB = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 const ms = (value) => (value >= 1e4 ? `${(value / 1e3).toFixed(1)} s` : `${Math.round(value)} ms`);
@@ -187,6 +225,14 @@ export function describeBench(summary, download = null, peak = null) {
   );
   if (summary.load_to_ready_ms !== null) rows.push([`${summary.start} → backend ready`, ms(summary.load_to_ready_ms)]);
   if (summary.baseline_eval_ms !== null) rows.push(['step-0 held-out evaluation', ms(summary.baseline_eval_ms)]);
+  if (summary.time_to_aha_s !== null) {
+    rows.push([
+      'time to aha (Train → held-out check rate over 0.5)',
+      `${summary.time_to_aha_s.toFixed(1)} s, at step ${summary.aha_step} (median step before it ${ms(summary.step_ms_before_aha)})`,
+    ]);
+  } else if (summary.steps > 0) {
+    rows.push(['time to aha (Train → held-out check rate over 0.5)', 'not yet']);
+  }
   rows.push(
     ['first step', ms(summary.first_step_ms)],
     [`GRPO step (${warm})`, `${ms(summary.grpo_step_ms)} = rollout ${ms(summary.rollout_ms)} + update ${ms(summary.update_ms)}`],

@@ -38,6 +38,10 @@ describe('bench figures', () => {
       load_to_first_step_ms: 9000,
       load_to_ready_ms: 2000,
       baseline_eval_ms: 1500,
+      time_to_aha_s: null,
+      aha_step: null,
+      step_ms_first_20: 800,
+      step_ms_before_aha: null,
       start: 'page load',
       wasm_heap_bytes: 50e6,
       gpu_allocations: 567,
@@ -70,6 +74,28 @@ describe('bench figures', () => {
     const rows = new Map(describeBench(summary));
     expect(rows.has('reset → backend ready')).toBe(false);
     expect(rows.get('step-0 held-out evaluation')).toBe('700 ms');
+  });
+
+  it('time the aha from pressing Train to the first held-out check rate over 0.5', () => {
+    const bench = new BenchFigures(0);
+    bench.trainPressed(1000);
+    bench.trainPressed(5000); // a second press (after a pause) does not restart the clock
+    bench.addStep(metrics(300, 200, 100), 1500);
+    bench.addEvaluation(0, 400, { step: 0, check_rate: 0.1 }, 1900);
+    for (let i = 1; i < 30; i++) bench.addStep(metrics(100 + i, 100, 100), 1900 + i * 200);
+    bench.addEvaluation(10, null, { step: 10, check_rate: 0.5 }, 4000); // not over 0.5
+    bench.addEvaluation(20, null, { step: 20, check_rate: 0.62 }, 6000);
+    bench.addEvaluation(30, null, { step: 30, check_rate: 0.9 }, 8000);
+    const summary = bench.summary();
+    expect(summary.time_to_aha_s).toBe(5);
+    expect(summary.aha_step).toBe(20);
+    expect(summary.baseline_eval_ms).toBe(400);
+    // Steps 1–20: the first (500 ms) and 19 of 201..219 ms; the 20 before the aha are the same.
+    expect(summary.step_ms_first_20).toBe(210.5);
+    expect(summary.step_ms_before_aha).toBe(210.5);
+    expect(summary.tokens_per_s_before_aha).toBeCloseTo(2000 / ((300 + (101 + 119) * 19 / 2) / 1e3), 6);
+    const rows = new Map(describeBench(summary));
+    expect(rows.get('time to aha (Train → held-out check rate over 0.5)')).toBe('5.0 s, at step 20 (median step before it 211 ms)');
   });
 
   it('measure how far memory moves after the warm-up', () => {

@@ -10,11 +10,22 @@ export const el = (tag, className, text) => {
   return node;
 };
 
-/** A completion with its guess, check, verdict and answer highlighted. */
-export function completionNode(prompt, completion) {
+/**
+ * A completion with its guess, check, verdict and answer highlighted; with `verdictWrong`, the
+ * verdict is marked as contradicting the comparison (`wait` on a check equal to the guess, `ok` on
+ * one that differs).
+ */
+export function completionNode(prompt, completion, verdictWrong = false) {
   const code = el('code', 'completion');
   code.append(el('span', 'part-prompt', prompt));
-  for (const part of segments(completion)) code.append(el('span', `part-${part.kind}`, part.text));
+  for (const part of segments(completion)) {
+    const span = el('span', `part-${part.kind}`, part.text);
+    if (part.kind === 'verdict' && verdictWrong) {
+      span.classList.add('verdict-wrong');
+      span.title = 'This verdict contradicts the check: it should say “ok” exactly when the check equals the guess';
+    }
+    code.append(span);
+  }
   return code;
 }
 
@@ -23,6 +34,7 @@ function badges(answer) {
   if (answer.fixed) names.push(['fixed', 'check fixed the guess']);
   else if (answer.broke) names.push(['broke', 'check broke the guess']);
   else if (answer.checked) names.push(['checked', 'checked']);
+  if (answer.verdict_wrong) names.push(['verdict-wrong', 'verdict contradicts the check']);
   return names.map(([kind, text]) => el('span', `badge badge-${kind}`, text));
 }
 
@@ -51,7 +63,7 @@ export function drawGroup(list, heading, report, onlyCorrections, onExperts) {
       button.addEventListener('click', () => onExperts(group.prompt + answer.completion));
       facts.append(button);
     }
-    item.append(completionNode('', answer.completion), facts);
+    item.append(completionNode('', answer.completion, answer.verdict_wrong), facts);
     return item;
   });
   if (items.length === 0) items.push(el('li', 'empty', 'No answer in this group was fixed by a check.'));
@@ -63,7 +75,10 @@ export function pinCorrections(gallery, corrections, limit = 6) {
   for (const correction of corrections) {
     if (gallery.children.length >= limit) break;
     const item = el('li', 'pinned');
-    item.append(el('span', 'pinned-step', `step ${correction.step}`), completionNode(correction.prompt, correction.completion));
+    item.append(
+      el('span', 'pinned-step', `step ${correction.step}`),
+      completionNode(correction.prompt, correction.completion, correction.verdict_wrong),
+    );
     gallery.append(item);
   }
   return gallery.children.length;

@@ -264,6 +264,9 @@ const on = {
   ready(message) {
     const check = message.selfTest === 54 ? 'self-test passed' : `self-test FAILED (${message.selfTest})`;
     show($('#backend'), `Backend: ${describeBackend(message.backend)} · ${check}`, message.backend.kind);
+    // For the bench: how the wasm was built and how many threads the CPU backend uses.
+    $('#backend').dataset.simd = String(message.build.simd128);
+    $('#backend').dataset.threads = String(message.build.cpu_threads);
     backendInfo = message.backend;
     bench.backendReady(performance.now());
   },
@@ -345,12 +348,13 @@ const on = {
     setRunning(message.running, message.steps);
   },
   evaluated(message) {
-    bench.addEvaluation(message.row.step, message.ms);
+    bench.addEvaluation(message.row.step, message.ms, message.row, performance.now());
     table.addEval(message.row);
     drawCharts();
   },
   stepped({ report, memory }) {
     bench.addStep(report.metrics, performance.now(), memory);
+    if (report.eval) bench.addEvaluation(report.eval.step, null, report.eval, performance.now());
     drawBench();
     const skipped = report.metrics.skipped_updates ?? 0;
     showError(
@@ -362,6 +366,8 @@ const on = {
     addStep(report);
     drawCharts();
     showLatest(report);
+    // The status line counts steps as they finish, not only when training starts or pauses.
+    setRunning($('#run-state').dataset.running === 'true', report.metrics.step + 1);
   },
   token(message) {
     if (message.id === pendingAnswer) $('#answer').textContent += message.text;
@@ -447,9 +453,13 @@ $('#lose-device').addEventListener('click', () => worker.postMessage(makeMessage
 // --- buttons
 $('#train').addEventListener('click', () => {
   const running = $('#run-state').dataset.running === 'true';
+  if (!running) bench.trainPressed(performance.now());
   worker.postMessage(makeMessage(running ? 'pause' : 'train'));
 });
-$('#step').addEventListener('click', () => worker.postMessage(makeMessage('step')));
+$('#step').addEventListener('click', () => {
+  bench.trainPressed(performance.now());
+  worker.postMessage(makeMessage('step'));
+});
 $('#reset').addEventListener('click', () => {
   try {
     configure(readForm());

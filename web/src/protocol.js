@@ -2,12 +2,15 @@
 // Every message is a plain object `{v, kind, ...}`; `v` is the protocol version so that a page and a
 // Worker from different builds refuse each other clearly instead of misreading fields.
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** Fields each message kind must carry, and their types ("object?": an object or null). */
 const SCHEMA = {
   // page → worker
-  /** Start the backend. `prefer`: "webgpu" or "cpu"; `baseUrl`: where the model folders are. */
+  /**
+   * Start the backend. `prefer`: "auto" (WebGPU on a real adapter, else the CPU), "webgpu" or
+   * "cpu"; `baseUrl`: where the model folders are.
+   */
   init: { prefer: 'string', baseUrl: 'string' },
   /**
    * A new run from a base model: `settings` `{preset, ...knobs}` (GRPO preset and TRL-named knobs),
@@ -37,7 +40,8 @@ const SCHEMA = {
   /** The bench panel's measurements: the wasm's size as served and gzipped, the matmul peak. */
   measure: { id: 'number' },
   // worker → page
-  ready: { backend: 'object', selfTest: 'number' },
+  /** `build`: `{simd128, cpu_threads}` of the wasm. */
+  ready: { backend: 'object', selfTest: 'number', build: 'object' },
   /** Run `id` is ready at step 0: the model's size and the whole run configuration. */
   configured: { id: 'number', parameters: 'number', run: 'object' },
   /** Run `id` continues a saved run: as `configured`, plus `page`, the `log` of its reports
@@ -111,8 +115,8 @@ export function checkMessage(data) {
       throw new ProtocolError(`${data.kind}.${field} must be a ${type}, got ${actual}`);
     }
   }
-  if (data.kind === 'init' && !['webgpu', 'cpu'].includes(data.prefer)) {
-    throw new ProtocolError(`init.prefer must be "webgpu" or "cpu", got ${JSON.stringify(data.prefer)}`);
+  if (data.kind === 'init' && !['auto', 'webgpu', 'cpu'].includes(data.prefer)) {
+    throw new ProtocolError(`init.prefer must be "auto", "webgpu" or "cpu", got ${JSON.stringify(data.prefer)}`);
   }
   return data;
 }

@@ -6,7 +6,8 @@ describe('protocol', () => {
     const init = makeMessage('init', { prefer: 'webgpu', baseUrl: 'http://127.0.0.1/' });
     expect(init).toEqual({ v: PROTOCOL_VERSION, kind: 'init', prefer: 'webgpu', baseUrl: 'http://127.0.0.1/' });
     expect(checkMessage(init)).toBe(init);
-    const ready = makeMessage('ready', { backend: { kind: 'cpu', reason: 'x' }, selfTest: 54 });
+    const ready = makeMessage('ready', { backend: { kind: 'cpu', reason: 'x' }, selfTest: 54, build: { simd128: true, cpu_threads: 1 } });
+    expect(checkMessage(makeMessage('init', { prefer: 'auto', baseUrl: '/' })).prefer).toBe('auto');
     expect(ready.kind).toBe('ready');
   });
 
@@ -15,14 +16,15 @@ describe('protocol', () => {
       [null, 'a message must be an object'],
       [[], 'a message must be an object'],
       ['init', 'a message must be an object'],
-      [{ v: 1, kind: 'init', prefer: 'cpu', baseUrl: '/' }, 'protocol version 1 is not 4: reload the page'],
-      [{ v: 4, kind: 'fly' }, 'unknown message kind "fly"'],
-      [{ v: 4, kind: 'init' }, 'init.prefer must be a string, got undefined'],
-      [{ v: 4, kind: 'init', prefer: 'tpu', baseUrl: '/' }, 'init.prefer must be "webgpu" or "cpu", got "tpu"'],
-      [{ v: 4, kind: 'ready', backend: null, selfTest: 54 }, 'ready.backend must be a object, got null'],
-      [{ v: 4, kind: 'error', message: 3 }, 'error.message must be a string, got number'],
-      [{ v: 4, kind: 'configure', id: 1, settings: null, model: 'base-model/' }, 'configure.settings must be a object, got null'],
-      [{ v: 4, kind: 'stepped' }, 'stepped.report must be a object, got undefined'],
+      [{ v: 1, kind: 'init', prefer: 'cpu', baseUrl: '/' }, 'protocol version 1 is not 5: reload the page'],
+      [{ v: 5, kind: 'fly' }, 'unknown message kind "fly"'],
+      [{ v: 5, kind: 'init' }, 'init.prefer must be a string, got undefined'],
+      [{ v: 5, kind: 'init', prefer: 'tpu', baseUrl: '/' }, 'init.prefer must be "auto", "webgpu" or "cpu", got "tpu"'],
+      [{ v: 5, kind: 'ready', backend: null, selfTest: 54, build: {} }, 'ready.backend must be a object, got null'],
+      [{ v: 5, kind: 'ready', backend: {}, selfTest: 54 }, 'ready.build must be a object, got undefined'],
+      [{ v: 5, kind: 'error', message: 3 }, 'error.message must be a string, got number'],
+      [{ v: 5, kind: 'configure', id: 1, settings: null, model: 'base-model/' }, 'configure.settings must be a object, got null'],
+      [{ v: 5, kind: 'stepped' }, 'stepped.report must be a object, got undefined'],
     ];
     for (const [data, reason] of cases) {
       expect(() => checkMessage(data)).toThrow(new ProtocolError(reason));

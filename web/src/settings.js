@@ -60,12 +60,13 @@ export function readKnob(name, text) {
 /**
  * Parses a URL hash into `{settings, backend, errors}`. `settings` is `{preset, ...knobs}` for the
  * Worker; anything wrong is left out and named in `errors`, so a bad link still opens a working page.
+ * `backend` is `auto` (the Worker picks: WebGPU on a real adapter, else the CPU), `webgpu` or `cpu`.
  */
 export function parseHash(hash) {
   const params = new URLSearchParams(String(hash ?? '').replace(/^#/, ''));
   const settings = { preset: 'default' };
   const errors = [];
-  let backend = 'webgpu';
+  let backend = 'auto';
   for (const [key, value] of params) {
     if (key === 'preset') {
       if (Object.hasOwn(PRESETS, value)) settings.preset = value;
@@ -86,14 +87,14 @@ export function parseHash(hash) {
   return { settings, backend, errors };
 }
 
-/** The hash for `settings` (preset first, then knobs in a fixed order) and `backend`. */
-export function toHash(settings, backend = 'webgpu') {
+/** The hash for `settings` (preset first, then knobs in a fixed order) and a forced `backend`. */
+export function toHash(settings, backend = 'auto') {
   const params = new URLSearchParams();
   params.set('preset', settings.preset);
   for (const { name } of KNOBS) {
     if (settings[name] !== undefined) params.set(name, String(settings[name]));
   }
-  if (backend === 'cpu') params.set('backend', 'cpu');
+  if (backend === 'cpu' || backend === 'webgpu') params.set('backend', backend);
   return `#${params}`;
 }
 

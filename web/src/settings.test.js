@@ -3,7 +3,10 @@ import { KNOBS, PRESETS, parseHash, readKnob, runSettings, toHash } from './sett
 
 describe('URL hash settings', () => {
   it('defaults to the default preset on WebGPU', () => {
-    expect(parseHash('')).toEqual({ settings: { preset: 'default' }, backend: 'webgpu', errors: [] });
+    expect(parseHash('')).toEqual({ settings: { preset: 'default' }, backend: 'auto', errors: [] });
+    expect(parseHash('#backend=webgpu').backend).toBe('webgpu');
+    expect(toHash({ preset: 'tiny' }, 'webgpu')).toBe('#preset=tiny&backend=webgpu');
+    expect(toHash({ preset: 'tiny' }, 'auto')).toBe('#preset=tiny');
     expect(parseHash(undefined).errors).toEqual([]);
   });
 
@@ -18,7 +21,7 @@ describe('URL hash settings', () => {
   it('names every bad part and keeps the good ones', () => {
     const { settings, backend, errors } = parseHash('#preset=huge&seed=-1&beta=abc&lr=1&loss_type=ppo&backend=tpu&epsilon=0.3');
     expect(settings).toEqual({ preset: 'default', epsilon: 0.3 });
-    expect(backend).toBe('webgpu');
+    expect(backend).toBe('auto');
     expect(errors).toEqual([
       'unknown preset "huge"; choose one of default, ablation, tiny',
       'seed must be a whole number ≥ 0, got "-1"',

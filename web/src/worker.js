@@ -40,17 +40,44 @@ function enqueue(task, onError) {
   queue = queue.then(task).catch(onError);
 }
 
+/**
+ * Whether the browser's WebGPU adapter is a software fallback (SwiftShader and the like): `{fallback,
+ * name}`, or null when there is no adapter. Burn asks for the adapter again when it starts.
+ */
+async function probeAdapter() {
+  const adapter = await navigator.gpu.requestAdapter();
+  if (adapter === null) return null;
+  const info = adapter.info ?? {};
+  const fallback = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter);
+  const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
+  return { fallback, name };
+}
+
+/**
+ * The backend `prefer` asks for: `cpu` and `webgpu` force one; `auto` takes WebGPU on a real
+ * adapter and the CPU where the only adapter is a software fallback (it emulates a GPU on the CPU,
+ * and a GRPO step there takes seconds where the CPU backend takes a fraction of one).
+ */
+async function pickBackend(prefer) {
+  if (prefer === 'cpu') return Backend.cpu('CPU requested in the page address (#backend=cpu)');
+  if (!('gpu' in navigator)) return Backend.cpu('this browser has no WebGPU (navigator.gpu is missing)');
+  if (prefer === 'auto') {
+    const adapter = await probeAdapter().catch(() => null);
+    if (adapter === null) return Backend.cpu('the browser offers no WebGPU adapter');
+    if (adapter.fallback) {
+      return Backend.cpu(
+        `the only WebGPU adapter is a software fallback (${adapter.name}), slower than the CPU backend; add #backend=webgpu to the address to use it anyway`,
+      );
+    }
+  }
+  return Backend.webgpu();
+}
+
 async function start(prefer) {
   wasm = await init();
-  if (prefer === 'cpu') {
-    backend = Backend.cpu('CPU requested in the page address (#backend=cpu)');
-  } else if (!('gpu' in navigator)) {
-    backend = Backend.cpu('this browser has no WebGPU (navigator.gpu is missing)');
-  } else {
-    backend = await Backend.webgpu();
-  }
+  backend = await pickBackend(prefer);
   const selfTest = await backend.selfTest();
-  post('ready', { backend: backend.info(), selfTest });
+  post('ready', { backend: backend.info(), selfTest, build: Backend.buildInfo() });
   try {
     const saved = await loadRun();
     if (saved !== null) post('resumable', { saved: describeSaved(saved) });
@@ -161,17 +188,19 @@ async function deviceWorks() {
 
 async function oneStep() {
   if (lostMessage !== null) throw new Error(lostMessage);
-  if (!baselined) {
-    const started = performance.now();
-    const row = await trainer.evaluate();
-    log.push({ kind: 'evaluated', row });
-    post('evaluated', { row, ms: performance.now() - started });
-    baselined = true;
-  }
   const report = await trainer.step();
   log.push({ kind: 'stepped', report });
   const memory = { wasm_heap_bytes: wasm.memory.buffer.byteLength, device: trainer.deviceMemory() };
   post('stepped', { report, memory });
+  // The base model's evaluation (step 0) comes after the first step, so the first point on the
+  // charts does not wait for it; it evaluates the kept base model, so the row is the same.
+  if (!baselined) {
+    const started = performance.now();
+    const row = await trainer.evaluateBase();
+    log.push({ kind: 'evaluated', row });
+    post('evaluated', { row, ms: performance.now() - started });
+    baselined = true;
+  }
   if (trainer.stepsDone() % CHECKPOINT_EVERY === 0) await save();
 }
 

@@ -41,6 +41,19 @@ impl Backend {
         Backend { device, info, gpu: None }
     }
 
+    /// How this wasm was built, for the bench: `{simd128, cpu_threads}` — whether the CPU backend's
+    /// kernels use wasm SIMD, and how many threads it computes on (the Worker's own: this build
+    /// has no thread pool).
+    #[wasm_bindgen(js_name = buildInfo)]
+    pub fn build_info() -> Result<JsValue, JsError> {
+        #[derive(serde::Serialize)]
+        struct BuildInfo {
+            simd128: bool,
+            cpu_threads: usize,
+        }
+        to_js(&BuildInfo { simd128: cfg!(target_feature = "simd128"), cpu_threads: 1 })
+    }
+
     /// What every computation on a lost GPU fails with (`readback::DEVICE_LOST`): the Worker
     /// recognises a lost device by it.
     #[wasm_bindgen(js_name = deviceLostMessage)]
@@ -170,6 +183,12 @@ impl Trainer {
     /// The held-out evaluation of the current policy: `{step, sampled_acc, greedy_acc, ...}`.
     pub async fn evaluate(&self) -> Result<JsValue, JsError> {
         to_js(&self.inner.evaluate().await.map_err(|e| JsError::new(&e))?)
+    }
+
+    /// The base model's held-out evaluation (the run's step 0), whenever it is asked for.
+    #[wasm_bindgen(js_name = evaluateBase)]
+    pub async fn evaluate_base(&self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.evaluate_base().await.map_err(|e| JsError::new(&e))?)
     }
 
     /// One GRPO step: `{metrics, group, corrections, expert_load, eval}`.

@@ -8,7 +8,7 @@ use aha_tasks::Problem;
 use aha_tokenizer::CharTokenizer;
 use aha_train::{
     Checkpoint, EvalRow, GrpoStep, GrpoStepMetrics, GrpoTrainer, RunConfig, RunSettings, copy_to_cpu,
-    evaluate, export_safetensors,
+    evaluate, evaluate_policy, export_safetensors,
 };
 use burn::tensor::{Device, Int, Tensor, Transaction};
 use serde::Serialize;
@@ -25,6 +25,9 @@ pub struct AnswerView {
     pub guess_correct: bool,
     pub checked: bool,
     pub said_wait: bool,
+    /// The verdict contradicts the comparison (`wait` on a check equal to the guess, or `ok` on
+    /// one that differs).
+    pub verdict_wrong: bool,
     pub fixed: bool,
     pub broke: bool,
 }
@@ -43,6 +46,8 @@ pub struct Correction {
     pub step: usize,
     pub prompt: String,
     pub completion: String,
+    /// The check fixed the guess, but its verdict contradicts the comparison.
+    pub verdict_wrong: bool,
 }
 
 /// Everything the page draws after one step.
@@ -78,6 +83,8 @@ pub struct ExportedModel {
 
 pub struct RunSession {
     trainer: GrpoTrainer,
+    /// The run's base model, kept for the step-0 evaluation (see [`RunSession::evaluate_base`]).
+    base: aha_model::Model,
     run: RunConfig,
     held_out: Vec<Problem>,
     model_config: ModelConfig,
@@ -124,6 +131,7 @@ impl RunSession {
         let checkpoint =
             Checkpoint::from_parts(config_json, tokenizer_json, weights).map_err(|e| e.to_string())?;
         let model = checkpoint.load_model(device).map_err(|e| e.to_string())?;
+        let base = model.clone();
         let held_out = run.held_out().map_err(|e| e.to_string())?;
         let (grpo, tokenizer) = (run.grpo.clone(), checkpoint.tokenizer.clone());
         let trainer = match state {
@@ -133,6 +141,7 @@ impl RunSession {
         .map_err(|e| e.to_string())?;
         Ok(Self {
             trainer,
+            base,
             run,
             held_out,
             model_config: checkpoint.config,
@@ -165,6 +174,13 @@ impl RunSession {
         evaluate(&self.trainer, &self.held_out).await.map_err(|e| e.to_string())
     }
 
+    /// The base model on the held-out set: the run's step-0 evaluation, the same row
+    /// [`RunSession::evaluate`] gives before the first step, whenever it is asked for — so the
+    /// page can run the first step first and chart the base model after it.
+    pub async fn evaluate_base(&self) -> Result<EvalRow, String> {
+        evaluate_policy(&self.trainer, &self.base, 0, &self.held_out).await.map_err(|e| e.to_string())
+    }
+
     /// One GRPO step, plus the held-out evaluation when it completes an evaluation interval.
     pub async fn step(&mut self) -> Result<StepReport, String> {
         let GrpoStep { metrics, rollout, expert_load } =
@@ -178,6 +194,7 @@ impl RunSession {
             guess_correct: rollout.behaviours[row].guess_correct,
             checked: rollout.behaviours[row].checked,
             said_wait: rollout.behaviours[row].said_wait,
+            verdict_wrong: rollout.behaviours[row].verdict_right() == Some(false),
             fixed: rollout.behaviours[row].fixed,
             broke: rollout.behaviours[row].broke,
         };
@@ -202,6 +219,7 @@ impl RunSession {
                 step: metrics.step,
                 prompt: rollout.problems[row].prompt(),
                 completion: rollout.completions[row].clone(),
+                verdict_wrong: rollout.behaviours[row].verdict_right() == Some(false),
             })
             .collect();
         let every = self.run.eval.every;
@@ -309,6 +327,18 @@ mod tests {
             assert_eq!(report.eval.is_some(), step + 1 == every, "evaluation after step {step}");
         }
         assert_eq!(run.steps_done(), every);
+    }
+
+    #[test]
+    fn the_base_evaluation_after_a_step_is_the_step_0_evaluation() {
+        let short = r#"{"preset":"tiny","max_completion_length":12}"#;
+        let before = tiny_session(settings(short)).unwrap();
+        let at_start = pollster::block_on(before.evaluate()).unwrap();
+        let mut after = tiny_session(settings(short)).unwrap();
+        pollster::block_on(after.step()).unwrap();
+        let base = pollster::block_on(after.evaluate_base()).unwrap();
+        assert_eq!(base, at_start);
+        assert_eq!(base.step, 0);
     }
 
     #[test]
