@@ -23,12 +23,12 @@ fn base_model_greedy_parity() {
 }
 
 #[test]
-fn base_model_is_the_split_check_recipe_and_small_enough_to_ship() {
+fn base_model_is_the_marked_check_recipe_and_small_enough_to_ship() {
     let ck = checkpoint();
     assert!(ck.weights().len() <= 4_000_000, "{} bytes", ck.weights().len());
     assert!((150_000..250_000).contains(&ck.config.num_params()));
     let recipe: BaseRecipe = serde_json::from_str(RECIPE).unwrap();
-    assert_eq!(Some(&recipe), BaseRecipe::named("split-check", ck.tokenizer.vocab_size()).as_ref());
+    assert_eq!(Some(&recipe), BaseRecipe::named("marked-check", ck.tokenizer.vocab_size()).as_ref());
     assert_eq!(ck.config, recipe.model);
 }
 

@@ -25,16 +25,18 @@ fn mean(xs: &[f64]) -> f64 {
 #[test]
 fn grpo_raises_the_check_rate_only_where_the_base_model_can_check() {
     let rates = check_rates(checkpoint(), STEPS);
-    let (first, last) = (mean(&rates[..WINDOW]), mean(&rates[STEPS - WINDOW..]));
-    eprintln!("default preset: rollout check rate {first:.3} (steps 0–{WINDOW}) → {last:.3} (last {WINDOW})");
-    assert!(first <= 0.15, "the base model already checks {first:.3} of the time");
-    assert!(last >= first + 0.30, "check rate {first:.3} → {last:.3} after {STEPS} steps");
+    let (first, last) = (mean(&rates[..EARLY]), mean(&rates[STEPS - LATE..]));
+    eprintln!("default preset: rollout check rate {first:.3} (steps 0–{EARLY}) → {last:.3} (last {LATE})");
+    // The base model checks ~11% of the time; by step 5 GRPO may have nudged it a little.
+    assert!(first <= 0.2, "the base model already checks {first:.3} of the time");
+    assert!(last >= 0.7, "check rate {first:.3} → {last:.3} after {STEPS} steps");
 
     let rates = check_rates(no_check_checkpoint(), ABLATION_STEPS);
     eprintln!("ablation: rollout check rate {:.4} over {ABLATION_STEPS} steps", mean(&rates));
     assert!(mean(&rates) < 0.02, "the ablation learned to check: {rates:?}");
 }
 
-const STEPS: usize = 100;
-const WINDOW: usize = 20;
+const STEPS: usize = 60;
+const EARLY: usize = 5;
+const LATE: usize = 10;
 const ABLATION_STEPS: usize = 40;

@@ -85,7 +85,9 @@ fn sampler_kernel_follows_the_softmax_on_wgpu() {
 #[test]
 fn a_full_rollout_reads_back_once_on_wgpu() {
     let (rows, steps) = pollster::block_on(kernels::rollout_reads_back_once(&wgpu())).unwrap();
-    assert_eq!((rows, steps), (64, 64));
+    let preset = aha_train::RunConfig::named("default").unwrap().grpo;
+    let rows_expected = preset.prompts_per_step * preset.num_generations;
+    assert_eq!((rows, steps), (rows_expected, preset.max_completion_length));
 }
 
 #[test]

@@ -42,12 +42,70 @@ pub fn bench(dev: bool, steps: usize) -> Result<ExitCode> {
 }
 
 /// The page's bench panel in headless Chromium: builds the page (release wasm unless `dev`), then
-/// `web/scripts/bench.js` trains `steps` GRPO steps of `preset` and writes the panel's figures.
-pub fn bench_browser(dev: bool, steps: usize, preset: &str) -> Result<ExitCode> {
+/// `web/scripts/bench.js` trains `steps` GRPO steps of `preset` on `backend` and writes the panel's
+/// figures. With `aha`, it trains until the aha (at most `steps`), and the report also carries the
+/// native CLI's step on the CPU, measured in the same run, and the page's step over it.
+pub fn bench_browser(dev: bool, steps: usize, preset: &str, backend: &str, aha: bool) -> Result<ExitCode> {
     let mut summary = Summary::default();
     let out = workspace_root().join("report/bench-browser.json");
-    page_bench(&mut summary, dev, steps, preset, &out);
+    let mode = if aha { PageRun::UntilAha } else { PageRun::Steps };
+    if page_bench(&mut summary, dev, steps, preset, backend, mode, &out) && aha {
+        summary.step("the native CLI's CPU step (release, one thread) beside the page's", || {
+            native_cpu_beside(&out, preset)
+        });
+    }
     Ok(summary.finish())
+}
+
+/// Adds to the page's report the native release CLI's GRPO step on the CPU for `preset` (one
+/// thread, as the page computes), the ratio of the two, and the commit.
+fn native_cpu_beside(page_report: &Path, preset: &str) -> Result<()> {
+    cargo(&["build", "--workspace", "--release"])?;
+    let aha = run::target_dir().join("release/aha");
+    let native_out = run::target_dir().join("bench-native-cpu-beside-page.json");
+    run::command(
+        aha.to_str().context("non-UTF-8 path")?,
+        &[
+            "bench",
+            "--backend",
+            "cpu",
+            "--preset",
+            preset,
+            "--steps",
+            "10",
+            "--out",
+            native_out.to_str().context("non-UTF-8 path")?,
+        ],
+        &workspace_root(),
+        &[("RAYON_NUM_THREADS", "1")],
+    )?;
+    let read = |path: &Path| -> Result<serde_json::Value> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Ok(serde_json::from_str(&text)?)
+    };
+    let mut report = read(page_report)?;
+    let native = read(&native_out)?;
+    let native_step = native["grpo_step_ms"].as_f64().context("the native bench has no grpo_step_ms")?;
+    let page_step = report["grpo_step_ms"].as_f64().context("the page bench has no grpo_step_ms")?;
+    report["native_cpu_grpo_step_ms"] = native_step.into();
+    report["native_cpu_threads"] = 1.into();
+    report["page_over_native_cpu_step"] = (page_step / native_step).into();
+    report["commit"] = run::capture("git", &["rev-parse", "HEAD"])?.trim().into();
+    std::fs::write(page_report, serde_json::to_string_pretty(&report)? + "\n")?;
+    println!(
+        "page step {page_step:.0} ms, native CPU step {native_step:.0} ms: {:.2}×; time to aha {} s",
+        page_step / native_step,
+        report["time_to_aha_s"]
+    );
+    Ok(())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PageRun {
+    /// Exactly the steps asked for.
+    Steps,
+    /// Until the aha, the steps a limit.
+    UntilAha,
 }
 
 /// The fewest steps whose memory drift the page measures in full: the bench panel's 20 warm-up
@@ -63,14 +121,22 @@ pub fn soak_browser(dev: bool, steps: usize) -> Result<ExitCode> {
     anyhow::ensure!(steps >= SOAK_MIN_STEPS, "--steps {steps}: {TOO_SHORT}");
     let mut summary = Summary::default();
     let out = workspace_root().join("report/soak-browser.json");
-    if page_bench(&mut summary, dev, steps, "tiny", &out) {
+    if page_bench(&mut summary, dev, steps, "tiny", "auto", PageRun::Steps, &out) {
         summary.step("memory flat within 10% after warm-up", || check_drift(&out));
     }
     Ok(summary.finish())
 }
 
 /// Builds the page and runs its bench panel headless; whether both steps passed.
-fn page_bench(summary: &mut Summary, dev: bool, steps: usize, preset: &str, out: &Path) -> bool {
+fn page_bench(
+    summary: &mut Summary,
+    dev: bool,
+    steps: usize,
+    preset: &str,
+    backend: &str,
+    mode: PageRun,
+    out: &Path,
+) -> bool {
     let web = workspace_root().join("web");
     let (profile, label) =
         if dev { (wasm::Profile::Dev, "dev") } else { (wasm::Profile::Release, "wasm-release") };
@@ -78,12 +144,23 @@ fn page_bench(summary: &mut Summary, dev: bool, steps: usize, preset: &str, out:
         prereq::chromium()?;
         wasm::build_page(profile)
     });
+    let what = match mode {
+        PageRun::Steps => format!("{steps} steps of the {preset} preset"),
+        PageRun::UntilAha => format!("the {preset} preset until the aha (at most {steps} steps)"),
+    };
     built
-        && summary.step(&format!("page bench: {steps} steps of the {preset} preset"), || {
-            let hash = format!("#preset={preset}");
+        && summary.step(&format!("page bench ({backend}): {what}"), || {
+            let hash = match backend {
+                "auto" => format!("#preset={preset}"),
+                forced => format!("#preset={preset}&backend={forced}"),
+            };
             let out = out.to_str().context("non-UTF-8 path")?;
             let steps = steps.to_string();
-            run::command("node", &["scripts/bench.js", &hash, &steps, out, label], &web, &[])
+            let mut args = vec!["scripts/bench.js", &hash, &steps, out, label];
+            if mode == PageRun::UntilAha {
+                args.push("until-aha");
+            }
+            run::command("node", &args, &web, &[])
         })
 }
 

@@ -55,12 +55,12 @@ enum Command {
     },
     /// rustfmt --check and clippy -D warnings over the workspace, natively and for wasm32.
     Lint,
-    /// Rebuild the shipped base checkpoints with their fixed seeds (web/public/base-model, and the
-    /// ablation's web/public/base-model-no-check), then refresh the greedy-parity fixture the
-    /// browser tests compare against.
+    /// Rebuild the shipped base checkpoints with their fixed seeds (web/public/base-model, the
+    /// ablation's web/public/base-model-no-check and the control's dev/base-model-control),
+    /// then refresh the greedy-parity fixture the browser tests compare against.
     BaseModel {
-        /// Recipe to build (see `aha pretrain --help`).
-        #[arg(long, default_value = "split-check")]
+        /// Recipe of the default base model (see `aha pretrain --help`).
+        #[arg(long, default_value = DEFAULT_RECIPE)]
         recipe: String,
     },
     /// Speed figures natively on the CPU and on wgpu: SFT, sampling, GRPO step (rollout/update),
@@ -71,9 +71,10 @@ enum Command {
         /// the report says which profile it measured).
         #[arg(long)]
         dev: bool,
-        /// Timed repetitions of each measurement (with --browser: GRPO steps on the page).
-        #[arg(long, default_value_t = 10)]
-        steps: usize,
+        /// Timed repetitions of each measurement (with --browser: GRPO steps on the page; with
+        /// --aha: the most steps to wait for the aha). Default 10, with --aha 200.
+        #[arg(long)]
+        steps: Option<usize>,
         /// Bench the page in headless Chromium (WebGPU on whatever adapter it finds; SwiftShader
         /// here) instead of the native build.
         #[arg(long)]
@@ -81,6 +82,14 @@ enum Command {
         /// The page's preset for --browser.
         #[arg(long, default_value = "default")]
         preset: String,
+        /// With --browser: train until the first held-out evaluation whose check rate passes 0.5
+        /// and report the time to it (`time_to_aha_s`), beside the native CLI's CPU step measured
+        /// in the same run (release build, one thread).
+        #[arg(long, requires = "browser")]
+        aha: bool,
+        /// With --browser: the page's backend (`auto` lets the page choose).
+        #[arg(long, default_value = "auto", value_parser = ["auto", "cpu", "webgpu"])]
+        backend: String,
         /// Instead of the figures: where the device time of the preset's rollouts and GRPO steps
         /// goes, per kernel, on native wgpu (CubeCL's profiling log; report/kernels-native.json).
         #[arg(long, conflicts_with = "browser")]
@@ -161,9 +170,14 @@ fn main() -> ExitCode {
         Command::Soak { steps, browser: true, dev } => bench::soak_browser(dev, steps.unwrap_or(200)),
         Command::Fuzz { runs, targets, max_seconds } => fuzz::fuzz(runs, &targets, max_seconds),
         Command::BaseModel { recipe } => base_model(&recipe),
-        Command::Bench { dev, steps, kernels: true, preset, .. } => kernels::kernels(dev, steps, &preset),
-        Command::Bench { dev, steps, browser: false, .. } => bench::bench(dev, steps),
-        Command::Bench { dev, steps, browser: true, preset, .. } => bench::bench_browser(dev, steps, &preset),
+        Command::Bench { dev, steps, kernels: true, preset, .. } => {
+            kernels::kernels(dev, steps.unwrap_or(10), &preset)
+        }
+        Command::Bench { dev, steps, browser: false, .. } => bench::bench(dev, steps.unwrap_or(10)),
+        Command::Bench { dev, steps, browser: true, preset, aha, backend, .. } => {
+            let steps = steps.unwrap_or(if aha { 200 } else { 10 });
+            bench::bench_browser(dev, steps, &preset, &backend, aha)
+        }
         Command::Emergence { steps, seeds, pretrain, report_only } => {
             emergence::emergence(steps, &seeds, pretrain, report_only)
         }
@@ -182,7 +196,8 @@ fn demo(port: u16, no_serve: bool, dist: Option<&Path>) -> Result<ExitCode> {
     if let Some(dir) = dist {
         wasm::check_dist_target(dir)?;
     }
-    wasm::build_page(wasm::Profile::Release)?;
+    // The kit others download gets the smallest module; the page served here, one pass less.
+    wasm::build_page(if dist.is_some() { wasm::Profile::Release } else { wasm::Profile::ReleaseServed })?;
     if let Some(dir) = dist {
         let files = wasm::write_dist(&root.join("web/dist"), dir)?;
         println!("Wrote the page ({files} files) to {}", dir.display());
@@ -336,9 +351,9 @@ fn lint() -> Result<ExitCode> {
 fn base_model(recipe: &str) -> Result<ExitCode> {
     let mut summary = Summary::default();
     // The dev profile on purpose: it shares the test build (no extra 20-minute compile of Burn),
-    // and SFT at this size takes minutes either way. The two models train in parallel: each is
-    // single-threaded on the CPU backend.
-    let built = summary.step(&format!("pretrain {recipe} and no-check (CPU)"), || {
+    // and SFT at this size takes minutes either way. The three models train in parallel, one
+    // thread each.
+    let built = summary.step(&format!("pretrain {recipe}, no-check and control (CPU)"), || {
         cargo(&["build", "--workspace"])?;
         let aha = run::target_dir().join("debug/aha");
         pretrain_base_models(aha.to_str().context("non-UTF-8 path")?, recipe)
@@ -356,22 +371,29 @@ fn base_model(recipe: &str) -> Result<ExitCode> {
     Ok(summary.finish())
 }
 
-/// Trains the shipped base model (`recipe`) and the ablation's no-check model with `aha`, in
-/// parallel (each is single-threaded on the CPU backend), writing their SFT metrics to dev/.
+/// The recipe of the shipped base model (`aha pretrain --recipe`).
+pub const DEFAULT_RECIPE: &str = "marked-check";
+
+/// Trains the shipped base model (`recipe`), the ablation's no-check model and the control whose
+/// check does not pay with `aha`, in parallel (one thread each), writing their SFT metrics to dev/.
 pub fn pretrain_base_models(aha: &str, recipe: &str) -> Result<()> {
     let pretrain = |recipe: &str, out: &str, metrics: &str| {
         run::command(
             aha,
             &["pretrain", "--recipe", recipe, "--out", out, "--metrics", metrics],
             &workspace_root(),
-            &[],
+            &[("RAYON_NUM_THREADS", "1")],
         )
     };
     std::thread::scope(|scope| {
         let ablation =
             scope.spawn(|| pretrain("no-check", emergence::ABLATION_BASE, "dev/base-model-no-check-sft.csv"));
+        let control =
+            scope.spawn(|| pretrain("control", emergence::CONTROL_BASE, "dev/base-model-control-sft.csv"));
         let default = pretrain(recipe, emergence::DEFAULT_BASE, "dev/base-model-sft.csv");
-        ablation.join().expect("the pretrain thread panicked").and(default)
+        let joined =
+            |h: std::thread::ScopedJoinHandle<'_, Result<()>>| h.join().expect("a pretrain thread panicked");
+        joined(ablation).and(joined(control)).and(default)
     })
 }
 

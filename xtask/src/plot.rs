@@ -1,6 +1,6 @@
-//! The emergence plot as a plain SVG: for the default run (seed 0) and the ablation, reward,
-//! accuracy, first-guess accuracy, check rate and fix rate against the GRPO step (top row), and the
-//! mean completion length (bottom row). Written by hand: a plotting crate in xtask would unify
+//! The emergence plot as a plain SVG: for the default run (seed 0), the ablation and the control,
+//! reward, accuracy, first-guess accuracy, check rate, fix rate and verdict accuracy against the
+//! GRPO step (top row), and the mean completion length (bottom row). Written by hand: a plotting crate in xtask would unify
 //! features with Burn's dependencies in the workspace build and force a 15-minute rebuild of Burn.
 
 use std::fmt::Write as _;
@@ -81,7 +81,7 @@ impl Panel {
 pub fn emergence_svg(run_dir: &Path, out: &Path) -> Result<()> {
     let mut svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>"#,
-        2.0 * W + 120.0,
+        3.0 * W + 160.0,
         2.0 * H + 140.0
     );
     let legend = [
@@ -90,6 +90,7 @@ pub fn emergence_svg(run_dir: &Path, out: &Path) -> Result<()> {
         ("first-guess accuracy", "#33b0d0"),
         ("check rate", "#d62728"),
         ("fix rate", "#2ca02c"),
+        ("verdict right (among checks)", "#9467bd"),
     ];
     for (i, (label, color)) in legend.iter().enumerate() {
         let x = 40.0 + i as f64 * 200.0;
@@ -100,7 +101,11 @@ pub fn emergence_svg(run_dir: &Path, out: &Path) -> Result<()> {
             x + 26.0
         );
     }
-    let runs = [("default-seed0", "default preset, seed 0"), ("ablation-seed0", "ablation: no check traces")];
+    let runs = [
+        ("default-seed0", "default preset, seed 0"),
+        ("ablation-seed0", "ablation: no check traces"),
+        ("control-seed0", "control: a check that does not pay"),
+    ];
     let all_rows = runs
         .iter()
         .map(|(name, _)| eval_rows(&run_dir.join(format!("{name}-eval.json"))))
@@ -120,6 +125,7 @@ pub fn emergence_svg(run_dir: &Path, out: &Path) -> Result<()> {
             column(rows, "first_guess_acc"),
             column(rows, "check_rate"),
             column(rows, "fix_rate"),
+            column(rows, "verdict_accuracy"),
         ];
         for (s, (_, color)) in series.iter().zip(legend) {
             rates.line(&mut svg, s, color);
@@ -141,12 +147,12 @@ mod tests {
     fn draws_both_runs_from_their_files() {
         let dir = std::env::temp_dir().join(format!("aha-plot-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        for name in ["default-seed0", "ablation-seed0"] {
+        for name in ["default-seed0", "ablation-seed0", "control-seed0"] {
             let steps: String =
                 (0..20).map(|i| format!("{{\"step\":{i},\"reward_mean\":{}}}\n", i as f64 / 20.0)).collect();
             std::fs::write(dir.join(format!("{name}-steps.jsonl")), steps).unwrap();
-            let rows = r#"[{"step":0,"sampled_acc":0.4,"first_guess_acc":0.4,"check_rate":0.05,"fix_rate":0.0,"mean_len":12.0},
-                           {"step":20,"sampled_acc":0.6,"first_guess_acc":0.4,"check_rate":0.8,"fix_rate":0.1,"mean_len":48.0}]"#;
+            let rows = r#"[{"step":0,"sampled_acc":0.4,"first_guess_acc":0.4,"check_rate":0.05,"fix_rate":0.0,"verdict_accuracy":null,"mean_len":12.0},
+                           {"step":20,"sampled_acc":0.6,"first_guess_acc":0.4,"check_rate":0.8,"fix_rate":0.1,"verdict_accuracy":0.95,"mean_len":48.0}]"#;
             std::fs::write(dir.join(format!("{name}-eval.json")), rows).unwrap();
         }
         let out = dir.join("plot.svg");
@@ -154,9 +160,11 @@ mod tests {
         let svg = std::fs::read_to_string(&out).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
-        // 5 rate lines + 1 length line per run.
-        assert_eq!(svg.matches("<polyline").count(), 12);
-        assert!(svg.contains("ablation: no check traces"));
+        // 6 rate lines + 1 length line per run.
+        assert_eq!(svg.matches("<polyline").count(), 21);
+        assert!(
+            svg.contains("ablation: no check traces") && svg.contains("control: a check that does not pay")
+        );
         // Check rate 0.8 at the last step: 80% of the panel's height above its bottom.
         assert!(svg.contains(&format!("{:.1},{:.1}", 40.0 + W, 60.0 + H - 0.8 * H)));
     }

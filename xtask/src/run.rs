@@ -45,10 +45,16 @@ pub fn command(program: &str, args: &[&str], dir: &Path, env: &[(&str, &str)]) -
 /// Runs `program args` in the workspace root and returns its stdout (stderr passes through); an
 /// error names the command when it cannot start or exits non-zero.
 pub fn capture(program: &str, args: &[&str]) -> Result<String> {
+    capture_env(program, args, &[])
+}
+
+/// [`capture`] with extra environment.
+pub fn capture_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<String> {
     println!("$ {program} {}", args.join(" "));
     let out = Command::new(program)
         .args(args)
         .current_dir(workspace_root())
+        .envs(env.iter().copied())
         .stderr(std::process::Stdio::inherit())
         .output()
         .with_context(|| format!("could not start `{program}`"))?;

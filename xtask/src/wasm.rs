@@ -16,8 +16,13 @@ pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 pub enum Profile {
     /// Shares its build with the browser tests (`wasm-pack test`): the cheap one for tests.
     Dev,
-    /// What users download: the size-tuned `wasm-release` profile of the workspace Cargo.toml.
+    /// What users download: the size-tuned `wasm-release` profile of the workspace Cargo.toml,
+    /// then wasm-opt to the smallest module (`--converge`: minutes more) — the `--dist` kit and
+    /// the benches.
     Release,
+    /// The same build served from this machine by `cargo xtask demo`: one wasm-opt pass, no
+    /// `--converge` (a page on 127.0.0.1 need not be the smallest download).
+    ReleaseServed,
 }
 
 /// The whole page for people to use: its prerequisites, the wasm of `profile` (sizes printed), then
@@ -36,7 +41,7 @@ pub fn build_page(profile: Profile) -> Result<()> {
 pub fn build_page_wasm(profile: Profile) -> Result<PathBuf> {
     let (flag, dir) = match profile {
         Profile::Dev => (None, "debug"),
-        Profile::Release => (Some("--profile=wasm-release"), "wasm-release"),
+        Profile::Release | Profile::ReleaseServed => (Some("--profile=wasm-release"), "wasm-release"),
     };
     let mut args = vec!["build", "-p", "aha-web", "--target", TARGET];
     args.extend(flag);
@@ -58,8 +63,10 @@ pub fn build_page_wasm(profile: Profile) -> Result<PathBuf> {
         &[],
     )?;
     let module = out_dir.join("aha_web_bg.wasm");
-    if profile == Profile::Release {
-        optimize_for_size(&module)?;
+    match profile {
+        Profile::Release => optimize_for_size(&module, true)?,
+        Profile::ReleaseServed => optimize_for_size(&module, false)?,
+        Profile::Dev => {}
     }
     Ok(module)
 }
@@ -77,27 +84,25 @@ pub fn build_page_wasm(profile: Profile) -> Result<PathBuf> {
 /// "memory access out of bounds" (loads it deems free of effects may run where a branch guarded
 /// them). Not Debian's binaryen: its older wasm-opt writes modules Chromium refuses
 /// (TOOLCHAIN.md). The features come from the module's own target_features section.
-fn optimize_for_size(module: &Path) -> Result<()> {
+fn optimize_for_size(module: &Path, converge: bool) -> Result<()> {
     let wasm_opt = workspace_root().join("web/node_modules/.bin/wasm-opt");
     anyhow::ensure!(wasm_opt.exists(), "{} is missing: run `npm ci` in web/", wasm_opt.display());
     let path = module.to_str().context("non-UTF-8 path")?;
     let started = std::time::Instant::now();
-    command(
-        wasm_opt.to_str().context("non-UTF-8 path")?,
-        &[
-            "-Oz",
-            "--converge",
-            "--low-memory-unused",
-            "--reorder-functions-by-name",
-            "--strip-debug",
-            "--strip-producers",
-            path,
-            "-o",
-            path,
-        ],
-        &workspace_root(),
-        &[],
-    )?;
+    let mut args = vec!["-Oz"];
+    if converge {
+        args.push("--converge");
+    }
+    args.extend([
+        "--low-memory-unused",
+        "--reorder-functions-by-name",
+        "--strip-debug",
+        "--strip-producers",
+        path,
+        "-o",
+        path,
+    ]);
+    command(wasm_opt.to_str().context("non-UTF-8 path")?, &args, &workspace_root(), &[])?;
     println!("wasm-opt took {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -153,7 +153,7 @@ pub fn run(args: Args) -> Result<()> {
 
     // --- SFT: recipe B's corpus and batch on a fresh model of the checkpoint's shape
     let recipe =
-        BaseRecipe::named("split-check", checkpoint.tokenizer.vocab_size()).expect("split-check exists");
+        BaseRecipe::named("marked-check", checkpoint.tokenizer.vocab_size()).expect("marked-check exists");
     let mut sft = SftRun::new(&checkpoint.config, recipe.sft, &device)?;
     let (mut sft_s, mut sft_tokens) = (0.0, 0usize);
     for i in 0..rounds {

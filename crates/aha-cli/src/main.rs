@@ -1,7 +1,7 @@
 //! `aha`: Aha's training code on the command line, for scripts, benchmarks and base-model builds.
 //!
 //! ```text
-//! aha pretrain --recipe split-check --out web/public/base-model --metrics sft.csv
+//! aha pretrain --recipe marked-check --out web/public/base-model --metrics sft.csv
 //! aha grpo --checkpoint web/public/base-model --preset default --steps 300 --metrics run.csv
 //! aha sample --checkpoint web/public/base-model --prompt 347*5 -n 8
 //! aha export --checkpoint web/public/base-model --out model.safetensors

@@ -13,9 +13,10 @@ use crate::metrics::MetricsWriter;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Named recipe: split-check (the default preset's base model), recipe-b (issue #4's original),
-    /// no-check (the ablation), control (a check that does not pay), tiny.
-    #[arg(long, default_value = "split-check")]
+    /// Named recipe: marked-check (the default preset's base model), split-check (its predecessor,
+    /// whose verdict is a habit), recipe-b (issue #4's original), no-check (the ablation), control
+    /// (a check that does not pay), tiny.
+    #[arg(long, default_value = "marked-check")]
     recipe: String,
     /// A recipe as JSON (see --print-recipe); replaces --recipe. For corpus experiments.
     #[arg(long)]

@@ -57,10 +57,10 @@ pub struct CorpusMix {
     #[serde(default)]
     pub verdict_corrupt_rate: f64,
     /// Among natural and skill traces that check, the fraction whose check's result is written as
-    /// a near miss of the true answer (the column steps stay true): a check no more reliable than
-    /// the guess, for the control whose checking does not pay.
+    /// the guess itself (the column steps stay true): a check exactly as reliable as the guess, for
+    /// the control whose checking does not pay.
     #[serde(default)]
-    pub check_noise_rate: f64,
+    pub check_copy_rate: f64,
     /// Skill traces carry no loss on their verdict (see `TraceSpec::mask_verdict`).
     #[serde(default)]
     pub skill_verdict_masked: bool,
@@ -91,7 +91,7 @@ impl CorpusMix {
         compare_digits: false,
         verdict_fraction: 0.0,
         verdict_corrupt_rate: 0.0,
-        check_noise_rate: 0.0,
+        check_copy_rate: 0.0,
         skill_verdict_masked: false,
     };
 
@@ -108,7 +108,7 @@ impl CorpusMix {
         compare_digits: false,
         verdict_fraction: 0.0,
         verdict_corrupt_rate: 0.0,
-        check_noise_rate: 0.0,
+        check_copy_rate: 0.0,
         skill_verdict_masked: false,
     };
 
@@ -121,7 +121,7 @@ impl CorpusMix {
             ("skill_far_wrong_rate", self.skill_far_wrong_rate),
             ("verdict_fraction", self.verdict_fraction),
             ("verdict_corrupt_rate", self.verdict_corrupt_rate),
-            ("check_noise_rate", self.check_noise_rate),
+            ("check_copy_rate", self.check_copy_rate),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(CorpusError::NotAProbability { name, value });
@@ -189,11 +189,10 @@ impl Corpus {
         {
             wrong = self.other_number(&problem);
         }
-        // Drawn only when asked for, so mixes without a noisy check keep their exact stream.
-        if check && mix.check_noise_rate > 0.0 && self.rng.random_bool(mix.check_noise_rate) {
-            let digit = self.rng.random_range(0..problem.answer_width() as u32) as usize;
-            let noisy = near_miss(&truth, digit, self.rng.random_bool(0.5));
-            return Ok(write_trace_with_result(&problem, spec, &wrong, Some(&noisy))?);
+        // Drawn only when asked for, so mixes without a copying check keep their exact stream.
+        if check && mix.check_copy_rate > 0.0 && self.rng.random_bool(mix.check_copy_rate) {
+            let guess = if wrong_guess { wrong.clone() } else { truth };
+            return Ok(write_trace_with_result(&problem, spec, &wrong, Some(&guess))?);
         }
         Ok(write_trace(&problem, spec, &wrong)?)
     }
@@ -325,11 +324,11 @@ mod tests {
     }
 
     #[test]
-    fn a_noisy_check_is_wrong_as_often_as_asked() {
-        let noisy = CorpusMix { skill_fraction: 1.0, check_noise_rate: 0.5, ..MIX };
-        let mut corpus = Corpus::new(ProblemSpec::MUL_3X1, noisy, 6).unwrap();
+    fn a_copying_check_restates_the_guess_as_often_as_asked() {
+        let copying = CorpusMix { skill_fraction: 1.0, check_copy_rate: 0.5, ..MIX };
+        let mut corpus = Corpus::new(ProblemSpec::MUL_3X1, copying, 6).unwrap();
         let n = 4000;
-        let mut wrong = 0;
+        let (mut wrong_guesses, mut copied) = (0, 0);
         for _ in 0..n {
             let t = corpus.next_trace().unwrap();
             let parsed = parse_completion(&t.completion);
@@ -337,9 +336,17 @@ mod tests {
             let (guess, result) = (parsed.guess.unwrap(), parsed.check.unwrap().result.unwrap());
             assert_eq!(parsed.verdict.as_deref() == Some("ok"), guess == result);
             let truth = Problem::parse(&t.prompt).unwrap().answer_text();
-            wrong += usize::from(result != truth);
+            // A right guess's check is right either way; a wrong guess's check copies it or not.
+            if guess != truth {
+                wrong_guesses += 1;
+                copied += usize::from(result == guess);
+                assert!(result == guess || result == truth, "{}", t.completion);
+            } else {
+                assert_eq!(result, truth);
+            }
         }
-        assert!((wrong as f64 / n as f64 - 0.5).abs() < 0.03, "{wrong} of {n}");
+        let rate = copied as f64 / wrong_guesses as f64;
+        assert!(wrong_guesses > n / 4 && (rate - 0.5).abs() < 0.04, "{copied} of {wrong_guesses}");
     }
 
     #[test]

@@ -50,7 +50,8 @@ impl RunConfig {
                 reward: RewardConfig::default(),
                 prompts_per_step: 8,
                 num_generations: 8,
-                max_completion_length: 64,
+                // The marked check's path is 70 characters.
+                max_completion_length: 72,
                 temperature: 1.0,
                 top_k: 0,
                 stop_check_every: 0,

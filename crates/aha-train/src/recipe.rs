@@ -2,7 +2,9 @@
 //!
 //! Recipe B ("fast guess, slow check") is the one measured to make checking emerge under GRPO
 //! (issue #4 and dev/LOG.md): 3-digit × 1-digit multiplication, a guess the model cannot make
-//! reliably and a column check it can, taught in three SFT stages.
+//! reliably and a column check it can, taught in three SFT stages. `marked-check`, the shipped
+//! base model since issue #21, adds a verdict that compares: the guess restated digit by digit
+//! beside the check's result, each digit marked same or different.
 
 use aha_model::{ModelConfig, MoeConfig};
 use aha_tasks::{CorpusMix, GuessMask, ProblemSpec, StepFormat};
@@ -20,11 +22,13 @@ pub struct BaseRecipe {
 
 impl BaseRecipe {
     /// Names accepted by [`BaseRecipe::named`].
-    pub const NAMES: [&'static str; 5] = ["split-check", "recipe-b", "no-check", "control", "tiny"];
+    pub const NAMES: [&'static str; 6] =
+        ["marked-check", "split-check", "recipe-b", "no-check", "control", "tiny"];
 
     /// A recipe by name, for `vocab_size` tokens.
     pub fn named(name: &str, vocab_size: usize) -> Option<BaseRecipe> {
         match name {
+            "marked-check" => Some(marked_check(vocab_size)),
             "split-check" => Some(split_check(vocab_size)),
             "recipe-b" => Some(recipe_b(vocab_size)),
             "no-check" => Some(no_check(vocab_size)),
@@ -97,9 +101,48 @@ pub fn split_check(vocab_size: usize) -> BaseRecipe {
 pub const SPLIT_CHECK_MAX_SEQ_LEN: usize = 72;
 const SPLIT_CHECK_FAR_WRONG_RATE: f64 = 0.5;
 
+/// Aha's base model since issue #21: [`split_check`] with a verdict that compares. Measured one
+/// change at a time in dev/LOG.md (2026-12-05, runs F1–F4); each change answers a failure:
+/// - every trained token weighs the same in every batch (`loss_tokens_per_row`): with length
+///   bucketing and a per-batch mean, a decision to answer weighed ~5× a decision to check, and the
+///   base model checked 2–4% of the time although 10% of its natural traces check (now ~11%);
+/// - after the check's result the guess is restated with a mark per digit, `=1735 g1=7=4x5= wait`:
+///   the model did not learn to compare two 4-digit numbers, neither forty characters apart nor
+///   side by side nor with the marks after them (verdict at chance); a mark written right after
+///   each restated digit compares that digit with one of the result's, and then the verdict
+///   (`wait` exactly when a mark is `x`) is right 99% of the time;
+/// - 30% verdict traces (loss only from the restatement on, half agreeing, a quarter with a check
+///   written wrong on purpose) and no verdict loss in skill traces, whose guesses are 90% wrong:
+///   the verdict is learned as a comparison, not as "wait" nor as "was the guess right?".
+///
+/// The completion grows by 10 characters (the check path is 70): 80 positions.
+pub fn marked_check(vocab_size: usize) -> BaseRecipe {
+    let mut recipe = split_check(vocab_size);
+    recipe.name = "marked-check".into();
+    recipe.model = recipe.model.with_max_seq_len(MARKED_CHECK_MAX_SEQ_LEN);
+    recipe.sft.loss_tokens_per_row = Some(20.0);
+    for stage in &mut recipe.sft.stages {
+        let mix = &mut stage.mix;
+        mix.restate_guess = true;
+        mix.compare_digits = true;
+        mix.verdict_fraction = 0.30;
+        mix.verdict_corrupt_rate = 0.25;
+        mix.skill_verdict_masked = true;
+    }
+    recipe
+}
+
+/// Positions of the marked-check model: prompt (6) + the longest completion (70) with room to spare.
+pub const MARKED_CHECK_MAX_SEQ_LEN: usize = 80;
+
+/// The recipe of the shipped base model; the ablation and the control are built from it.
+pub fn shipped(vocab_size: usize) -> BaseRecipe {
+    marked_check(vocab_size)
+}
+
 /// The ablation: Aha's base recipe without any check trace (the same model and stages).
 pub fn no_check(vocab_size: usize) -> BaseRecipe {
-    let mut recipe = split_check(vocab_size);
+    let mut recipe = shipped(vocab_size);
     recipe.name = "no-check".into();
     for stage in &mut recipe.sft.stages {
         stage.mix = CorpusMix { guess_mask: stage.mix.guess_mask, ..CorpusMix::NO_CHECK };
@@ -107,25 +150,22 @@ pub fn no_check(vocab_size: usize) -> BaseRecipe {
     recipe
 }
 
-/// The control: Aha's base recipe with a check no more reliable than the guess — half of the
-/// checks in the corpus read off a wrong result (a near miss of the answer) — so checking does not
-/// pay, and GRPO with a right-answer reward has nothing to amplify. Same model, stages and
-/// traces otherwise.
+/// The control: Aha's base recipe with a check exactly as reliable as the guess — every check in
+/// the corpus works the columns but writes the guess as its result, and so says `ok` — so checking
+/// never changes the answer, and GRPO with a right-answer reward has nothing to amplify. Same
+/// model, stages and traces otherwise.
 pub fn control(vocab_size: usize) -> BaseRecipe {
-    let mut recipe = split_check(vocab_size);
+    let mut recipe = shipped(vocab_size);
     recipe.name = "control".into();
     for stage in &mut recipe.sft.stages {
-        stage.mix.check_noise_rate = CONTROL_CHECK_NOISE_RATE;
+        stage.mix.check_copy_rate = 1.0;
     }
     recipe
 }
 
-/// Near the base model's guess error (~0.5), so the check is about as often right as the guess.
-const CONTROL_CHECK_NOISE_RATE: f64 = 0.5;
-
 /// A minutes-long recipe for demos and tests: Aha's base recipe at a tenth of the steps.
 pub fn tiny(vocab_size: usize) -> BaseRecipe {
-    let mut recipe = split_check(vocab_size);
+    let mut recipe = shipped(vocab_size);
     recipe.name = "tiny".into();
     for stage in &mut recipe.sft.stages {
         stage.steps /= 10;
@@ -151,6 +191,8 @@ mod tests {
         assert!(BaseRecipe::named("recipe-z", 50).is_none());
         assert_eq!(recipe_b(50).sft.total_steps(), 1700);
         assert_eq!(split_check(50).sft.total_steps(), 2600);
+        assert_eq!(marked_check(50).sft.total_steps(), 2600);
+        assert_eq!(control(50).model, marked_check(50).model);
         assert_eq!(no_check(50).sft.total_steps(), 2600);
         assert!(
             no_check(50)
