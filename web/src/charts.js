@@ -38,15 +38,18 @@ export const CHARTS = [
   {
     id: 'behaviour',
     title: 'Self-checking: how often it checks, says “wait”, fixes or breaks its guess',
-    note: '“Wait” alone can be a habit. The verdict is right when it says “ok” exactly when the check equals the guess: a faithful check keeps it near 1.',
+    note: '“Wait” alone can be a habit. The verdict is right when it says “ok” exactly when the check equals the guess: a faithful check keeps it near 1. A check that copies a wrong guess catches nothing.',
     range: [0, 1],
     series: [
       { key: 'check_rate', label: 'check rate' },
+      { key: 'eval_check_rate', label: 'held-out check rate', held_out: true },
       { key: 'wait_rate', label: 'wait rate' },
       { key: 'fix_rate', label: 'fix rate (wrong guess → right answer)' },
       { key: 'broke_rate', label: 'broke rate (right guess → wrong answer)' },
       { key: 'verdict_accuracy', label: 'verdict right (among checks)', dash: [6, 4] },
       { key: 'eval_verdict_accuracy', label: 'held-out verdict right', held_out: true },
+      { key: 'eval_check_accuracy_after_wrong_guess', label: 'held-out check right after a wrong guess', held_out: true },
+      { key: 'eval_check_copies_guess', label: 'held-out check copies a wrong guess', held_out: true, dash: [2, 3] },
     ],
   },
   {

@@ -426,4 +426,21 @@ mod tests {
         assert_eq!(at_step(&rows, 99)["check_rate"], 0.9);
         assert_eq!(first_step_check_over_half(&rows[..2]), None);
     }
+
+    /// The committed report must come from the training code in this checkout: a change to
+    /// `crates/aha-tasks` or `crates/aha-train` without `cargo xtask emergence` fails here.
+    #[test]
+    fn the_emergence_report_is_from_this_training_code() {
+        let root = workspace_root();
+        let text = std::fs::read_to_string(root.join("report/emergence.json")).expect("report/emergence.json");
+        let report: Value = serde_json::from_str(&text).expect("the report is JSON");
+        let now = training_code_hash(&root).expect("hashing the training code");
+        assert_eq!(
+            report["training_code_hash"].as_str(),
+            Some(now.as_str()),
+            "crates/aha-tasks or crates/aha-train changed since report/emergence.json was made: \
+             run `cargo xtask emergence` and commit the new report"
+        );
+        assert_eq!(report["commit_clean"], true, "the report came from uncommitted training code");
+    }
 }
