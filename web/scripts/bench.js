@@ -34,7 +34,8 @@ try {
       summary: document.querySelector('#bench-table').dataset.summary ?? null,
     }));
     if (state.failed || state.done >= steps) break;
-    if (untilAha && state.summary !== null && JSON.parse(state.summary).time_to_aha_s !== null) break;
+    // Before the first step the panel's figures hold no aha fields at all: only a number counts.
+    if (untilAha && state.summary !== null && typeof JSON.parse(state.summary).time_to_aha_s === 'number') break;
     if (state.summary !== null && state.done > written) {
       const { download: _, ...figures } = JSON.parse(state.summary);
       const progress = { page: hash, profile, partial: true, steps_done: state.done, ...figures };
