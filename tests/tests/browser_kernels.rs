@@ -38,7 +38,9 @@ async fn sampler_kernel_follows_the_softmax_on_webgpu() {
 #[wasm_bindgen_test]
 async fn a_full_rollout_reads_back_once_on_webgpu() {
     let (rows, steps) = kernels::rollout_reads_back_once(&webgpu::device().await).await.unwrap();
-    assert_eq!((rows, steps), (64, 64));
+    let preset = aha_train::RunConfig::named("default").unwrap().grpo;
+    let rows_expected = preset.prompts_per_step * preset.num_generations;
+    assert_eq!((rows, steps), (rows_expected, preset.max_completion_length));
 }
 
 #[wasm_bindgen_test]

@@ -104,8 +104,9 @@ describe('training on the page', () => {
       expect(bench.download.gzip_bytes).toBeGreaterThan(1e5);
       expect(bench.download.gzip_bytes).toBeLessThan(bench.download.raw_bytes);
       // The matmul peak: our tiled kernel on this WebGPU device at the tiny run's update shape
-      // (4 × 4 rows × 72 positions, d_model 64, d_expert 128), checked against a CPU product.
-      expect(bench.matmul_peak_shape).toEqual([1152, 64, 128]);
+      // (4 × 4 rows × the model's positions, d_model, d_expert), checked against a CPU product.
+      const model = JSON.parse(readFileSync(new URL('../public/base-model/config.json', import.meta.url)));
+      expect(bench.matmul_peak_shape).toEqual([4 * 4 * model.max_seq_len, model.d_model, model.moe.d_expert]);
       expect(bench.matmul_peak_gflops).toBeGreaterThan(0);
       expect(bench.matmul_peak_max_relative_error).toBeLessThan(1e-3);
       expect(bench.update_share_of_peak).toBeCloseTo(bench.update_achieved_gflops / bench.matmul_peak_gflops, 9);
@@ -210,4 +211,93 @@ describe('training on the page', () => {
       await browser.close();
     }
   });
+
+  it('refuses an imported tokenizer that is not Aha’s vocabulary, and the current run still steps', async () => {
+    // Once each of these imported, replaced the run and then panicked at the first step (`.`
+    // renamed) or trained garbage silently (issue #23).
+    const shipped = (name) => readFileSync(new URL(`../public/base-model/${name}`, import.meta.url));
+    const tokenizer = () => JSON.parse(shipped('tokenizer.json'));
+    const variants = [];
+    {
+      const t = tokenizer();
+      const vocab = t.model.vocab;
+      vocab[','] = vocab['.'];
+      delete vocab['.'];
+      variants.push(['renamed .', t, 'where Aha\'s vocabulary has "."']);
+    }
+    {
+      const t = tokenizer();
+      const vocab = t.model.vocab;
+      [vocab['1'], vocab['2']] = [vocab['2'], vocab['1']];
+      variants.push(['swapped 1 and 2', t, 'is "2", where Aha\'s vocabulary has "1"']);
+    }
+    {
+      const t = tokenizer();
+      t.model.vocab['!'] = 5000;
+      variants.push(['extra token at 5000', t, 'it has 51 tokens']);
+    }
+    const browser = await launch({ webgpu: false });
+    try {
+      const tab = await browser.context.newPage();
+      await tab.goto(pageUrl('#preset=tiny&backend=cpu'));
+      await tab.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
+      const file = (name, buffer) => ({ name, mimeType: 'application/octet-stream', buffer });
+      for (const [name, json, says] of variants) {
+        await tab.setInputFiles('#import-model', [
+          file('model.bpk', shipped('model.bpk')),
+          file('config.json', shipped('config.json')),
+          file('tokenizer.json', Buffer.from(JSON.stringify(json))),
+        ]);
+        await tab.waitForFunction((text) => document.querySelector('#files-error').textContent.includes(text), says, {
+          timeout: 120_000,
+        });
+        const message = await tab.textContent('#files-error');
+        expect(message, name).toMatch(/^tokenizer\.json: /);
+        expect(message, name).toContain('the current run is unchanged');
+        expect(await tab.textContent('#model'), name).toMatch(/^Base model loaded/);
+      }
+      await tab.click('#step');
+      await tab.waitForFunction(() => Number(document.querySelector('#charts').dataset.steps) >= 1, null, {
+        timeout: 240_000,
+      });
+      expect(await tab.isHidden('#run-error')).toBe(true);
+      expect(browser.consoleErrors.filter((e) => /panicked|RuntimeError|unreachable/.test(e))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 600_000);
+
+  it('refuses knobs that would wrap or break a run, by name, and the plain preset still steps', async () => {
+    // Each of these once crashed the Worker or trained silently broken (issue #23): on wasm32 a
+    // usize is 32 bits, so 4294967290 wrapped a KV cache to 0 and 65536 × 65536 rows to 0.
+    const links = [
+      ['max_completion_length=4294967290', 'max_completion_length must be at most 4096'],
+      ['max_completion_length=4294967296', 'max_completion_length is far too large'],
+      ['max_completion_length=1000', 'max_completion_length (1000) exceeds the model'],
+      ['prompts_per_step=65536&num_generations=65536', 'prompts_per_step must be at most 4096'],
+      ['prompts_per_step=2048&num_generations=4', 'prompts_per_step × num_generations must be at most 4096'],
+      ['learning_rate=1e300', 'learning_rate must be in (0, 1]'],
+      ['temperature=1e-45', 'temperature must be in [0.01, 100]'],
+      ['seed=-1', 'seed must be a whole number ≥ 0, got "-1"'],
+      ['num_generations=abc', 'num_generations must be a number, got "abc"'],
+    ];
+    const browser = await launch({ webgpu: false });
+    try {
+      for (const [knobs, message] of links) {
+        const tab = await browser.context.newPage();
+        await tab.goto(pageUrl(`#preset=tiny&${knobs}&backend=cpu`));
+        await tab.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
+        expect(await tab.textContent('#settings-error'), knobs).toContain(message);
+        await tab.click('#step');
+        await tab.waitForFunction(() => Number(document.querySelector('#charts').dataset.steps) >= 1, null, {
+          timeout: 240_000,
+        });
+        expect(await tab.isHidden('#run-error'), knobs).toBe(true);
+        await tab.close();
+      }
+      expect(browser.consoleErrors.filter((e) => /panicked|RuntimeError|unreachable/.test(e))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 600_000);
 });

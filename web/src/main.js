@@ -113,8 +113,12 @@ function readForm() {
   return next;
 }
 
-function configure(next) {
-  pendingConfigure = { id: nextId++, settings: next };
+/**
+ * Asks the Worker for a fresh run with `next`. `linkErrors` are the address's values that were left
+ * out: they stay on show once the run starts, so a shared link's bad value is never silently lost.
+ */
+function configure(next, linkErrors = []) {
+  pendingConfigure = { id: nextId++, settings: next, linkErrors };
   const model = PRESETS[next.preset].model;
   const page = { settings: next };
   worker.postMessage(makeMessage('configure', { id: pendingConfigure.id, settings: runSettings(next), page, model }));
@@ -272,7 +276,7 @@ const on = {
   },
   configured(message) {
     if (pendingConfigure?.id !== message.id) return;
-    const keepErrors = pendingConfigure.fallback === true;
+    const keepErrors = pendingConfigure.fallback === true || (pendingConfigure.linkErrors ?? []).length > 0;
     const { settings: next, source } = pendingConfigure;
     pendingConfigure = null;
     beginRun({ settings: next, run: message.run, parameters: message.parameters, source }, { keepErrors });
@@ -333,13 +337,14 @@ const on = {
       return;
     }
     if (pendingConfigure?.id !== message.id) return;
-    const target = pendingConfigure.source ? $('#files-error') : $('#settings-error');
+    const refused = pendingConfigure;
+    const target = refused.source ? $('#files-error') : $('#settings-error');
     pendingConfigure = null;
     if (run) showError(target, `${message.message} — the current run is unchanged.`);
-    else showError(target, [...initial.errors, message.message].join('; '));
-    if (run === null && Object.keys(settings).length > 1) {
+    else showError(target, [...(refused.linkErrors ?? []), message.message].join('; '));
+    if (run === null && Object.keys(refused.settings).length > 1) {
       // A bad link must still open a working page: fall back to the plain preset.
-      settings = { preset: settings.preset };
+      settings = { preset: refused.settings.preset };
       configure(settings);
       pendingConfigure.fallback = true;
     }
@@ -529,8 +534,8 @@ window.addEventListener('hashchange', () => {
     return;
   }
   showError($('#settings-error'), parsed.errors.join('; '));
-  settings = parsed.settings;
-  configure(settings);
+  // `settings` (what Copy link copies) changes only once the Worker accepts these.
+  configure(parsed.settings, parsed.errors);
 });
 
 // --- prompt box
@@ -614,4 +619,4 @@ $('#import-model').addEventListener('change', async (event) => {
 showError($('#settings-error'), initial.errors.join('; '));
 fillForm();
 startWorker();
-configure(settings);
+configure(settings, initial.errors);

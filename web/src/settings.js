@@ -21,17 +21,23 @@ export const PRESETS = {
   },
 };
 
+/**
+ * The largest `usize` on wasm32. The Worker checks each knob's real bounds and names the knob; a
+ * larger number would not reach it (serde refuses it without saying which knob), so it stops here.
+ */
+const USIZE_MAX_WASM32 = 2 ** 32 - 1;
+
 /** GRPO knobs with TRL's names, how to read them, and a one-line explanation for the tooltip. */
 export const KNOBS = [
   { name: 'seed', kind: 'integer', help: 'Seeds the problems and the sampling: the same seed and preset give the same run.' },
-  { name: 'num_generations', label: 'G', kind: 'integer', help: 'G: answers sampled per problem. Advantages compare answers within a group.' },
-  { name: 'prompts_per_step', label: 'B', kind: 'integer', help: 'B: problems per step.' },
+  { name: 'num_generations', label: 'G', kind: 'integer', max: USIZE_MAX_WASM32, help: 'G: answers sampled per problem. Advantages compare answers within a group.' },
+  { name: 'prompts_per_step', label: 'B', kind: 'integer', max: USIZE_MAX_WASM32, help: 'B: problems per step.' },
   { name: 'learning_rate', label: 'lr', kind: 'number', help: 'Adam learning rate (after a short warmup).' },
   { name: 'beta', kind: 'number', help: 'Weight of the KL penalty to the base model; 0 turns it off (as in R1-Zero-style recipes).' },
   { name: 'epsilon', kind: 'number', help: 'PPO clip range: how far one update may move a token’s probability ratio from 1.' },
   { name: 'loss_type', kind: 'choice', choices: ['grpo', 'dr_grpo', 'dapo'], help: 'How token losses are averaged: per answer (grpo), over a fixed length (dr_grpo), over all tokens (dapo).' },
   { name: 'temperature', kind: 'number', help: 'Sampling temperature of the rollouts.' },
-  { name: 'max_completion_length', label: 'max length', kind: 'integer', help: 'Longest answer in tokens (characters).' },
+  { name: 'max_completion_length', label: 'max length', kind: 'integer', max: USIZE_MAX_WASM32, help: 'Longest answer in tokens (characters).' },
 ];
 
 const KNOB_NAMES = new Set(KNOBS.map((k) => k.name));
@@ -53,6 +59,9 @@ export function readKnob(name, text) {
   const number = Number(value);
   if (knob.kind === 'integer' && (!Number.isSafeInteger(number) || number < 0)) {
     throw new Error(`${name} must be a whole number ≥ 0, got "${value}"`);
+  }
+  if (knob.max !== undefined && number > knob.max) {
+    throw new Error(`${name} is far too large, got "${value}"`);
   }
   return number;
 }

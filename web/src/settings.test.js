@@ -42,6 +42,14 @@ describe('URL hash settings', () => {
     expect(() => readKnob('colour', '1')).toThrow('unknown setting "colour"');
   });
 
+  it('stops sizes a 32-bit usize cannot hold, by name; the Worker checks the real bounds', () => {
+    expect(readKnob('max_completion_length', '4294967295')).toBe(4294967295);
+    expect(() => readKnob('max_completion_length', '4294967296')).toThrow('max_completion_length is far too large');
+    expect(() => readKnob('prompts_per_step', '9007199254740991')).toThrow('prompts_per_step is far too large');
+    // A seed is a u64 on every target: any safe integer is a seed.
+    expect(readKnob('seed', '9007199254740991')).toBe(9007199254740991);
+  });
+
   it('maps page presets to GRPO presets and base models', () => {
     expect(runSettings({ preset: 'ablation', seed: 1 })).toEqual({ preset: 'default', seed: 1 });
     expect(PRESETS.ablation.model).toBe('base-model-no-check/');

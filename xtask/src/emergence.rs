@@ -432,7 +432,8 @@ mod tests {
     #[test]
     fn the_emergence_report_is_from_this_training_code() {
         let root = workspace_root();
-        let text = std::fs::read_to_string(root.join("report/emergence.json")).expect("report/emergence.json");
+        let text =
+            std::fs::read_to_string(root.join("report/emergence.json")).expect("report/emergence.json");
         let report: Value = serde_json::from_str(&text).expect("the report is JSON");
         let now = training_code_hash(&root).expect("hashing the training code");
         assert_eq!(

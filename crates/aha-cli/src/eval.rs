@@ -95,7 +95,7 @@ pub fn run(args: Args) -> Result<()> {
 /// Unforced completions of `problems` with the probe's sampling settings.
 async fn natural_sample(probe: &Probe<'_>, problems: &[Problem]) -> Result<Vec<Behaviour>> {
     let prompts: Vec<String> = problems.iter().map(Problem::prompt).collect();
-    let sampling = sampling(probe.tokenizer, '.', probe.temperature, probe.max_new_tokens, probe.seed);
+    let sampling = sampling(probe.tokenizer, '.', probe.temperature, probe.max_new_tokens, probe.seed)?;
     let completed = complete(probe.model, probe.tokenizer, &prompts, &sampling, probe.device).await?;
     Ok(problems.iter().zip(&completed.texts).map(|(p, c)| behaviour(p, c)).collect())
 }

@@ -17,4 +17,6 @@ pub mod sample;
 pub use aha_kernels::{DeviceMemory, KernelChoice, device_memory, matmul_peak, readback};
 pub use config::{ConfigError, ModelConfig, MoeConfig};
 pub use model::{KvCache, Model, ModelOutput};
-pub use sample::{Generation, SampleError, SamplingConfig, generate, generate_streaming};
+pub use sample::{
+    Generation, MAX_TEMPERATURE, MIN_TEMPERATURE, SampleError, SamplingConfig, generate, generate_streaming,
+};

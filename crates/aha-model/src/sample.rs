@@ -14,6 +14,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Model;
 
+/// The lowest sampling temperature above greedy. Logits are divided by it: at 1e-45 the quotient
+/// overflows f32 and every probability is NaN; below 0.01 sampling is greedy in all but name.
+pub const MIN_TEMPERATURE: f32 = 0.01;
+/// The highest: beyond it sampling is uniform to within f32 anyway.
+pub const MAX_TEMPERATURE: f32 = 100.0;
+
 /// How every next token is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SamplingConfig {
@@ -54,8 +60,12 @@ pub enum SampleError {
 impl SamplingConfig {
     pub fn validate(&self, prompt_len: usize, model: &Model) -> Result<(), SampleError> {
         let invalid = |msg: String| Err(SampleError::Invalid(msg));
-        if !(self.temperature >= 0.0 && self.temperature.is_finite()) {
-            return invalid(format!("temperature must be ≥ 0, got {}", self.temperature));
+        let greedy = self.temperature == 0.0;
+        if !(greedy || (MIN_TEMPERATURE..=MAX_TEMPERATURE).contains(&self.temperature)) {
+            return invalid(format!(
+                "temperature must be 0 (greedy) or in [{MIN_TEMPERATURE}, {MAX_TEMPERATURE}], got {}",
+                self.temperature
+            ));
         }
         if self.max_new_tokens == 0 {
             return invalid("max_new_tokens must be at least 1".into());
@@ -63,7 +73,8 @@ impl SamplingConfig {
         if prompt_len == 0 {
             return invalid("the prompt is empty".into());
         }
-        if prompt_len + self.max_new_tokens > model.max_seq_len() {
+        // Checked: on wasm32 a usize from a shared link can wrap the sum to a tiny cache.
+        if prompt_len.checked_add(self.max_new_tokens).is_none_or(|len| len > model.max_seq_len()) {
             return invalid(format!(
                 "prompt ({prompt_len}) + max_new_tokens ({}) exceeds the model's max_seq_len ({})",
                 self.max_new_tokens,

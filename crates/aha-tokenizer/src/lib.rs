@@ -142,6 +142,32 @@ impl CharTokenizer {
         Ok(Self { inner, special, vocab_size, char_tokens, ambiguous })
     }
 
+    /// Whether this is Aha's own vocabulary: every id names the token it names in
+    /// [`CharTokenizer::new`], and there is no other. A model's embedding rows and output logits
+    /// mean those tokens, so a file of the right size with `.` renamed, or `1` and `2` swapped,
+    /// would load and then fail at the first step or train on garbage.
+    pub fn check_is_aha_vocabulary(&self) -> Result<(), TokenizerError> {
+        let aha = Self::new();
+        if self.vocab_size != aha.vocab_size {
+            return Err(TokenizerError::InvalidFile(format!(
+                "it has {} tokens; Aha's vocabulary has {}",
+                self.vocab_size, aha.vocab_size
+            )));
+        }
+        for id in 0..aha.vocab_size as u32 {
+            let (theirs, ours) = (self.inner.id_to_token(id), aha.inner.id_to_token(id));
+            if theirs != ours {
+                let show = |token: Option<String>| token.map_or("nothing".into(), |t| format!("{t:?}"));
+                return Err(TokenizerError::InvalidFile(format!(
+                    "token {id} is {}, where Aha's vocabulary has {}",
+                    show(theirs),
+                    show(ours)
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// The file contents of a standard `tokenizer.json`.
     pub fn to_json(&self) -> Result<String, TokenizerError> {
         self.inner.to_string(true).map_err(|e| TokenizerError::Backend(format!("{e}")))
@@ -282,6 +308,55 @@ fn check_model(model: &serde_json::Value) -> Result<(), TokenizerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Aha's tokenizer.json with `edit` applied to its parsed JSON.
+    fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+        let mut json: serde_json::Value =
+            serde_json::from_str(&CharTokenizer::new().to_json().unwrap()).unwrap();
+        edit(&mut json);
+        json.to_string()
+    }
+
+    #[test]
+    fn only_aha_s_own_vocabulary_passes_the_identity_check() {
+        CharTokenizer::new().check_is_aha_vocabulary().unwrap();
+        let round_trip = CharTokenizer::from_json(&CharTokenizer::new().to_json().unwrap()).unwrap();
+        round_trip.check_is_aha_vocabulary().unwrap();
+
+        let vocab = |json: &mut serde_json::Value| json["model"]["vocab"].as_object_mut().unwrap().clone();
+        let renamed_stop = edited(|json| {
+            let mut v = vocab(json);
+            let id = v.remove(".").unwrap();
+            v.insert(",".into(), id);
+            json["model"]["vocab"] = v.into();
+        });
+        let swapped_digits = edited(|json| {
+            let mut v = vocab(json);
+            let (one, two) = (v["1"].clone(), v["2"].clone());
+            v.insert("1".into(), two);
+            v.insert("2".into(), one);
+            json["model"]["vocab"] = v.into();
+        });
+        let extra_token = edited(|json| {
+            let mut v = vocab(json);
+            v.insert("!".into(), 5000.into());
+            json["model"]["vocab"] = v.into();
+        });
+        for (name, file, says) in [
+            ("renamed .", renamed_stop, r#"is ",", where Aha's vocabulary has ".""#),
+            ("swapped 1 and 2", swapped_digits, r#"is "2", where Aha's vocabulary has "1""#),
+            (
+                "extra token at 5000",
+                extra_token,
+                &format!("Aha's vocabulary has {}", CharTokenizer::new().vocab_size()),
+            ),
+        ] {
+            // Each is a well-formed tokenizer.json; the identity check refuses it, saying where.
+            let tokenizer = CharTokenizer::from_json(&file).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let message = tokenizer.check_is_aha_vocabulary().expect_err(name).to_string();
+            assert!(message.contains(says), "{name}: {message}");
+        }
+    }
 
     #[test]
     fn ids_follow_the_documented_order() {

@@ -74,6 +74,7 @@ impl Checkpoint {
         let config =
             ModelConfig::from_json(config_json).map_err(|e| CheckpointError::Config(e.to_string()))?;
         let tokenizer = CharTokenizer::from_json(tokenizer_json)
+            .and_then(|t| t.check_is_aha_vocabulary().map(|()| t))
             .map_err(|e| CheckpointError::Tokenizer(e.to_string()))?;
         if tokenizer.vocab_size() != config.vocab_size {
             return Err(CheckpointError::VocabMismatch {

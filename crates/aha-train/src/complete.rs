@@ -7,26 +7,28 @@ use burn::tensor::{Device, Int, Tensor};
 use crate::sft::TrainError;
 
 /// Sampling settings for Aha's format: stop after `stop` (normally `.`), pad with `<pad>`, never
-/// read back before the end.
+/// read back before the end. An error when the tokenizer has no `stop` token (a tokenizer not
+/// checked against Aha's vocabulary).
 pub fn sampling(
     tokenizer: &CharTokenizer,
     stop: char,
     temperature: f32,
     max_new_tokens: usize,
     seed: u64,
-) -> SamplingConfig {
-    SamplingConfig {
+) -> Result<SamplingConfig, TrainError> {
+    let stop_token = tokenizer.token_id(&stop.to_string()).ok_or_else(|| {
+        TrainError::Invalid(format!("the tokenizer has no {stop:?} token to stop sampling at"))
+    })?;
+    Ok(SamplingConfig {
         temperature,
         top_k: 0,
         max_new_tokens,
-        stop_token: tokenizer
-            .token_id(&stop.to_string())
-            .expect("stop characters come from Aha's vocabulary"),
+        stop_token,
         pad_token: tokenizer.special_ids().pad,
         stop_check_every: 0,
         first_stop_check: 0,
         seed,
-    }
+    })
 }
 
 /// `texts` as one `[rows, len]` tensor of token ids; every text must have the same length.

@@ -13,7 +13,7 @@
 //! Names follow TRL's `GRPOConfig` where one exists.
 
 use aha_kernels::KernelChoice;
-use aha_model::{Model, readback};
+use aha_model::{MAX_TEMPERATURE, MIN_TEMPERATURE, Model, readback};
 use aha_tasks::{
     Behaviour, BehaviourStats, Problem, ProblemGenerator, ProblemSpec, RewardConfig, behaviour, reward,
 };
@@ -56,6 +56,19 @@ pub enum ScaleRewards {
     None,
 }
 
+/// The most rows a rollout may have (B × G, and each of B and G): the decode cache and the
+/// update's activations grow with it.
+pub const MAX_ROWS: usize = 4096;
+/// The most tokens a completion may have; the model's `max_seq_len` bounds it further.
+pub const MAX_COMPLETION_LENGTH: usize = 4096;
+/// The most passes over one rollout.
+pub const MAX_ITERATIONS: usize = 64;
+/// Adam's largest useful step size here: beyond it every update diverges (and 1e300 made every
+/// update non-finite, so each was skipped without a word).
+pub const MAX_LEARNING_RATE: f64 = 1.0;
+/// The largest KL weight: far beyond the task's reward of 1, the penalty is all the loss.
+pub const MAX_BETA: f64 = 1000.0;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GrpoConfig {
     pub task: ProblemSpec,
@@ -96,15 +109,20 @@ pub struct GrpoConfig {
 impl GrpoConfig {
     pub fn validate(&self) -> Result<(), TrainError> {
         let invalid = |msg: String| Err(TrainError::Invalid(msg));
-        let positive = [
-            ("prompts_per_step", self.prompts_per_step),
-            ("num_generations", self.num_generations),
-            ("max_completion_length", self.max_completion_length),
-            ("num_iterations", self.num_iterations),
+        // Upper bounds first, each naming its knob: a link or a CLI flag can carry any integer,
+        // and on wasm32 (usize = u32) an unchecked sum or product wraps to a tiny one.
+        let counts = [
+            ("prompts_per_step", self.prompts_per_step, MAX_ROWS),
+            ("num_generations", self.num_generations, MAX_ROWS),
+            ("max_completion_length", self.max_completion_length, MAX_COMPLETION_LENGTH),
+            ("num_iterations", self.num_iterations, MAX_ITERATIONS),
         ];
-        for (name, value) in positive {
+        for (name, value, most) in counts {
             if value == 0 {
                 return invalid(format!("{name} must be at least 1"));
+            }
+            if value > most {
+                return invalid(format!("{name} must be at most {most}, got {value}"));
             }
         }
         if self.num_generations < 2 {
@@ -112,20 +130,26 @@ impl GrpoConfig {
                 "num_generations must be at least 2: advantages compare answers within a group".into(),
             );
         }
-        if self.prompts_per_step * self.num_generations > 4096 {
-            return invalid("prompts_per_step × num_generations must be at most 4096".into());
-        }
-        if !(self.temperature > 0.0 && self.temperature.is_finite()) {
+        if self.prompts_per_step.checked_mul(self.num_generations).is_none_or(|rows| rows > MAX_ROWS) {
             return invalid(format!(
-                "temperature must be positive for RL sampling, got {}",
+                "prompts_per_step × num_generations must be at most {MAX_ROWS}, got {} × {}",
+                self.prompts_per_step, self.num_generations
+            ));
+        }
+        if !(MIN_TEMPERATURE..=MAX_TEMPERATURE).contains(&self.temperature) {
+            return invalid(format!(
+                "temperature must be in [{MIN_TEMPERATURE}, {MAX_TEMPERATURE}] for RL sampling, got {}",
                 self.temperature
             ));
         }
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return invalid(format!("learning_rate must be positive, got {}", self.learning_rate));
+        if !(self.learning_rate > 0.0 && self.learning_rate <= MAX_LEARNING_RATE) {
+            return invalid(format!(
+                "learning_rate must be in (0, {MAX_LEARNING_RATE}], got {}",
+                self.learning_rate
+            ));
         }
-        if !(self.beta >= 0.0 && self.beta.is_finite()) {
-            return invalid(format!("beta must be ≥ 0, got {}", self.beta));
+        if !(self.beta >= 0.0 && self.beta <= MAX_BETA) {
+            return invalid(format!("beta must be in [0, {MAX_BETA}], got {}", self.beta));
         }
         for (name, eps) in [("epsilon", Some(self.epsilon)), ("epsilon_high", self.epsilon_high)] {
             if let Some(eps) = eps
@@ -329,7 +353,7 @@ impl GrpoTrainer {
             .map_err(|e| TrainError::Invalid(e.to_string()))?
             .prompt()
             .len();
-        if prompt_len + config.max_completion_length > base.max_seq_len() {
+        if prompt_len.checked_add(config.max_completion_length).is_none_or(|len| len > base.max_seq_len()) {
             return Err(TrainError::Invalid(format!(
                 "prompt ({prompt_len}) + max_completion_length ({}) exceeds the model's max_seq_len ({})",
                 config.max_completion_length,
@@ -399,7 +423,7 @@ impl GrpoTrainer {
         let rows: Vec<Problem> = problems.iter().flat_map(|p| std::iter::repeat_n(*p, repeats)).collect();
         let prompts: Vec<String> = rows.iter().map(Problem::prompt).collect();
         let mut sampling =
-            sampling(&self.tokenizer, '.', temperature, self.config.max_completion_length, seed);
+            sampling(&self.tokenizer, '.', temperature, self.config.max_completion_length, seed)?;
         sampling.top_k = self.config.top_k;
         sampling.stop_check_every = self.config.stop_check_every;
         // Answers grow slowly from step to step: check first at the last rollout's longest

@@ -226,6 +226,7 @@ pub async fn evaluate_policy(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grpo::{MAX_COMPLETION_LENGTH, MAX_LEARNING_RATE};
 
     #[test]
     fn presets_are_valid_and_round_trip() {
@@ -265,5 +266,48 @@ mod tests {
         assert!(err(one).contains("num_generations"));
         let hot = RunSettings { preset: "tiny".into(), learning_rate: Some(-1.0), ..Default::default() };
         assert!(err(hot).contains("learning_rate"));
+    }
+
+    /// Values that wrap an unchecked sum or product, on wasm32 (`2^32`) and on 64-bit
+    /// (`usize::MAX - 5`), and floats that silently break a run: each refused, naming its knob.
+    #[test]
+    fn knobs_out_of_range_are_refused_by_name_without_wrapping() {
+        let tiny = || RunSettings { preset: "tiny".into(), ..Default::default() };
+        let refused = |settings: RunSettings, knob: &str| {
+            let message = settings.to_config().expect_err(knob).to_string();
+            assert!(message.contains(knob), "{message:?} should name {knob}");
+        };
+        for huge in [usize::MAX - 5, usize::MAX, 1 << 32, 4_294_967_290, MAX_COMPLETION_LENGTH + 1] {
+            refused(RunSettings { max_completion_length: Some(huge), ..tiny() }, "max_completion_length");
+            refused(RunSettings { prompts_per_step: Some(huge), ..tiny() }, "prompts_per_step");
+            refused(RunSettings { num_generations: Some(huge), ..tiny() }, "num_generations");
+        }
+        // Each within its own bound, the product over: 65536 × 65536 wraps to 0 in 32 bits.
+        refused(
+            RunSettings { prompts_per_step: Some(2048), num_generations: Some(4), ..tiny() },
+            "prompts_per_step × num_generations",
+        );
+        refused(
+            RunSettings { prompts_per_step: Some(65536), num_generations: Some(65536), ..tiny() },
+            "prompts_per_step",
+        );
+        for lr in [1e300, f64::INFINITY, f64::NAN, 0.0, MAX_LEARNING_RATE * 2.0] {
+            refused(RunSettings { learning_rate: Some(lr), ..tiny() }, "learning_rate");
+        }
+        for t in [1e-45, 0.0, -1.0, f32::NAN, f32::INFINITY, 1e30] {
+            refused(RunSettings { temperature: Some(t), ..tiny() }, "temperature");
+        }
+        for beta in [1e300, -0.1, f64::NAN] {
+            refused(RunSettings { beta: Some(beta), ..tiny() }, "beta");
+        }
+        // The bounds themselves are allowed where the model can honour them.
+        let edge = RunSettings { learning_rate: Some(MAX_LEARNING_RATE), temperature: Some(0.01), ..tiny() };
+        assert!(edge.to_config().is_ok());
+        // A completion that fits the bound but not the model is refused by the trainer, not wrapped.
+        let long = RunSettings { max_completion_length: Some(MAX_COMPLETION_LENGTH), ..tiny() };
+        assert!(
+            long.to_config().is_ok(),
+            "the knob's own bound allows it; GrpoTrainer::new checks the model"
+        );
     }
 }

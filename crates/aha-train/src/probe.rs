@@ -69,7 +69,7 @@ impl Probe<'_> {
         let starts: Vec<String> = problems.iter().map(|p| format!("{}g", p.prompt())).collect();
         let width = problems.first().map_or(0, Problem::answer_width);
         let guesses =
-            complete(self.model, tokenizer, &starts, &sampling(' ', width + 2, self.seed), self.device)
+            complete(self.model, tokenizer, &starts, &sampling(' ', width + 2, self.seed)?, self.device)
                 .await?;
         let marker = match decision {
             Decision::Check => 'c',
@@ -94,7 +94,7 @@ impl Probe<'_> {
                 self.model,
                 tokenizer,
                 &prompts,
-                &sampling('.', room, self.seed ^ 0x5eed),
+                &sampling('.', room, self.seed ^ 0x5eed)?,
                 self.device,
             )
             .await?;
