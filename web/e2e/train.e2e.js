@@ -206,6 +206,15 @@ describe('training on the page', () => {
       await tab.waitForFunction(() => Number(document.querySelector('#charts').dataset.steps) >= 1, null, {
         timeout: 240_000,
       });
+      // An edited address with a bad value is refused by name; the run on show and the address
+      // that describes it (what Copy link copies) stay as they were.
+      await tab.evaluate(() => (location.hash = '#preset=tiny&learning_rate=1e300'));
+      await tab.waitForFunction(() => document.querySelector('#settings-error').textContent.includes('learning_rate'), null, {
+        timeout: 60_000,
+      });
+      expect(await tab.textContent('#settings-error')).toContain('learning_rate must be in (0, 1], got 1e300');
+      expect(await tab.evaluate(() => location.hash)).toBe('#preset=tiny');
+      expect(await steps(tab)).toBeGreaterThanOrEqual(1);
       expect(browser.foreignRequests).toEqual([]);
     } finally {
       await browser.close();

@@ -340,7 +340,11 @@ const on = {
     const refused = pendingConfigure;
     const target = refused.source ? $('#files-error') : $('#settings-error');
     pendingConfigure = null;
-    if (run) showError(target, `${message.message} — the current run is unchanged.`);
+    if (run) {
+      showError(target, `${message.message} — the current run is unchanged.`);
+      // The address keeps describing the run that is on show, not the refused one.
+      if (location.hash !== writtenHash) history.replaceState(null, '', writtenHash);
+    }
     else showError(target, [...(refused.linkErrors ?? []), message.message].join('; '));
     if (run === null && Object.keys(refused.settings).length > 1) {
       // A bad link must still open a working page: fall back to the plain preset.

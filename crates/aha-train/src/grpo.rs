@@ -110,7 +110,8 @@ impl GrpoConfig {
     pub fn validate(&self) -> Result<(), TrainError> {
         let invalid = |msg: String| Err(TrainError::Invalid(msg));
         // Upper bounds first, each naming its knob: a link or a CLI flag can carry any integer,
-        // and on wasm32 (usize = u32) an unchecked sum or product wraps to a tiny one.
+        // and on wasm32 (usize = u32) an unchecked sum or product wraps to a tiny one. Floats
+        // print with `{:?}`, which writes 1e300 as `1e300`, not as 301 digits.
         let counts = [
             ("prompts_per_step", self.prompts_per_step, MAX_ROWS),
             ("num_generations", self.num_generations, MAX_ROWS),
@@ -138,33 +139,33 @@ impl GrpoConfig {
         }
         if !(MIN_TEMPERATURE..=MAX_TEMPERATURE).contains(&self.temperature) {
             return invalid(format!(
-                "temperature must be in [{MIN_TEMPERATURE}, {MAX_TEMPERATURE}] for RL sampling, got {}",
+                "temperature must be in [{MIN_TEMPERATURE}, {MAX_TEMPERATURE}] for RL sampling, got {:?}",
                 self.temperature
             ));
         }
         if !(self.learning_rate > 0.0 && self.learning_rate <= MAX_LEARNING_RATE) {
             return invalid(format!(
-                "learning_rate must be in (0, {MAX_LEARNING_RATE}], got {}",
+                "learning_rate must be in (0, {MAX_LEARNING_RATE}], got {:?}",
                 self.learning_rate
             ));
         }
         if !(self.beta >= 0.0 && self.beta <= MAX_BETA) {
-            return invalid(format!("beta must be in [0, {MAX_BETA}], got {}", self.beta));
+            return invalid(format!("beta must be in [0, {MAX_BETA}], got {:?}", self.beta));
         }
         for (name, eps) in [("epsilon", Some(self.epsilon)), ("epsilon_high", self.epsilon_high)] {
             if let Some(eps) = eps
                 && !(eps > 0.0 && eps < 10.0)
             {
-                return invalid(format!("{name} must be in (0, 10), got {eps}"));
+                return invalid(format!("{name} must be in (0, 10), got {eps:?}"));
             }
         }
         if let Some(norm) = self.max_grad_norm
             && !(norm > 0.0 && norm.is_finite())
         {
-            return invalid(format!("max_grad_norm must be positive, got {norm}"));
+            return invalid(format!("max_grad_norm must be positive, got {norm:?}"));
         }
         if !(self.aux_loss_weight >= 0.0 && self.aux_loss_weight.is_finite()) {
-            return invalid(format!("aux_loss_weight must be ≥ 0, got {}", self.aux_loss_weight));
+            return invalid(format!("aux_loss_weight must be ≥ 0, got {:?}", self.aux_loss_weight));
         }
         for (name, value) in [("reward.correct", self.reward.correct), ("reward.format", self.reward.format)]
         {

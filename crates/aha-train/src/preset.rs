@@ -294,6 +294,9 @@ mod tests {
         for lr in [1e300, f64::INFINITY, f64::NAN, 0.0, MAX_LEARNING_RATE * 2.0] {
             refused(RunSettings { learning_rate: Some(lr), ..tiny() }, "learning_rate");
         }
+        let huge_lr =
+            RunSettings { learning_rate: Some(1e300), ..tiny() }.to_config().unwrap_err().to_string();
+        assert!(huge_lr.ends_with("got 1e300"), "short, readable: {huge_lr}");
         for t in [1e-45, 0.0, -1.0, f32::NAN, f32::INFINITY, 1e30] {
             refused(RunSettings { temperature: Some(t), ..tiny() }, "temperature");
         }
