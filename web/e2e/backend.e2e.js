@@ -1,6 +1,7 @@
 // The page starts its Worker, the Worker starts the wasm backend, and the page says which one.
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { PAGE_CSP, WORKER_CSP, isWorkerScript } from '../csp.js';
 import { launch } from './harness.js';
 import { servedPage } from './served-page.js';
 
@@ -59,13 +60,24 @@ describe('backend line', () => {
     }
   });
 
-  it('uses the CPU when the address asks for it', async () => {
+  it('uses the CPU when the address asks for it; the page and its Worker each carry their policy', async () => {
     const browser = await launch({ webgpu: true });
+    const policies = new Map();
+    browser.context.on('response', async (response) => {
+      const { pathname } = new URL(response.url());
+      policies.set(pathname, (await response.allHeaders())['content-security-policy'] ?? null);
+    });
     try {
       const { text, state } = await backendLine(browser, '#backend=cpu');
       expect(state, text).toBe('cpu');
       expect(text).toContain('CPU requested');
       expect(browser.consoleErrors).toEqual([]);
+      // A meta tag cannot reach a Worker: its policy must come with its own response (issue #23).
+      const page = policies.get('/');
+      const [workerPath, worker] = [...policies].find(([path]) => isWorkerScript(path)) ?? [];
+      console.log(`page: ${page}\nworker ${workerPath}: ${worker}`);
+      expect(page).toBe(PAGE_CSP);
+      expect(worker).toBe(WORKER_CSP);
     } finally {
       await browser.close();
     }

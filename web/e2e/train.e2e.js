@@ -1,7 +1,9 @@
 // The page trains the tiny preset in its Worker on WebGPU (forced: the only adapter here is a
 // software one, which the page would otherwise leave for the CPU) and draws it live: charts, the latest
 // group, exports; its settings live in the URL hash.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { launch } from './harness.js';
 import { servedPage } from './served-page.js';
@@ -162,7 +164,7 @@ describe('training on the page', () => {
       const upload = (names) => names.map((name) => ({ name, mimeType: 'application/octet-stream', buffer: files[name] }));
       await tab.setInputFiles('#import-model', upload(['config.json']));
       expect(await tab.textContent('#files-error')).toBe(
-        'choose model.bpk, config.json and tokenizer.json together; missing: model.bpk, tokenizer.json',
+        'choose model.bpk, config.json and tokenizer.json together; missing: model.bpk, tokenizer.json — the current run is unchanged.',
       );
       await tab.setInputFiles('#import-model', upload(['model.bpk', 'config.json', 'tokenizer.json']));
       await tab.waitForFunction(() => document.querySelector('#model').textContent.startsWith('Imported model loaded'), null, {
@@ -221,10 +223,11 @@ describe('training on the page', () => {
     }
   });
 
-  it('refuses an imported tokenizer that is not Aha’s vocabulary, and the current run still steps', async () => {
+  it('refuses an imported tokenizer that is not Aha’s vocabulary or a huge model file, and the current run still steps', async () => {
     // Once each of these imported, replaced the run and then panicked at the first step (`.`
     // renamed) or trained garbage silently (issue #23).
-    const shipped = (name) => readFileSync(new URL(`../public/base-model/${name}`, import.meta.url));
+    const shippedDir = new URL('../public/base-model/', import.meta.url).pathname;
+    const shipped = (name) => readFileSync(join(shippedDir, name));
     const tokenizer = () => JSON.parse(shipped('tokenizer.json'));
     const variants = [];
     {
@@ -265,6 +268,17 @@ describe('training on the page', () => {
         expect(message, name).toContain('the current run is unchanged');
         expect(await tab.textContent('#model'), name).toMatch(/^Base model loaded/);
       }
+      // A 200 MB model.bpk is refused from its size, before it is read (issue #23, item 7).
+      const huge = join(mkdtempSync(join(tmpdir(), 'aha-huge-')), 'model.bpk');
+      writeFileSync(huge, '');
+      truncateSync(huge, 200 * 1024 * 1024); // sparse: no 200 MB written
+      await tab.setInputFiles('#import-model', [huge, join(shippedDir, 'config.json'), join(shippedDir, 'tokenizer.json')]);
+      await tab.waitForFunction(() => document.querySelector('#files-error').textContent.includes('too large'), null, { timeout: 60_000 });
+      expect(await tab.textContent('#files-error')).toBe(
+        'model.bpk is too large: 200.0 MB, the page reads at most 16.0 MB — the current run is unchanged.',
+      );
+      rmSync(dirname(huge), { recursive: true, force: true });
+      expect(await tab.textContent('#model')).toMatch(/^Base model loaded/);
       await tab.click('#step');
       await tab.waitForFunction(() => Number(document.querySelector('#charts').dataset.steps) >= 1, null, {
         timeout: 240_000,

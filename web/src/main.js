@@ -7,8 +7,11 @@ import { Lessons } from './lessons.js';
 import { drawGroup, drawRoutes, el, pinCorrections } from './feed.js';
 import { describeBackend, describeCompletion, toCsv } from './format.js';
 import { FrameQueue } from './frames.js';
+import { readModelFiles } from './modelfiles.js';
 import { checkMessage, makeMessage } from './protocol.js';
-import { KNOBS, PRESETS, parseHash, readKnob, runSettings, toHash } from './settings.js';
+import { SavedRunsView, savedAt } from './savedruns.js';
+import { PRESETS, parseHash, runSettings, toHash } from './settings.js';
+import { SettingsForm } from './settingsform.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -70,48 +73,7 @@ function showExperts(text) {
 const charts = new Charts($('#charts'));
 
 // --- controls
-const presetSelect = $('#preset');
-for (const [name, preset] of Object.entries(PRESETS)) presetSelect.append(new Option(preset.label, name));
-const knobInputs = new Map();
-for (const knob of KNOBS) {
-  const label = document.createElement('label');
-  label.title = knob.help;
-  label.append(`${knob.label ?? knob.name} `);
-  let input;
-  if (knob.kind === 'choice') {
-    input = document.createElement('select');
-    for (const choice of knob.choices) input.append(new Option(choice, choice));
-  } else {
-    input = document.createElement('input');
-    input.inputMode = 'decimal';
-    input.size = 8;
-  }
-  input.name = knob.name;
-  input.setAttribute('aria-description', knob.help);
-  label.append(input);
-  $('#knobs').append(label);
-  knobInputs.set(knob.name, input);
-}
-
-/** Shows `settings` in the form; knobs not set show the run's effective values. */
-function fillForm() {
-  presetSelect.value = settings.preset;
-  for (const [name, input] of knobInputs) {
-    const effective = run?.settings.preset === settings.preset ? run.run.grpo[name] : '';
-    input.value = String(settings[name] ?? effective ?? '');
-  }
-}
-
-/** Reads the form into new settings, or throws an Error naming the first bad knob. */
-function readForm() {
-  const next = { preset: presetSelect.value };
-  for (const [name, input] of knobInputs) {
-    const effective = run?.settings.preset === next.preset ? run.run.grpo[name] : undefined;
-    if (input.value.trim() === '' || input.value === String(effective)) continue;
-    next[name] = readKnob(name, input.value);
-  }
-  return next;
-}
+const form = new SettingsForm($('#preset'), $('#knobs'));
 
 /**
  * Asks the Worker for a fresh run with `next`. `linkErrors` are the address's values that were left
@@ -161,16 +123,18 @@ function setRunning(running, steps) {
   const name = run ? run.settings.preset : '';
   show(state, `${name} run · ${steps} step${steps === 1 ? '' : 's'} · ${running ? 'training' : 'paused'}`);
   $('#train').textContent = running ? 'Pause' : 'Train';
-  $('#train').disabled = run === null || deviceLost;
-  $('#step').disabled = running || run === null || deviceLost;
+  $('#train').disabled = run === null || workerBroken;
+  $('#step').disabled = running || run === null || workerBroken;
 }
 
 // --- the Worker
 let worker = null;
-/** Set while a fresh Worker starts to resume the saved run (after the GPU was lost). */
-let resumeOnReady = false;
-/** Set when this Worker's GPU was lost: nothing can run until the run resumes in a fresh one. */
-let deviceLost = false;
+/** The id of the run a fresh Worker resumes once it has started (after a lost GPU or a crash), or null. */
+let resumeOnReady = null;
+/** Set when this Worker lost its GPU or trapped: nothing runs until a resume or reset in a fresh one. */
+let workerBroken = false;
+/** The id of the run whose save the lost-GPU (or crash) offer resumes. */
+let lostRun = null;
 let pendingResume = null;
 
 /** Starts a Worker (a fresh wasm module and GPU device) and its backend. */
@@ -192,26 +156,25 @@ function startWorker() {
   worker.postMessage(makeMessage('init', { prefer: backendChoice, baseUrl: document.baseURI }));
 }
 
-function offerResume(text) {
-  $('#resume-text').textContent = text;
-  $('#resume-offer').hidden = false;
-  $('#resume').disabled = false;
-}
-
-function resumeSaved() {
+/** Asks the Worker to continue saved run `runId` in place of the current run. */
+function resumeSaved(runId) {
   $('#resume').disabled = true;
-  pendingResume = nextId++;
+  savedRuns.setBusy(true);
+  pendingResume = { id: nextId++, modelLine: $('#model').textContent };
   show($('#model'), 'Resuming the saved run…', 'loading');
-  worker.postMessage(makeMessage('resume', { id: pendingResume }));
+  worker.postMessage(makeMessage('resume', { id: pendingResume.id, run: runId }));
 }
 
-const at = (iso) => new Date(iso).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const savedRuns = new SavedRunsView($('#saved-runs'), $('#saved-list'), {
+  onResume: resumeSaved,
+  onDelete: (runId) => worker.postMessage(makeMessage('forget', { run: runId })),
+});
 
 /** The run now on show is `about` (`{settings, run, parameters, source}`): clears every view. */
 function beginRun(about, { keepErrors }) {
   const finished = run; // the run `table` belongs to
   run = about;
-  deviceLost = false;
+  workerBroken = false;
   settings = run.settings;
   const source = run.source ?? 'Base model';
   show($('#model'), `${source} loaded: ${run.parameters.toLocaleString('en')} parameters`, 'ready');
@@ -237,12 +200,12 @@ function beginRun(about, { keepErrors }) {
   show($('#experts-heading'), 'Press “experts” on an answer of the latest group.');
   show($('#group-heading'), 'No step yet.');
   $('#downloads').replaceChildren();
-  fillForm();
-  for (const id of ['#train', '#reset', '#ask-button', '#export-model']) $(id).disabled = false;
+  form.fill(settings, run);
+  for (const id of ['#train', '#reset', '#ask-button', '#export-model', '#trap']) $(id).disabled = false;
   $('#lose-device').disabled = backendInfo?.kind !== 'webgpu';
   if (!keepErrors) showError($('#settings-error'), '');
   showError($('#run-error'), '');
-  show($('#saved'), 'Not saved yet: this run is saved on this machine every 10 steps and when it pauses.');
+  show($('#saved'), 'Not saved yet: this run is saved on this machine every 10 steps and when it pauses.', 'none');
   $('#saved').dataset.steps = '-1';
 }
 
@@ -282,10 +245,11 @@ const on = {
     beginRun({ settings: next, run: message.run, parameters: message.parameters, source }, { keepErrors });
   },
   resumed(message) {
-    if (pendingResume !== message.id) return;
+    if (pendingResume?.id !== message.id) return;
     pendingResume = null;
     pendingConfigure = null; // a fresh run asked for before the resume is superseded
     $('#resume-offer').hidden = true;
+    savedRuns.setBusy(false);
     const { settings: resumedSettings, source } = message.page;
     beginRun({ settings: resumedSettings, run: message.run, parameters: message.parameters, source }, { keepErrors: false });
     const steps = message.log.filter((entry) => entry.kind === 'stepped');
@@ -296,44 +260,48 @@ const on = {
     drawCharts();
     if (steps.length > 0) showLatest(steps.at(-1).report);
     show($('#model'), `Saved run resumed at step ${message.steps}: ${message.parameters.toLocaleString('en')} parameters`, 'ready');
-    show($('#saved'), `Resumed from the save at step ${message.steps}.`);
+    show($('#saved'), `Resumed from the save at step ${message.steps}.`, 'saved');
     $('#saved').dataset.steps = String(message.steps);
   },
-  resumable(message) {
-    if (resumeOnReady) {
-      resumeOnReady = false;
-      resumeSaved();
-    } else if (message.saved === null) {
-      showError($('#run-error'), `${message.message ?? 'the saved run is damaged'}`);
-    } else {
-      const { steps, saved_at: savedAt, page } = message.saved;
-      const name = page.source ?? page.settings.preset;
-      offerResume(`A saved run can be resumed: ${name}, ${steps} step${steps === 1 ? '' : 's'}, saved at ${at(savedAt)}.`);
+  savedRuns(message) {
+    savedRuns.show(message.runs, message.damaged);
+    if (resumeOnReady !== null) {
+      const runId = resumeOnReady;
+      resumeOnReady = null;
+      resumeSaved(runId);
     }
   },
   saved(message) {
-    // This run replaced the saved one the page offered: the offer is gone with it.
-    if ($('#resume-offer').dataset.reason !== 'lost') $('#resume-offer').hidden = true;
-    show($('#saved'), `Saved on this machine at step ${message.steps} (${at(message.saved_at)}).`);
+    show($('#saved'), `Saved on this machine at step ${message.steps} (${savedAt(message.saved_at)}).`, 'saved');
     $('#saved').dataset.steps = String(message.steps);
   },
+  unsaved(message) {
+    const last = message.savedSteps < 0 ? 'nothing of this run is saved yet' : `the last save is at step ${message.savedSteps}`;
+    show($('#saved'), `Could not save at step ${message.steps} (${message.message}). Training goes on; ${last}.`, 'unsaved');
+  },
   lost(message) {
-    deviceLost = true;
-    $('#lose-device').disabled = true;
-    for (const id of ['#train', '#step', '#ask-button', '#export-model']) $(id).disabled = true;
+    workerBroken = true;
+    for (const id of ['#train', '#step', '#ask-button', '#export-model', '#lose-device', '#trap']) $(id).disabled = true;
+    $('#reset').disabled = false; // a reset starts a fresh Worker
+    const what = message.cause === 'trap' ? `The wasm module crashed (${message.message})` : `The GPU was lost (${message.message})`;
     if (message.steps < 0) {
-      showError($('#run-error'), `The GPU was lost (${message.message}) before this run was saved: reset to start again.`);
+      showError($('#run-error'), `${what} before this run was saved: reset to start again.`);
       return;
     }
-    offerResume(`The GPU was lost (${message.message}). Resume from the save at step ${message.steps}? Steps after it are run again.`);
-    $('#resume-offer').dataset.reason = 'lost';
+    lostRun = message.run;
+    $('#resume-text').textContent = `${what}. Resume from the save at step ${message.steps}? Steps after it are run again.`;
+    $('#resume-offer').hidden = false;
+    $('#resume').disabled = false;
   },
   refused(message) {
-    if (message.id === pendingResume) {
+    if (message.id === pendingResume?.id) {
+      const { modelLine } = pendingResume;
       pendingResume = null;
-      show($('#model'), run ? $('#model').textContent : 'No run.', run ? 'ready' : 'error');
+      // The run on show stays; after a lost GPU it cannot step, and the error says why.
+      show($('#model'), run && !workerBroken ? modelLine : 'No run: reset to start again.', run && !workerBroken ? 'ready' : 'error');
       showError($('#run-error'), `Could not resume: ${message.message}`);
       $('#resume').disabled = false;
+      savedRuns.setBusy(false);
       return;
     }
     if (pendingConfigure?.id !== message.id) return;
@@ -438,26 +406,27 @@ const on = {
   },
 };
 
-// --- saving and resuming
-$('#resume').addEventListener('click', () => {
-  if ($('#resume-offer').dataset.reason !== 'lost') {
-    resumeSaved();
-    return;
-  }
-  // The lost device's Worker cannot compute again: resume in a fresh one.
-  delete $('#resume-offer').dataset.reason;
-  $('#resume').disabled = true;
+// --- after a lost GPU or a crash (the saved runs' list draws its own buttons)
+/** A Worker that lost its GPU or trapped cannot compute again: the next one starts fresh. */
+function restartWorker() {
   worker.terminate();
+  pendingResume = null;
   show($('#backend'), 'Starting the compute backend again…', 'starting');
-  show($('#model'), 'Resuming the saved run…', 'loading');
-  resumeOnReady = true;
   startWorker();
+}
+$('#resume').addEventListener('click', () => {
+  $('#resume').disabled = true;
+  $('#resume-offer').hidden = true;
+  restartWorker();
+  show($('#model'), 'Resuming the saved run…', 'loading');
+  resumeOnReady = lostRun;
 });
 $('#forget').addEventListener('click', () => {
-  worker.postMessage(makeMessage('forget'));
+  worker.postMessage(makeMessage('forget', { run: lostRun }));
   $('#resume-offer').hidden = true;
 });
 $('#lose-device').addEventListener('click', () => worker.postMessage(makeMessage('loseDevice')));
+$('#trap').addEventListener('click', () => worker.postMessage(makeMessage('trap')));
 
 // --- buttons
 $('#train').addEventListener('click', () => {
@@ -470,19 +439,23 @@ $('#step').addEventListener('click', () => {
   worker.postMessage(makeMessage('step'));
 });
 $('#reset').addEventListener('click', () => {
+  let next;
   try {
-    configure(readForm());
+    next = form.read(run);
   } catch (error) {
     showError($('#settings-error'), error.message);
+    return;
   }
+  if (workerBroken) {
+    $('#resume-offer').hidden = true;
+    restartWorker(); // the Worker queues the new run after its start
+    show($('#model'), 'Loading the base model…', 'loading');
+  }
+  configure(next);
 });
 $('#settings').addEventListener('submit', (event) => {
   event.preventDefault();
   $('#reset').click();
-});
-presetSelect.addEventListener('change', () => {
-  // A new preset starts from its own values: the knobs show them after the reset.
-  for (const input of knobInputs.values()) input.value = '';
 });
 $('#smoothing').addEventListener('change', (event) => {
   charts.smoothing = event.target.checked;
@@ -600,19 +573,17 @@ $('#export-model').addEventListener('click', () => {
   worker.postMessage(makeMessage('export', { id: pendingExport }));
 });
 $('#import-model').addEventListener('change', async (event) => {
-  const files = new Map([...event.target.files].map((f) => [f.name, f]));
+  const chosen = [...event.target.files];
   event.target.value = '';
-  const missing = ['model.bpk', 'config.json', 'tokenizer.json'].filter((n) => !files.has(n));
-  if (missing.length > 0) {
-    showError($('#files-error'), `choose model.bpk, config.json and tokenizer.json together; missing: ${missing.join(', ')}`);
+  let files;
+  try {
+    files = await readModelFiles(chosen);
+  } catch (error) {
+    showError($('#files-error'), `${error.message} — the current run is unchanged.`);
     return;
   }
   showError($('#files-error'), '');
-  const [weights, config, tokenizer] = await Promise.all([
-    files.get('model.bpk').arrayBuffer(),
-    files.get('config.json').text(),
-    files.get('tokenizer.json').text(),
-  ]);
+  const { weights, config, tokenizer } = files;
   pendingConfigure = { id: nextId++, settings, source: 'Imported model' };
   const page = { settings, source: 'Imported model' };
   const message = makeMessage('import', { id: pendingConfigure.id, settings: runSettings(settings), page, weights, config, tokenizer });
@@ -621,6 +592,6 @@ $('#import-model').addEventListener('change', async (event) => {
 
 // --- start
 showError($('#settings-error'), initial.errors.join('; '));
-fillForm();
+form.fill(settings, run);
 startWorker();
 configure(settings, initial.errors);

@@ -2,9 +2,9 @@
 // Every message is a plain object `{v, kind, ...}`; `v` is the protocol version so that a page and a
 // Worker from different builds refuse each other clearly instead of misreading fields.
 
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
-/** Fields each message kind must carry, and their types ("object?": an object or null). */
+/** Fields each message kind must carry, and their types ("object?": an object or null; "array"). */
 const SCHEMA = {
   // page → worker
   /**
@@ -20,12 +20,17 @@ const SCHEMA = {
   configure: { id: 'number', settings: 'object', page: 'object', model: 'string' },
   /** The same, from files a person chose: `weights` (ArrayBuffer), `config`, `tokenizer` (text). */
   import: { id: 'number', settings: 'object', page: 'object', weights: 'object', config: 'string', tokenizer: 'string' },
-  /** Continue the run saved in IndexedDB; answered by `resumed`, or `refused` (current run untouched). */
-  resume: { id: 'number' },
-  /** Delete the saved run. */
-  forget: {},
+  /**
+   * Continue saved run `run` (its id in IndexedDB); answered by `resumed`, or `refused` (the run is
+   * open in another tab, gone or damaged; the current run untouched).
+   */
+  resume: { id: 'number', run: 'string' },
+  /** Delete saved run `run`; answered by `savedRuns`. */
+  forget: { run: 'string' },
   /** Destroy the GPU device now, as a GPU reset would (tests and demonstrations of resuming). */
   loseDevice: {},
+  /** Panic inside the wasm now, which traps (tests and demonstrations of recovering from a crash). */
+  trap: {},
   /** Train step after step until `pause`. */
   train: {},
   pause: {},
@@ -46,14 +51,25 @@ const SCHEMA = {
   configured: { id: 'number', parameters: 'number', run: 'object' },
   /** Run `id` continues a saved run: as `configured`, plus `page`, the `log` of its reports
    * (`{kind: 'evaluated', row}` and `{kind: 'stepped', report}`, oldest first) and its `steps`. */
-  resumed: { id: 'number', parameters: 'number', run: 'object', page: 'object', log: 'object', steps: 'number' },
-  /** A saved run can be resumed: `saved` is `{steps, saved_at, page}`, or null (with `message`) if
-   * the saved run is damaged. */
-  resumable: { saved: 'object?' },
-  /** The current run was saved at `steps`. */
-  saved: { steps: 'number', saved_at: 'string' },
-  /** The GPU device was lost; training stopped. `steps`: the saved run's steps, -1 if none. */
-  lost: { message: 'string', steps: 'number' },
+  resumed: { id: 'number', parameters: 'number', run: 'object', page: 'object', log: 'array', steps: 'number' },
+  /**
+   * The saved runs other than the one open here, newest first: `runs` of `{id, steps, saved_at,
+   * page, open}` (`open`: another tab has it open), `damaged` of `{id, message}`.
+   */
+  savedRuns: { runs: 'array', damaged: 'array' },
+  /** The current run (id `run`) was saved at `steps`. */
+  saved: { steps: 'number', saved_at: 'string', run: 'string' },
+  /**
+   * Storage refused to save the current run at `steps` (a full quota, say); training goes on.
+   * `savedSteps`: the steps of its last save, -1 if none.
+   */
+  unsaved: { steps: 'number', savedSteps: 'number', message: 'string' },
+  /**
+   * This Worker can compute no more; training stopped. `cause`: "gpu" (the device was lost) or
+   * "trap" (the wasm trapped). `steps`: the current run's last save, -1 if none; `run`: its id
+   * ('' before any run). The page resumes or resets in a fresh Worker.
+   */
+  lost: { cause: 'string', message: 'string', steps: 'number', run: 'string' },
   /** Run `id` was refused; the message says why. The current run is untouched. */
   refused: { id: 'number', message: 'string' },
   /** Training is running or paused; `steps` done so far. */
@@ -110,7 +126,7 @@ export function checkMessage(data) {
   }
   for (const [field, type] of Object.entries(schema)) {
     const value = data[field];
-    const actual = value === null ? 'null' : typeof value;
+    const actual = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
     if (actual !== type && !(type === 'object?' && (actual === 'object' || actual === 'null'))) {
       throw new ProtocolError(`${data.kind}.${field} must be a ${type}, got ${actual}`);
     }

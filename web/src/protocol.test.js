@@ -16,15 +16,15 @@ describe('protocol', () => {
       [null, 'a message must be an object'],
       [[], 'a message must be an object'],
       ['init', 'a message must be an object'],
-      [{ v: 1, kind: 'init', prefer: 'cpu', baseUrl: '/' }, 'protocol version 1 is not 5: reload the page'],
-      [{ v: 5, kind: 'fly' }, 'unknown message kind "fly"'],
-      [{ v: 5, kind: 'init' }, 'init.prefer must be a string, got undefined'],
-      [{ v: 5, kind: 'init', prefer: 'tpu', baseUrl: '/' }, 'init.prefer must be "auto", "webgpu" or "cpu", got "tpu"'],
-      [{ v: 5, kind: 'ready', backend: null, selfTest: 54, build: {} }, 'ready.backend must be a object, got null'],
-      [{ v: 5, kind: 'ready', backend: {}, selfTest: 54 }, 'ready.build must be a object, got undefined'],
-      [{ v: 5, kind: 'error', message: 3 }, 'error.message must be a string, got number'],
-      [{ v: 5, kind: 'configure', id: 1, settings: null, model: 'base-model/' }, 'configure.settings must be a object, got null'],
-      [{ v: 5, kind: 'stepped' }, 'stepped.report must be a object, got undefined'],
+      [{ v: 1, kind: 'init', prefer: 'cpu', baseUrl: '/' }, `protocol version 1 is not ${PROTOCOL_VERSION}: reload the page`],
+      [{ v: PROTOCOL_VERSION, kind: 'fly' }, 'unknown message kind "fly"'],
+      [{ v: PROTOCOL_VERSION, kind: 'init' }, 'init.prefer must be a string, got undefined'],
+      [{ v: PROTOCOL_VERSION, kind: 'init', prefer: 'tpu', baseUrl: '/' }, 'init.prefer must be "auto", "webgpu" or "cpu", got "tpu"'],
+      [{ v: PROTOCOL_VERSION, kind: 'ready', backend: null, selfTest: 54, build: {} }, 'ready.backend must be a object, got null'],
+      [{ v: PROTOCOL_VERSION, kind: 'ready', backend: {}, selfTest: 54 }, 'ready.build must be a object, got undefined'],
+      [{ v: PROTOCOL_VERSION, kind: 'error', message: 3 }, 'error.message must be a string, got number'],
+      [{ v: PROTOCOL_VERSION, kind: 'configure', id: 1, settings: null, model: 'base-model/' }, 'configure.settings must be a object, got null'],
+      [{ v: PROTOCOL_VERSION, kind: 'stepped' }, 'stepped.report must be a object, got undefined'],
     ];
     for (const [data, reason] of cases) {
       expect(() => checkMessage(data)).toThrow(new ProtocolError(reason));
@@ -63,14 +63,18 @@ describe('protocol', () => {
   });
 
   it('carries saving, losing the GPU and resuming', () => {
-    for (const kind of ['forget', 'loseDevice']) expect(makeMessage(kind).kind).toBe(kind);
-    expect(makeMessage('resume', { id: 7 }).id).toBe(7);
-    expect(makeMessage('saved', { steps: 10, saved_at: '2026-11-29T12:00:00Z' }).steps).toBe(10);
-    expect(makeMessage('lost', { message: 'the GPU device was lost', steps: -1 }).steps).toBe(-1);
-    // A damaged saved run is reported as null with a message; a missing field is still refused.
-    expect(makeMessage('resumable', { saved: null, message: 'damaged' }).saved).toBe(null);
-    expect(makeMessage('resumable', { saved: { steps: 2 } }).saved.steps).toBe(2);
-    expect(() => makeMessage('resumable', {})).toThrow(new ProtocolError('resumable.saved must be a object?, got undefined'));
+    expect(makeMessage('loseDevice').kind).toBe('loseDevice');
+    expect(makeMessage('forget', { run: 'a-1' }).run).toBe('a-1');
+    expect(() => makeMessage('forget')).toThrow(new ProtocolError('forget.run must be a string, got undefined'));
+    expect(makeMessage('resume', { id: 7, run: 'a-1' }).run).toBe('a-1');
+    expect(makeMessage('saved', { steps: 10, saved_at: '2026-11-29T12:00:00Z', run: 'a-1' }).steps).toBe(10);
+    expect(makeMessage('unsaved', { steps: 20, savedSteps: 10, message: 'QuotaExceededError' }).savedSteps).toBe(10);
+    expect(makeMessage('lost', { cause: 'gpu', message: 'the GPU device was lost', steps: -1, run: '' }).steps).toBe(-1);
+    expect(makeMessage('trap').kind).toBe('trap');
+    // The list of saved runs is an array, and an object is not taken for one.
+    const runs = [{ id: 'a-1', steps: 2, saved_at: '2026-11-29T12:00:00Z', page: {}, open: false }];
+    expect(makeMessage('savedRuns', { runs, damaged: [] }).runs).toEqual(runs);
+    expect(() => makeMessage('savedRuns', { runs: {}, damaged: [] })).toThrow(new ProtocolError('savedRuns.runs must be a array, got object'));
     const resumed = { id: 7, parameters: 5, run: {}, page: { settings: { preset: 'tiny' } }, log: [], steps: 0 };
     expect(makeMessage('resumed', resumed).log).toEqual([]);
     expect(() => makeMessage('resumed', { ...resumed, log: null })).toThrow(ProtocolError);

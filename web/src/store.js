@@ -1,95 +1,155 @@
-// The saved run: the Worker writes the current run to IndexedDB every few steps and when training
-// pauses — the trainer's state (policy, optimiser, counters), what it was started from, and the log
-// of every report the page drew — so a lost GPU or a closed tab costs at most the steps since.
-// One run is kept, the latest; it never leaves this machine.
+// Saved runs: the Worker writes its run to IndexedDB every few steps and when training pauses — the
+// trainer's state (policy, optimiser, counters), what it was started from, and the log of every
+// report the page drew — so a lost GPU or a closed tab costs at most the steps since. Each run has
+// its own id and record (record.js); the newest MAX_SAVED_RUNS are kept. Nothing leaves this machine.
+//
+// Tabs share the database. A tab holds a Web Lock named after its run for as long as the run is
+// open (`claimRun`), so no two tabs write one run, and a run open elsewhere is never pruned.
+import { checkSaved, describeSaved, migrateSaved } from './record.js';
 
 const DB_NAME = 'aha';
 const STORE = 'runs';
-const KEY = 'latest';
-export const SAVED_RUN_VERSION = 1;
+/** Saved runs kept; a save beyond this deletes the oldest that no tab has open. */
+export const MAX_SAVED_RUNS = 5;
+/** Taken around each save and its pruning, so two tabs' saves do not prune each other's runs. */
+const SAVE_LOCK = 'aha-saved-runs';
+const runLock = (id) => `aha-run:${id}`;
 
 function openDb() {
   return new Promise((resolve, reject) => {
     const request = indexedDB.open(DB_NAME, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+    request.onupgradeneeded = () => {
+      if (!request.result.objectStoreNames.contains(STORE)) request.result.createObjectStore(STORE);
+    };
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
+    request.onblocked = () => reject(new Error('the saved runs are held open by an older copy of this page; close its other tabs'));
   });
 }
 
-/** Runs one request on the store and resolves to its result once the transaction commits. */
-async function withStore(mode, makeRequest) {
+/** Runs `work(store)` in one transaction; resolves to what it returns once the transaction commits. */
+async function withStore(mode, work) {
   const db = await openDb();
   try {
     return await new Promise((resolve, reject) => {
       const transaction = db.transaction(STORE, mode);
-      const request = makeRequest(transaction.objectStore(STORE));
-      transaction.oncomplete = () => resolve(request.result);
-      transaction.onerror = () => reject(transaction.error ?? request.error);
+      let result;
+      transaction.oncomplete = () => resolve(result);
+      transaction.onerror = () => reject(transaction.error);
       transaction.onabort = () => reject(transaction.error ?? new Error('the save was aborted'));
+      try {
+        work(transaction.objectStore(STORE), (value) => {
+          result = value;
+        });
+      } catch (error) {
+        // A synchronous throw (a full quota, say) leaves the transaction to abort on its own.
+        reject(error);
+      }
     });
   } finally {
     db.close();
   }
 }
 
-/** Replaces the saved run with `record` (see `checkSaved` for its fields). */
-export function saveRun(record) {
-  return withStore('readwrite', (store) => store.put(checkSaved(record), KEY));
+/** Every stored record with its key, read in one transaction. */
+function readAll() {
+  return withStore('readonly', (store, done) => {
+    const keys = store.getAllKeys();
+    const values = store.getAll();
+    values.onsuccess = () => done(keys.result.map((key, index) => ({ key, value: values.result[index] })));
+  });
 }
 
-/** The saved run, checked, or null when there is none. Throws, naming the fault, if it is damaged. */
-export async function loadRun() {
-  const record = await withStore('readonly', (store) => store.get(KEY));
-  return record === undefined ? null : checkSaved(record);
+/** `name` under the Web Lock, or directly where the browser has no Web Locks (one tab then). */
+function withLock(name, task) {
+  const locks = globalThis.navigator?.locks;
+  return locks ? locks.request(name, task) : task();
 }
 
-export function forgetRun() {
-  return withStore('readwrite', (store) => store.delete(KEY));
+/** The run ids some tab holds open now (an empty set without Web Locks). */
+async function openRunIds() {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return new Set();
+  const { held } = await locks.query();
+  return new Set(held.map((lock) => lock.name).filter((name) => name.startsWith('aha-run:')).map((name) => name.slice(8)));
 }
-
-const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /**
- * Returns `record` if it is a saved run this page can resume, else throws an Error that says what
- * is wrong. Fields: `version`, `saved_at` (ISO time), `steps`, `settings` (the Trainer's run
- * settings), `page` (what the page needs to show the run again), `model` (a shipped model's folder)
- * or `files` (`{weights, config, tokenizer}` of an imported one), `state` (the trainer's bytes),
- * `baselined` (the step-0 evaluation is done) and `log` (`{kind: 'evaluated', row}` and
- * `{kind: 'stepped', report}` entries, oldest first).
+ * Holds run `id` open in this tab until the returned release function is called; null if another
+ * tab still holds it after `waitMs` (a Worker that was just terminated lets go of its locks a moment
+ * later). Without Web Locks every claim succeeds.
  */
-export function checkSaved(record) {
-  const fail = (why) => {
-    throw new Error(`the saved run cannot be resumed: ${why}`);
-  };
-  if (!isObject(record)) fail('it is not an object');
-  if (record.version !== SAVED_RUN_VERSION) fail(`it has version ${record.version}, this page reads ${SAVED_RUN_VERSION}`);
-  if (typeof record.saved_at !== 'string' || Number.isNaN(Date.parse(record.saved_at))) fail('saved_at is not a time');
-  if (!Number.isInteger(record.steps) || record.steps < 0) fail('steps is not a count');
-  if (!isObject(record.settings) || !isObject(record.page)) fail('its settings are missing');
-  const shipped = typeof record.model === 'string';
-  const imported =
-    isObject(record.files) &&
-    record.files.weights instanceof ArrayBuffer &&
-    typeof record.files.config === 'string' &&
-    typeof record.files.tokenizer === 'string';
-  if (shipped === imported) fail('it names neither a shipped model nor imported files');
-  if (!(record.state instanceof Uint8Array) || record.state.length === 0) fail('the trainer state is missing');
-  if (typeof record.baselined !== 'boolean') fail('baselined is not true or false');
-  if (!Array.isArray(record.log)) fail('the log is not a list');
-  let stepped = 0;
-  for (const entry of record.log) {
-    const fits =
-      isObject(entry) &&
-      ((entry.kind === 'evaluated' && isObject(entry.row)) || (entry.kind === 'stepped' && isObject(entry.report)));
-    if (!fits) fail('the log holds an entry that is not a report');
-    if (entry.kind === 'stepped') stepped += 1;
-  }
-  if (stepped !== record.steps) fail(`its log has ${stepped} steps, its trainer ${record.steps}`);
-  return record;
+export function claimRun(id, waitMs = 0) {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return Promise.resolve(() => {});
+  const options = waitMs > 0 ? { signal: AbortSignal.timeout(waitMs) } : { ifAvailable: true };
+  return new Promise((resolve, reject) => {
+    locks
+      .request(runLock(id), options, (lock) => {
+        if (lock === null) {
+          resolve(null);
+          return undefined;
+        }
+        return new Promise((release) => resolve(release));
+      })
+      .catch((error) => (error?.name === 'TimeoutError' || error?.name === 'AbortError' ? resolve(null) : reject(error)));
+  });
 }
 
-/** What the page shows of a saved run: `{steps, saved_at, page}`. */
-export function describeSaved(record) {
-  return { steps: record.steps, saved_at: record.saved_at, page: record.page };
+/**
+ * The saved runs, newest first: `{runs, damaged}`. `runs` holds `{id, steps, saved_at, page,
+ * open}` (`open`: some tab has it open now); `damaged` holds `{id, message}` for records this page
+ * cannot resume (listed so that nothing goes silently; a save beyond MAX_SAVED_RUNS prunes them first).
+ */
+export async function listRuns() {
+  const [entries, open] = await Promise.all([readAll(), openRunIds()]);
+  const runs = [];
+  const damaged = [];
+  for (const { key, value } of entries) {
+    try {
+      runs.push({ ...describeSaved(checkSaved(migrateSaved(value, key))), open: open.has(String(key)) });
+    } catch (error) {
+      damaged.push({ id: String(key), message: error.message });
+    }
+  }
+  runs.sort((a, b) => Date.parse(b.saved_at) - Date.parse(a.saved_at));
+  return { runs, damaged };
+}
+
+/** Saved run `id`, checked (version 1 records migrated), or null when there is none. */
+export async function loadRun(id) {
+  const record = await withStore('readonly', (store, done) => {
+    const request = store.get(id);
+    request.onsuccess = () => done(request.result);
+  });
+  return record === undefined ? null : checkSaved(migrateSaved(record, id));
+}
+
+/**
+ * Saves `record` under its id (a version 1 record under the same key is replaced by it), then
+ * deletes the oldest runs beyond MAX_SAVED_RUNS that no tab has open. Rejects if the browser
+ * refuses to store it (a full quota, storage blocked); nothing saved before is then changed.
+ */
+export function saveRun(record) {
+  checkSaved(record);
+  return withLock(SAVE_LOCK, async () => {
+    await withStore('readwrite', (store) => store.put(record, record.id));
+    const [entries, open] = await Promise.all([readAll(), openRunIds()]);
+    const savedAt = ({ value }) => Date.parse(value?.saved_at) || 0;
+    const old = entries
+      .filter((entry) => entry.key !== record.id)
+      .sort((a, b) => savedAt(b) - savedAt(a))
+      .slice(MAX_SAVED_RUNS - 1)
+      .filter(({ key }) => !open.has(String(key)));
+    if (old.length > 0) {
+      await withStore('readwrite', (store) => {
+        for (const { key } of old) store.delete(key);
+      });
+    }
+  });
+}
+
+/** Deletes saved run `id` (nothing happens if there is none). */
+export function forgetRun(id) {
+  return withLock(SAVE_LOCK, () => withStore('readwrite', (store) => store.delete(id)));
 }

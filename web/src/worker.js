@@ -2,35 +2,35 @@
 // reports. Every request and every training step runs through one queue, in order, so a prompt or
 // an export asked for mid-training is answered between two steps.
 //
-// The run is saved to IndexedDB (store.js) every CHECKPOINT_EVERY steps, after a single step and
-// when training pauses; if the GPU is lost the page starts a fresh Worker and resumes from there.
+// The run (session.js) is saved to IndexedDB (store.js) every CHECKPOINT_EVERY steps, after a single
+// step and when training pauses; if the GPU is lost the page starts a fresh Worker and resumes that
+// run from there.
 import init, { Backend, Trainer } from './pkg/aha_web.js';
 import { checkMessage, makeMessage } from './protocol.js';
-import { describeSaved, forgetRun, loadRun, saveRun } from './store.js';
+import { newRunId } from './record.js';
+import { RunSession } from './session.js';
+import { claimRun, forgetRun, listRuns, loadRun } from './store.js';
 
-/** Steps between automatic saves while training runs. */
-const CHECKPOINT_EVERY = 10;
+/** How long a resume waits for its run's lock: a lost GPU's terminated Worker lets go of it late. */
+const RESUME_LOCK_WAIT_MS = 3000;
 /** Timed products of the bench panel's matmul peak (after one warm-up). */
 const PEAK_REPEATS = 10;
 
 let wasm = null;
 let backend = null;
 let baseUrl = null;
-let trainer = null;
-/** Set once the current run's step-0 evaluation is done. */
-let baselined = false;
+/** The current run (session.js), or null before the first one is made. */
+let session = null;
 let running = false;
 let stepQueued = false;
 let queue = Promise.resolve();
 const baseFiles = new Map();
-/** What the current run was made from: `{settings, page, model}` or `{settings, page, files}`. */
-let source = null;
-/** Every report of the current run the page drew, oldest first: saved with the run. */
-let log = [];
-/** Steps done at the last save of the current run. */
-let savedSteps = null;
-/** Set once the GPU is lost: the trainer can do nothing more in this Worker. */
-let lostMessage = null;
+/**
+ * Set once this Worker can compute no more, `{cause, message}`: `gpu` (the device was lost) or
+ * `trap` (the wasm trapped, e.g. on a panic, and its state may be half-changed: a trainer left
+ * marked as borrowed refuses every later call). The page then starts a fresh Worker.
+ */
+let broken = null;
 
 const post = (kind, fields) => self.postMessage(makeMessage(kind, fields));
 const messageOf = (error) => String(error?.message ?? error);
@@ -78,11 +78,17 @@ async function start(prefer) {
   backend = await pickBackend(prefer);
   const selfTest = await backend.selfTest();
   post('ready', { backend: backend.info(), selfTest, build: Backend.buildInfo() });
+  await postSavedRuns();
+}
+
+/** Tells the page which saved runs it can offer: every one but the run open here. */
+async function postSavedRuns() {
   try {
-    const saved = await loadRun();
-    if (saved !== null) post('resumable', { saved: describeSaved(saved) });
+    const { runs, damaged } = await listRuns();
+    post('savedRuns', { runs: runs.filter((saved) => saved.id !== session?.id), damaged });
   } catch (error) {
-    post('resumable', { saved: null, message: messageOf(error) });
+    post('savedRuns', { runs: [], damaged: [] });
+    post('error', { message: `could not read the saved runs: ${messageOf(error)}` });
   }
 }
 
@@ -108,75 +114,85 @@ async function shippedModel(folder) {
 }
 
 /** Replaces the run with a new one from `files`, or leaves it untouched and says why. */
-function configure(id, from, files) {
-  const created = Trainer.create(backend, new Uint8Array(files.weights), files.config, files.tokenizer, from.settings);
-  replaceRun(created, from, { log: [], baselined: false, savedSteps: null });
-  post('configured', { id, parameters: trainer.info().parameters, run: trainer.runConfig() });
+async function configure(id, from, files) {
+  const runId = newRunId();
+  const release = await claimRun(runId);
+  try {
+    const created = Trainer.create(backend, new Uint8Array(files.weights), files.config, files.tokenizer, from.settings);
+    replaceSession(new RunSession(created, from, { id: runId, release }));
+  } catch (error) {
+    release?.();
+    throw error;
+  }
+  post('configured', { id, parameters: session.trainer.info().parameters, run: session.trainer.runConfig() });
   post('state', { running: false, steps: 0 });
+  await postSavedRuns(); // the run this one replaced may now be resumed from the list
 }
 
-/** `state`: the run's log, whether its step-0 evaluation is done, the steps saved (or null). */
-function replaceRun(created, from, state) {
-  trainer?.free();
-  trainer = created;
-  source = from;
-  ({ log, baselined, savedSteps } = state);
+function replaceSession(next) {
+  session?.close();
+  session = next;
   running = false;
 }
 
-/** Continues the saved run, or leaves the current one untouched and says why. */
-async function resume(id) {
-  const saved = await loadRun();
-  if (saved === null) throw new Error('there is no saved run to resume');
-  const files = saved.model === null || saved.model === undefined ? saved.files : await shippedModel(saved.model);
-  const weights = new Uint8Array(files.weights);
-  const resumed = Trainer.resume(backend, weights, files.config, files.tokenizer, saved.settings, saved.state);
-  const from = { settings: saved.settings, page: saved.page, ...(saved.files ? { files: saved.files } : { model: saved.model }) };
-  replaceRun(resumed, from, { log: saved.log, baselined: saved.baselined, savedSteps: saved.steps });
-  const run = { parameters: trainer.info().parameters, run: trainer.runConfig() };
-  post('resumed', { id, ...run, page: saved.page, log: saved.log, steps: trainer.stepsDone() });
-  post('state', { running: false, steps: trainer.stepsDone() });
+/**
+ * Continues saved run `runId`, or leaves the current run untouched and says why: the run is open
+ * in another tab, or its record is gone or damaged.
+ */
+async function resume(id, runId) {
+  const release = await claimRun(runId, RESUME_LOCK_WAIT_MS);
+  if (release === null) throw new Error('this run is open in another tab: carry on there, or close that tab first');
+  try {
+    const saved = await loadRun(runId);
+    if (saved === null) throw new Error('the saved run is gone: deleted in another tab, or the browser cleared its storage');
+    const files = saved.model === null ? saved.files : await shippedModel(saved.model);
+    const weights = new Uint8Array(files.weights);
+    const resumed = Trainer.resume(backend, weights, files.config, files.tokenizer, saved.settings, saved.state);
+    const from = { settings: saved.settings, page: saved.page, ...(saved.files ? { files: saved.files } : { model: saved.model }) };
+    const kept = { id: saved.id, log: saved.log, baselined: saved.baselined, savedSteps: saved.steps, release };
+    replaceSession(new RunSession(resumed, from, kept));
+    const { trainer } = session;
+    post('resumed', { id, parameters: trainer.info().parameters, run: trainer.runConfig(), page: saved.page, log: saved.log, steps: trainer.stepsDone() });
+  } catch (error) {
+    if (session?.release !== release) release();
+    throw error;
+  }
+  post('state', { running: false, steps: session.stepsDone() });
+  await postSavedRuns();
 }
 
-/** Saves the current run unless this step count is already saved. */
-async function save() {
-  if (trainer === null || lostMessage !== null) return;
-  const steps = trainer.stepsDone();
-  // Nothing new to keep (and a run of no steps must not replace a saved one).
-  if (steps === savedSteps || steps === 0) return;
-  const record = {
-    version: 1,
-    saved_at: new Date().toISOString(),
-    steps,
-    settings: source.settings,
-    page: source.page,
-    model: source.model ?? null,
-    files: source.files ?? null,
-    state: await trainer.saveState(),
-    baselined,
-    log,
-  };
-  await saveRun(record);
-  savedSteps = steps;
-  post('saved', { steps, saved_at: record.saved_at });
+const isTrap = (error) => error instanceof WebAssembly.RuntimeError;
+
+/** Marks this Worker broken by `cause` and tells the page, which offers a resume or a reset. */
+function breakDown(cause, message) {
+  broken ??= { cause, message };
+  post('lost', { ...broken, steps: session?.savedSteps ?? -1, run: session?.id ?? '' });
 }
 
 /**
- * After a failure: if the GPU was lost, tell the page (it offers to resume), else report the error.
- * A lost device shows in different ways (a poisoned device, a buffer that cannot be mapped), so
- * the test is whether the device still computes the self-test.
+ * After a step or a save failed: a trap or a lost GPU breaks this Worker (see `broken`), anything
+ * else is reported as an error. A lost device shows in different ways (a poisoned device, a buffer
+ * that cannot be mapped), so the test is whether the device still computes the self-test.
  */
 async function failed(error, what) {
-  const message = messageOf(error);
-  if (lostMessage === null && (message.includes(Backend.deviceLostMessage()) || !(await deviceWorks()))) {
-    lostMessage = message.split('\n')[0];
-  }
-  if (lostMessage !== null) {
-    post('lost', { message: lostMessage, steps: savedSteps ?? -1 });
-  } else {
-    post('error', { message: `${what}: ${message}` });
-  }
+  const message = messageOf(error).split('\n')[0];
+  if (broken !== null) breakDown(broken.cause, broken.message);
+  else if (isTrap(error)) breakDown('trap', `${error.name}: ${message}`);
+  else if (message.includes(Backend.deviceLostMessage()) || !(await deviceWorks())) breakDown('gpu', message);
+  else post('error', { message: `${what}: ${messageOf(error)}` });
 }
+
+/** For requests other than steps: a trap breaks the Worker; other errors answer request `id`. */
+function requestFailed(id, error) {
+  if (isTrap(error)) breakDown('trap', `${error.name}: ${messageOf(error).split('\n')[0]}`);
+  else post('failed', { id, message: messageOf(error) });
+}
+
+// A trap inside an async call can surface outside the promise the Worker awaits (in wasm-bindgen's
+// future polling): it reaches the Worker's global error handler instead.
+self.addEventListener('error', (event) => {
+  if (isTrap(event.error)) breakDown('trap', `${event.error.name}: ${messageOf(event.error).split('\n')[0]}`);
+});
 
 async function deviceWorks() {
   try {
@@ -187,21 +203,13 @@ async function deviceWorks() {
 }
 
 async function oneStep() {
-  if (lostMessage !== null) throw new Error(lostMessage);
-  const report = await trainer.step();
-  log.push({ kind: 'stepped', report });
-  const memory = { wasm_heap_bytes: wasm.memory.buffer.byteLength, device: trainer.deviceMemory() };
-  post('stepped', { report, memory });
-  // The base model's evaluation (step 0) comes after the first step, so the first point on the
-  // charts does not wait for it; it evaluates the kept base model, so the row is the same.
-  if (!baselined) {
-    const started = performance.now();
-    const row = await trainer.evaluateBase();
-    log.push({ kind: 'evaluated', row });
-    post('evaluated', { row, ms: performance.now() - started });
-    baselined = true;
-  }
-  if (trainer.stepsDone() % CHECKPOINT_EVERY === 0) await save();
+  if (broken !== null) throw new Error(broken.message);
+  await session.step(post, () => ({ wasm_heap_bytes: wasm.memory.buffer.byteLength, device: session.trainer.deviceMemory() }));
+}
+
+/** Saves the current run; a refusal by storage is only a warning (session.js). */
+async function save() {
+  if (session !== null && broken === null) await session.save(post);
 }
 
 /** Queues the next step while training runs; a macrotask between steps lets messages in. */
@@ -211,7 +219,7 @@ function scheduleStep() {
   enqueue(
     async () => {
       stepQueued = false;
-      if (!running || trainer === null) return;
+      if (!running || session === null) return;
       await oneStep();
       setTimeout(scheduleStep, 0);
     },
@@ -232,31 +240,44 @@ const handlers = {
   configure({ id, settings, page, model }) {
     enqueue(
       async () => configure(id, { settings, page, model }, await shippedModel(model)),
-      (error) => post('refused', { id, message: messageOf(error) }),
+      (error) => (isTrap(error) ? requestFailed(id, error) : post('refused', { id, message: messageOf(error) })),
     );
   },
   import({ id, settings, page, weights, config, tokenizer }) {
     const files = { weights, config, tokenizer };
     enqueue(
       async () => configure(id, { settings, page, files }, files),
-      (error) => post('refused', { id, message: messageOf(error) }),
+      (error) => (isTrap(error) ? requestFailed(id, error) : post('refused', { id, message: messageOf(error) })),
     );
   },
-  resume({ id }) {
+  resume({ id, run }) {
     enqueue(
-      () => resume(id),
-      (error) => post('refused', { id, message: messageOf(error) }),
+      () => resume(id, run),
+      (error) => (isTrap(error) ? requestFailed(id, error) : post('refused', { id, message: messageOf(error) })),
     );
   },
-  forget() {
-    enqueue(() => forgetRun(), (error) => post('error', { message: `could not forget the saved run: ${messageOf(error)}` }));
+  forget({ run }) {
+    enqueue(
+      async () => {
+        await forgetRun(run);
+        await postSavedRuns();
+      },
+      (error) => post('error', { message: `could not delete the saved run: ${messageOf(error)}` }),
+    );
+  },
+  trap() {
+    // Queued: the trap comes between two steps, as a panic in a step's own code would end it.
+    enqueue(
+      () => backend.trapForTests(),
+      (error) => failed(error, 'the trap'),
+    );
   },
   loseDevice() {
     // At once, not queued: the point is to lose the GPU in the middle of whatever runs.
     if (backend?.destroyDevice() !== true) post('error', { message: 'there is no GPU device to lose (CPU backend)' });
   },
   train() {
-    if (trainer === null || running) return;
+    if (session === null || running) return;
     running = true;
     post('state', { running: true, steps: stepsDone() });
     scheduleStep();
@@ -266,13 +287,13 @@ const handlers = {
     enqueue(
       async () => {
         post('state', { running: false, steps: stepsDone() });
-        if (trainer !== null) await save();
+        await save();
       },
       (error) => failed(error, 'could not save the run'),
     );
   },
   step() {
-    if (trainer === null || running) return;
+    if (session === null || running) return;
     enqueue(
       async () => {
         await oneStep();
@@ -285,21 +306,21 @@ const handlers = {
   generate({ id, prompt, sampled }) {
     enqueue(
       async () => {
-        if (trainer === null) throw new Error('the model is still loading');
+        if (session === null) throw new Error('the model is still loading');
         const onToken = (text) => post('token', { id, text });
-        const result = await trainer.generate(prompt, { temperature: sampled ? 1 : 0 }, onToken);
+        const result = await session.trainer.generate(prompt, { temperature: sampled ? 1 : 0 }, onToken);
         post('completion', { id, result });
       },
-      (error) => post('failed', { id, message: messageOf(error) }),
+      (error) => requestFailed(id, error),
     );
   },
   route({ id, text }) {
     enqueue(
       async () => {
-        if (trainer === null) throw new Error('the model is still loading');
-        post('routed', { id, routes: await trainer.routes(text) });
+        if (session === null) throw new Error('the model is still loading');
+        post('routed', { id, routes: await session.trainer.routes(text) });
       },
-      (error) => post('failed', { id, message: messageOf(error) }),
+      (error) => requestFailed(id, error),
     );
   },
   measure({ id }) {
@@ -307,23 +328,23 @@ const handlers = {
       async () => {
         const download = await downloadSize();
         let peak = null;
-        if (trainer !== null && lostMessage === null) {
-          const [m, k, n] = trainer.updateMatmulShape();
+        if (session !== null && broken === null) {
+          const [m, k, n] = session.trainer.updateMatmulShape();
           peak = await backend.matmulPeak(m, k, n, PEAK_REPEATS);
         }
         post('measured', { id, download, peak });
       },
-      (error) => post('failed', { id, message: messageOf(error) }),
+      (error) => requestFailed(id, error),
     );
   },
   export({ id }) {
     enqueue(
       async () => {
-        if (trainer === null) throw new Error('the model is still loading');
-        const files = await trainer.exportModel();
+        if (session === null) throw new Error('the model is still loading');
+        const files = await session.trainer.exportModel();
         self.postMessage(makeMessage('exported', { id, files }), [files.safetensors.buffer, files.weights.buffer]);
       },
-      (error) => post('failed', { id, message: messageOf(error) }),
+      (error) => requestFailed(id, error),
     );
   },
 };
@@ -337,7 +358,7 @@ async function downloadSize() {
 }
 
 function stepsDone() {
-  return trainer === null ? 0 : trainer.stepsDone();
+  return session === null ? 0 : session.stepsDone();
 }
 
 self.onmessage = (event) => {

@@ -69,6 +69,14 @@ impl Backend {
         self.gpu.as_ref().map(|(gpu, _)| gpu.destroy()).is_some()
     }
 
+    /// Panics, which traps the wasm (`RuntimeError: unreachable`) as a bug in any call would. For
+    /// the test and the demonstration that the page recovers from a crash in a fresh Worker;
+    /// nothing else calls it.
+    #[wasm_bindgen(js_name = trapForTests)]
+    pub fn trap_for_tests(&self) {
+        panic!("a crash asked for by the page (bench panel: Crash the wasm now)");
+    }
+
     /// Times our tiled WGSL matmul at `[m, k, n]` (`repeats` times, after a warm-up) on this
     /// WebGPU device and checks it against a CPU product, then Burn's own matmul at the same shape:
     /// resolves to `{shape, repeats, gflops, max_relative_error, burn_gflops}`, or null on the CPU

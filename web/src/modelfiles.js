@@ -1,0 +1,42 @@
+// The three files of a model a person imports (as the page exports them): checked by name and size
+// before anything is read, so a wrong or huge file is refused with a message and never loaded.
+
+/** Largest files the page reads: ~20× the shipped model's weights, and far above its text files. */
+export const MAX_IMPORT_BYTES = {
+  'model.bpk': 16 * 1024 * 1024,
+  'config.json': 64 * 1024,
+  'tokenizer.json': 1024 * 1024,
+};
+
+const megabytes = (bytes) => `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+const size = (bytes) => (bytes >= 1024 * 1024 ? megabytes(bytes) : `${Math.ceil(bytes / 1024)} KB`);
+
+/**
+ * Reads `files` (a FileList or array of File) into `{weights, config, tokenizer}` (an ArrayBuffer
+ * and two strings). Throws an Error naming the file when one is missing, too large or unreadable.
+ */
+export async function readModelFiles(files) {
+  const byName = new Map([...files].map((file) => [file.name, file]));
+  const missing = Object.keys(MAX_IMPORT_BYTES).filter((name) => !byName.has(name));
+  if (missing.length > 0) {
+    throw new Error(`choose model.bpk, config.json and tokenizer.json together; missing: ${missing.join(', ')}`);
+  }
+  for (const [name, limit] of Object.entries(MAX_IMPORT_BYTES)) {
+    const file = byName.get(name);
+    if (file.size > limit) throw new Error(`${name} is too large: ${size(file.size)}, the page reads at most ${size(limit)}`);
+    if (file.size === 0) throw new Error(`${name} is empty`);
+  }
+  const read = async (name, how) => {
+    try {
+      return await how(byName.get(name));
+    } catch (error) {
+      throw new Error(`could not read ${name}: ${error?.message ?? error}`);
+    }
+  };
+  const [weights, config, tokenizer] = await Promise.all([
+    read('model.bpk', (file) => file.arrayBuffer()),
+    read('config.json', (file) => file.text()),
+    read('tokenizer.json', (file) => file.text()),
+  ]);
+  return { weights, config, tokenizer };
+}

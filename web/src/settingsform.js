@@ -1,0 +1,58 @@
+// The run's settings form: the preset menu and one field per GRPO knob (settings.js), filled from
+// the settings on show and read back into settings, naming the first bad value.
+import { KNOBS, PRESETS, readKnob } from './settings.js';
+
+export class SettingsForm {
+  /** Builds the preset menu into `presetSelect` and the knobs' fields into `knobsBox`. */
+  constructor(presetSelect, knobsBox) {
+    this.presetSelect = presetSelect;
+    for (const [name, preset] of Object.entries(PRESETS)) presetSelect.append(new Option(preset.label, name));
+    this.inputs = new Map();
+    for (const knob of KNOBS) {
+      const label = document.createElement('label');
+      label.title = knob.help;
+      label.append(`${knob.label ?? knob.name} `);
+      let input;
+      if (knob.kind === 'choice') {
+        input = document.createElement('select');
+        for (const choice of knob.choices) input.append(new Option(choice, choice));
+      } else {
+        input = document.createElement('input');
+        input.inputMode = 'decimal';
+        input.size = 8;
+      }
+      input.name = knob.name;
+      input.setAttribute('aria-description', knob.help);
+      label.append(input);
+      knobsBox.append(label);
+      this.inputs.set(knob.name, input);
+    }
+    // A new preset starts from its own values: the knobs show them after the reset.
+    presetSelect.addEventListener('change', () => {
+      for (const input of this.inputs.values()) input.value = '';
+    });
+  }
+
+  /** The knob values `run` (`{settings, run}` or null) ran with, for a form on `preset`. */
+  static effective(run, preset) {
+    return run?.settings.preset === preset ? run.run.grpo : {};
+  }
+
+  /** Shows `settings` in the form; knobs not set show the values `run` runs with. */
+  fill(settings, run) {
+    this.presetSelect.value = settings.preset;
+    const effective = SettingsForm.effective(run, settings.preset);
+    for (const [name, input] of this.inputs) input.value = String(settings[name] ?? effective[name] ?? '');
+  }
+
+  /** Reads the form into new settings, or throws an Error naming the first bad knob. */
+  read(run) {
+    const next = { preset: this.presetSelect.value };
+    const effective = SettingsForm.effective(run, next.preset);
+    for (const [name, input] of this.inputs) {
+      if (input.value.trim() === '' || input.value === String(effective[name])) continue;
+      next[name] = readKnob(name, input.value);
+    }
+    return next;
+  }
+}
