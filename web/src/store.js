@@ -118,11 +118,13 @@ export async function listRuns() {
 
 /** Saved run `id`, checked (version 1 records migrated), or null when there is none. */
 export async function loadRun(id) {
-  const record = await withStore('readonly', (store, done) => {
-    const request = store.get(id);
-    request.onsuccess = () => done(request.result);
+  // A cursor, not `get`: `get` answers undefined both for no record and for a stored undefined,
+  // which the list shows as damaged.
+  const found = await withStore('readonly', (store, done) => {
+    const request = store.openCursor(id);
+    request.onsuccess = () => done(request.result === null ? null : { record: request.result.value });
   });
-  return record === undefined ? null : checkSaved(migrateSaved(record, id));
+  return found === null ? null : checkSaved(migrateSaved(found.record, id));
 }
 
 /**
