@@ -11,11 +11,21 @@ use crate::prereq;
 use crate::run::{Summary, command, workspace_root};
 
 /// The targets, the seed files each starts from, and whether it needs Burn (fuzz/'s `burn` feature).
-const TARGETS: [(&str, &[&str], bool); 4] = [
+const TARGETS: [(&str, &[&str], bool); 6] = [
     ("tokenizer", &["web/public/base-model/tokenizer.json"], false),
     ("answer_parser", &[], false),
     ("config_parser", &["web/public/base-model/config.json"], true),
     ("checkpoint_loader", &["fuzz/seeds/checkpoint.bpk"], true),
+    ("run_settings", &[], true),
+    ("run_state", &["fuzz/seeds/run-state.safetensors"], true),
+];
+
+/// Run settings as the page sends them: a preset alone, every knob, and knobs that wrap on 32 bits.
+const SETTINGS: [&str; 4] = [
+    r#"{"preset":"tiny"}"#,
+    r#"{"preset":"default","seed":5,"prompts_per_step":8,"num_generations":8,"learning_rate":0.0003,"beta":0.04,"epsilon":0.2,"loss_type":"dr_grpo","temperature":1.0,"max_completion_length":72}"#,
+    r#"{"preset":"tiny","max_completion_length":4294967290}"#,
+    r#"{"preset":"tiny","prompts_per_step":65536,"num_generations":65536}"#,
 ];
 
 /// Completions the parser sees in training: well formed, checked, broken off, malformed.
@@ -72,6 +82,11 @@ fn seed(root: &Path, corpus: &Path, target: &str, seeds: &[&str]) -> Result<()> 
     if target == "answer_parser" {
         for (i, completion) in COMPLETIONS.iter().enumerate() {
             std::fs::write(corpus.join(format!("completion-{i}")), completion)?;
+        }
+    }
+    if target == "run_settings" {
+        for (i, settings) in SETTINGS.iter().enumerate() {
+            std::fs::write(corpus.join(format!("settings-{i}.json")), settings)?;
         }
     }
     Ok(())

@@ -114,7 +114,8 @@ enum Command {
         dev: bool,
     },
     /// libFuzzer over what Aha reads from outside (fuzz/): the tokenizer, the answer parser, the
-    /// config and settings parsers, the checkpoint loader. Installs nightly and cargo-fuzz.
+    /// config and settings parsers, the checkpoint loader, run settings through the trainer, saved
+    /// run states. Installs nightly and cargo-fuzz.
     Fuzz {
         /// Inputs per target.
         #[arg(long, default_value_t = 1_000_000)]
