@@ -162,6 +162,9 @@ async function resume(id, runId) {
 }
 
 const isTrap = (error) => error instanceof WebAssembly.RuntimeError;
+const firstLine = (error) => messageOf(error).split('\n')[0];
+/** What the page shows of a trap: "RuntimeError: unreachable". */
+const trapMessage = (error) => `${error.name}: ${firstLine(error)}`;
 
 /** Marks this Worker broken by `cause` and tells the page, which offers a resume or a reset. */
 function breakDown(cause, message) {
@@ -175,23 +178,26 @@ function breakDown(cause, message) {
  * that cannot be mapped), so the test is whether the device still computes the self-test.
  */
 async function failed(error, what) {
-  const message = messageOf(error).split('\n')[0];
+  const message = firstLine(error);
   if (broken !== null) breakDown(broken.cause, broken.message);
-  else if (isTrap(error)) breakDown('trap', `${error.name}: ${message}`);
+  else if (isTrap(error)) breakDown('trap', trapMessage(error));
   else if (message.includes(Backend.deviceLostMessage()) || !(await deviceWorks())) breakDown('gpu', message);
   else post('error', { message: `${what}: ${messageOf(error)}` });
 }
 
-/** For requests other than steps: a trap breaks the Worker; other errors answer request `id`. */
-function requestFailed(id, error) {
-  if (isTrap(error)) breakDown('trap', `${error.name}: ${messageOf(error).split('\n')[0]}`);
-  else post('failed', { id, message: messageOf(error) });
+/**
+ * For requests other than steps: a trap breaks the Worker; other errors answer request `id` with
+ * `kind` (`failed`, or `refused` for a run that was not made).
+ */
+function requestFailed(id, error, kind = 'failed') {
+  if (isTrap(error)) breakDown('trap', trapMessage(error));
+  else post(kind, { id, message: messageOf(error) });
 }
 
 // A trap inside an async call can surface outside the promise the Worker awaits (in wasm-bindgen's
 // future polling): it reaches the Worker's global error handler instead.
 self.addEventListener('error', (event) => {
-  if (isTrap(event.error)) breakDown('trap', `${event.error.name}: ${messageOf(event.error).split('\n')[0]}`);
+  if (isTrap(event.error)) breakDown('trap', trapMessage(event.error));
 });
 
 async function deviceWorks() {
@@ -240,20 +246,20 @@ const handlers = {
   configure({ id, settings, page, model }) {
     enqueue(
       async () => configure(id, { settings, page, model }, await shippedModel(model)),
-      (error) => (isTrap(error) ? requestFailed(id, error) : post('refused', { id, message: messageOf(error) })),
+      (error) => requestFailed(id, error, 'refused'),
     );
   },
   import({ id, settings, page, weights, config, tokenizer }) {
     const files = { weights, config, tokenizer };
     enqueue(
       async () => configure(id, { settings, page, files }, files),
-      (error) => (isTrap(error) ? requestFailed(id, error) : post('refused', { id, message: messageOf(error) })),
+      (error) => requestFailed(id, error, 'refused'),
     );
   },
   resume({ id, run }) {
     enqueue(
       () => resume(id, run),
-      (error) => (isTrap(error) ? requestFailed(id, error) : post('refused', { id, message: messageOf(error) })),
+      (error) => requestFailed(id, error, 'refused'),
     );
   },
   forget({ run }) {
