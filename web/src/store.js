@@ -13,7 +13,8 @@ const STORE = 'runs';
 export const MAX_SAVED_RUNS = 5;
 /** Taken around each save and its pruning, so two tabs' saves do not prune each other's runs. */
 const SAVE_LOCK = 'aha-saved-runs';
-const runLock = (id) => `aha-run:${id}`;
+const RUN_LOCK_PREFIX = 'aha-run:';
+const runLock = (id) => `${RUN_LOCK_PREFIX}${id}`;
 
 function openDb() {
   return new Promise((resolve, reject) => {
@@ -71,7 +72,8 @@ async function openRunIds() {
   const locks = globalThis.navigator?.locks;
   if (!locks) return new Set();
   const { held } = await locks.query();
-  return new Set(held.map((lock) => lock.name).filter((name) => name.startsWith('aha-run:')).map((name) => name.slice(8)));
+  const names = held.map((lock) => lock.name).filter((name) => name.startsWith(RUN_LOCK_PREFIX));
+  return new Set(names.map((name) => name.slice(RUN_LOCK_PREFIX.length)));
 }
 
 /**
@@ -135,7 +137,13 @@ export async function loadRun(id) {
 export function saveRun(record) {
   checkSaved(record);
   return withLock(SAVE_LOCK, async () => {
-    await withStore('readwrite', (store) => store.put(record, record.id));
+    const stored = await withStore('readwrite', (store, done) => {
+      store.put(record, record.id);
+      const count = store.count();
+      count.onsuccess = () => done(count.result);
+    });
+    // Reading every record (trainer states and logs) is needed only when there are too many.
+    if (stored <= MAX_SAVED_RUNS) return;
     const [entries, open] = await Promise.all([readAll(), openRunIds()]);
     const savedAt = ({ value }) => Date.parse(value?.saved_at) || 0;
     const old = entries
