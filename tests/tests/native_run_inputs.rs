@@ -63,10 +63,14 @@ fn settings() -> impl Strategy<Value = RunSettings> {
         })
 }
 
+/// The tiny preset's GRPO settings, which the run_state seed was saved with.
+fn tiny_grpo() -> aha_train::GrpoConfig {
+    RunSettings { preset: "tiny".into(), ..Default::default() }.to_config().unwrap().grpo
+}
+
 /// A real saved state: the tiny preset on the fuzz model after one step.
 fn real_state(device: &Device) -> Vec<u8> {
-    let settings = RunSettings { preset: "tiny".into(), ..Default::default() };
-    let grpo = settings.to_config().unwrap().grpo;
+    let grpo = tiny_grpo();
     let mut trainer = GrpoTrainer::new(model(device), grpo, CharTokenizer::new(), device).unwrap();
     pollster::block_on(trainer.step()).unwrap();
     pollster::block_on(trainer.save_state()).unwrap()
@@ -107,7 +111,7 @@ proptest! {
             let i = ((bytes.len() as f64 * at) as usize).min(bytes.len() - 1);
             bytes[i] = value;
         }
-        let grpo = RunSettings { preset: "tiny".into(), ..Default::default() }.to_config().unwrap().grpo;
+        let grpo = tiny_grpo();
         let _ = GrpoTrainer::resume(model(&device), grpo, CharTokenizer::new(), &device, &bytes);
     }
 }
@@ -125,7 +129,7 @@ fn the_run_state_fuzz_seed_resumes() {
     if std::env::var_os("AHA_BLESS_FUZZ_SEED").is_some() {
         std::fs::write(format!("{SEEDS}/run-state.safetensors"), real_state(&device)).unwrap();
     }
-    let grpo = RunSettings { preset: "tiny".into(), ..Default::default() }.to_config().unwrap().grpo;
+    let grpo = tiny_grpo();
     let resumed =
         GrpoTrainer::resume(model(&device), grpo.clone(), CharTokenizer::new(), &device, &seed_state())
             .expect("the seed resumes: rerun with AHA_BLESS_FUZZ_SEED=1");
