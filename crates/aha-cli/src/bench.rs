@@ -16,7 +16,7 @@ use aha_kernels::router::{router_top_k_kernel, router_top_k_reference};
 use aha_kernels::sample::{DecodeStep, sample_step_kernel, sample_step_reference, uniforms};
 use aha_kernels::{KernelChoice, matmul_peak};
 use aha_tasks::ProblemGenerator;
-use aha_train::{BaseRecipe, Checkpoint, GrpoTrainer, RunConfig, SftRun, evaluate};
+use aha_train::{BaseRecipe, Checkpoint, GrpoRun, RunConfig, SftRun};
 use anyhow::{Context, Result, bail, ensure};
 use burn::tensor::{Device, Int, Tensor};
 use serde::Serialize;
@@ -136,17 +136,13 @@ pub fn run(args: Args) -> Result<()> {
     let timed = |start: Instant| start.elapsed().as_secs_f64();
 
     // --- a cold start: the first step after the held-out evaluation, as the page runs them
-    let mut trainer = GrpoTrainer::new(
-        checkpoint.load_model(&device)?,
-        preset.grpo.clone(),
-        checkpoint.tokenizer.clone(),
-        &device,
-    )?;
+    let mut run =
+        GrpoRun::new(checkpoint.load_model(&device)?, preset.clone(), checkpoint.tokenizer.clone(), &device)?;
     let evaluating = Instant::now();
-    pollster::block_on(evaluate(&trainer, &preset.held_out()?))?;
+    pollster::block_on(run.evaluate_base())?;
     let baseline_eval_ms = timed(evaluating) * 1e3;
     let stepping = Instant::now();
-    pollster::block_on(trainer.step())?;
+    pollster::block_on(run.step())?;
     let first_step_ms = timed(stepping) * 1e3;
     let start_to_first_step_ms = timed(started) * 1e3;
     let rounds = args.warmup + args.steps;
@@ -165,14 +161,14 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
 
-    // --- GRPO steps of the preset, from the checkpoint
+    // --- GRPO steps of the preset, from the checkpoint, without held-out evaluations
     let model = checkpoint.load_model(&device)?;
-    let mut trainer = GrpoTrainer::new(model, preset.grpo.clone(), checkpoint.tokenizer.clone(), &device)?;
+    let mut run = GrpoRun::new(model, unevaluated(&preset), checkpoint.tokenizer.clone(), &device)?;
     let (mut step_ms, mut rollout_ms, mut update_ms, mut readbacks) = (0.0, 0.0, 0.0, 0usize);
     let mut update_flops = 0.0;
     for i in 0..rounds {
         let start = Instant::now();
-        let m = pollster::block_on(trainer.step())?.metrics;
+        let m = pollster::block_on(run.step())?.step.metrics;
         if i >= args.warmup {
             step_ms += timed(start) * 1e3;
             rollout_ms += m.rollout_ms;
@@ -191,7 +187,7 @@ pub fn run(args: Args) -> Result<()> {
         let start = Instant::now();
         let reads = reads_so_far();
         let (_, done) =
-            pollster::block_on(trainer.complete(&batch, g.num_generations, g.temperature, i as u64))?;
+            pollster::block_on(run.trainer().complete(&batch, g.num_generations, g.temperature, i as u64))?;
         if i >= args.warmup {
             sample_s += timed(start);
             sampled += done.tokens.iter().map(Vec::len).sum::<usize>();
@@ -288,22 +284,34 @@ pub fn run(args: Args) -> Result<()> {
 fn phases(args: &Args, checkpoint: &Checkpoint, preset: &RunConfig, device: &Device) -> Result<()> {
     let g = &preset.grpo;
     let model = checkpoint.load_model(device)?;
-    let mut trainer = GrpoTrainer::new(model, g.clone(), checkpoint.tokenizer.clone(), device)?;
+    let mut run = GrpoRun::new(model, unevaluated(preset), checkpoint.tokenizer.clone(), device)?;
     let mut problems = ProblemGenerator::new(g.task, preset.eval.seed)?;
     for (phase, rounds) in [("warmup", args.warmup), ("rollout", args.steps), ("grpo-step", args.steps)] {
         println!("@@ phase {phase}");
         for i in 0..rounds {
             if phase != "grpo-step" {
                 let batch: Vec<_> = (&mut problems).take(g.prompts_per_step).collect();
-                pollster::block_on(trainer.complete(&batch, g.num_generations, g.temperature, i as u64))?;
+                pollster::block_on(run.trainer().complete(
+                    &batch,
+                    g.num_generations,
+                    g.temperature,
+                    i as u64,
+                ))?;
             }
             if phase != "rollout" {
-                pollster::block_on(trainer.step())?;
+                pollster::block_on(run.step())?;
             }
         }
     }
     println!("@@ phase end");
     Ok(())
+}
+
+/// `preset` with its held-out evaluations off: timed steps are steps alone.
+fn unevaluated(preset: &RunConfig) -> RunConfig {
+    let mut config = preset.clone();
+    config.eval.every = 0;
+    config
 }
 
 struct KernelTimes {

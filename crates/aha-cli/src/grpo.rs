@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use aha_train::{Checkpoint, GrpoTrainer, RunConfig, evaluate};
+use aha_train::{Checkpoint, EvalRow, GrpoRun, LateEval, RunConfig, RunStep};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -71,6 +71,9 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(every) = args.eval_every {
         config.eval.every = every;
     }
+    if let (Some(after), Some(every)) = (args.eval_dense_until, args.eval_every_late) {
+        config.eval.late = Some(LateEval { after, every });
+    }
     if args.print_config {
         println!("{}", serde_json::to_string_pretty(&config)?);
         return Ok(());
@@ -80,46 +83,42 @@ pub fn run(args: Args) -> Result<()> {
     let checkpoint = Checkpoint::load_dir(&args.checkpoint)?;
     let device = args.backend.device()?;
     let base = checkpoint.load_model(&device)?;
-    let held_out = config.held_out()?;
-    let mut trainer = GrpoTrainer::new(base, config.grpo.clone(), checkpoint.tokenizer.clone(), &device)?;
+    let mut run = GrpoRun::new(base, config.clone(), checkpoint.tokenizer.clone(), &device)?;
 
     let bar = ProgressBar::new(args.steps as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} [{elapsed_precise} < {eta_precise}] {msg}")
             .expect("a valid template"),
     );
-    let every = config.eval.every;
-    let evaluates = |step: usize| match (args.eval_dense_until, args.eval_every_late) {
-        (Some(until), Some(late)) if step > until => late > 0 && step.is_multiple_of(late),
-        _ => step.is_multiple_of(every),
+    let mut report = |row: EvalRow| -> Result<()> {
+        let line = format!(
+            "eval @{}: sampled acc {:.3}, greedy acc {:.3}, first guess {:.3}, check rate {:.3}, verdict {}, fix {:.3}, length {:.1}",
+            row.step,
+            row.sampled_acc,
+            row.greedy_acc,
+            row.first_guess_acc,
+            row.check_rate,
+            row.verdict_accuracy.map_or("-".into(), |v| format!("{v:.3}")),
+            row.fix_rate,
+            row.mean_len
+        );
+        // A hidden bar (output not a terminal) drops println: print plainly then.
+        if bar.is_hidden() {
+            println!("{line}")
+        } else {
+            bar.println(line)
+        }
+        match evals_out.as_mut() {
+            Some(out) => out.write(&row),
+            None => Ok(()),
+        }
     };
-    for step in 0..=args.steps {
-        if every > 0 && (evaluates(step) || step == args.steps) {
-            let row = pollster::block_on(evaluate(&trainer, &held_out))?;
-            // A hidden bar (output not a terminal) drops println: print plainly then.
-            let line = format!(
-                "eval @{step}: sampled acc {:.3}, greedy acc {:.3}, first guess {:.3}, check rate {:.3}, verdict {}, fix {:.3}, length {:.1}",
-                row.sampled_acc,
-                row.greedy_acc,
-                row.first_guess_acc,
-                row.check_rate,
-                row.verdict_accuracy.map_or("-".into(), |v| format!("{v:.3}")),
-                row.fix_rate,
-                row.mean_len
-            );
-            if bar.is_hidden() {
-                println!("{line}")
-            } else {
-                bar.println(line)
-            }
-            if let Some(out) = evals_out.as_mut() {
-                out.write(&row)?;
-            }
-        }
-        if step == args.steps {
-            break;
-        }
-        let result = pollster::block_on(trainer.step())?;
-        let m = &result.metrics;
+    let evaluating = config.eval.every > 0;
+    if evaluating {
+        report(pollster::block_on(run.evaluate_base())?)?;
+    }
+    for _ in 0..args.steps {
+        let RunStep { step, eval } = pollster::block_on(run.step())?;
+        let m = &step.metrics;
         bar.set_message(format!(
             "reward {:.2} check {:.2} len {:.0} ({:.0}+{:.0} ms)",
             m.reward_mean, m.check_rate, m.mean_length, m.rollout_ms, m.update_ms
@@ -128,13 +127,20 @@ pub fn run(args: Args) -> Result<()> {
         if let Some(out) = steps_out.as_mut() {
             out.write(m)?;
         }
+        if let Some(row) = eval {
+            report(row)?;
+        }
+    }
+    // The last policy is always measured, on schedule or not.
+    if evaluating && args.steps > 0 && !config.eval.evaluates_at(args.steps) {
+        report(pollster::block_on(run.evaluate())?)?;
     }
     bar.finish();
     for out in [steps_out, evals_out].into_iter().flatten() {
         out.finish()?;
     }
     if let Some(dir) = &args.out {
-        let policy = trainer.policy();
+        let policy = run.policy();
         Checkpoint::from_model(&policy, &checkpoint.config, &checkpoint.tokenizer)?.save_dir(dir)?;
         std::fs::write(dir.join("run.json"), serde_json::to_string_pretty(&config)? + "\n")?;
         println!("policy written to {}", dir.display());

@@ -3,6 +3,8 @@
 //!
 //! - [`complete`]: many prompts completed at once, one readback.
 //! - [`grpo`]: GRPO with a rule-based reward: rollout, group advantages, clipped update.
+//! - [`grpo_run`]: one GRPO run — trainer, held-out set, evaluation schedule, saved state — as
+//!   the CLI, the page and the emergence report drive it.
 //! - [`adam`]: Adam with its state readable asynchronously (checkpoints on WebGPU).
 //! - [`sft`]: staged supervised fine-tuning on the task corpus.
 //! - [`batch`]: traces → padded batches with loss masks; length bucketing.
@@ -19,6 +21,7 @@ pub mod batch;
 pub mod checkpoint;
 pub mod complete;
 pub mod grpo;
+pub mod grpo_run;
 pub mod loss;
 pub mod preset;
 pub mod probe;
@@ -29,7 +32,8 @@ pub mod sft;
 
 pub use checkpoint::{Checkpoint, CheckpointError, copy_to_cpu, export_safetensors, load_weights};
 pub use grpo::{GrpoConfig, GrpoStep, GrpoStepMetrics, GrpoTrainer, LossType, Rollout, ScaleRewards};
-pub use preset::{EvalConfig, EvalRow, RunConfig, RunSettings, evaluate, evaluate_policy};
+pub use grpo_run::{GrpoRun, RunStep};
+pub use preset::{EvalConfig, EvalRow, LateEval, RunConfig, RunSettings};
 pub use probe::{CheckPays, Decision, Probe, TeacherForced};
 pub use recipe::BaseRecipe;
 pub use schedule::LrSchedule;

@@ -17,6 +17,32 @@ pub struct EvalConfig {
     pub seed: u64,
     /// Evaluate every this many steps (and before the first); 0 never.
     pub every: usize,
+    /// After this many steps, evaluate every `every_late` steps instead: the emergence run
+    /// measures the onset densely and the rest sparsely. `None`: `every` throughout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<LateEval>,
+}
+
+/// The sparser evaluation schedule after the onset (see [`EvalConfig::late`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LateEval {
+    /// The last step measured at `EvalConfig::every`.
+    pub after: usize,
+    /// Evaluate every this many steps after it; 0 never.
+    pub every: usize,
+}
+
+impl EvalConfig {
+    /// Whether the policy after `step` updates is evaluated (step 0 is the base model).
+    pub fn evaluates_at(&self, step: usize) -> bool {
+        if self.every == 0 {
+            return false;
+        }
+        match self.late {
+            Some(late) if step > late.after => late.every > 0 && step.is_multiple_of(late.every),
+            _ => step.is_multiple_of(self.every),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,7 +94,7 @@ impl RunConfig {
                 seed: 0,
             },
             // 512 problems: a rate's 95% interval is about ±4 points at worst (±9 with 128).
-            eval: EvalConfig { problems: 512, seed: 9_000_001, every: 10 },
+            eval: EvalConfig { problems: 512, seed: 9_000_001, every: 10, late: None },
         };
         match name {
             "default" => Some(default),
@@ -202,16 +228,10 @@ impl EvalRow {
     }
 }
 
-/// Measures `trainer`'s current policy on `held_out` (sampled at the training temperature, and
-/// greedy).
-pub async fn evaluate(trainer: &GrpoTrainer, held_out: &[Problem]) -> Result<EvalRow, TrainError> {
-    evaluate_policy(trainer, &trainer.policy(), trainer.steps_done(), held_out).await
-}
-
-/// [`evaluate`] of `policy`, the run's policy after `step` updates — e.g. the base model kept
-/// aside, so that the step-0 evaluation can run after the first step instead of before it. The
-/// draws depend only on the run's seed, so the row is the one `evaluate` gave at that step.
-pub async fn evaluate_policy(
+/// `policy`, the run's policy after `step` updates, on `held_out`: sampled once at the training
+/// temperature and decoded greedily. The draws depend only on the run's seed, so the base model
+/// kept aside gives after the first step the row it gave before it.
+pub(crate) async fn evaluate_policy(
     trainer: &GrpoTrainer,
     policy: &aha_model::Model,
     step: usize,

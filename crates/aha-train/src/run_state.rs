@@ -29,9 +29,22 @@ fn bad(message: impl Into<String>) -> TrainError {
     TrainError::State(message.into())
 }
 
+/// The metadata fields of a saved run state (read without touching its tensors).
+pub(crate) fn state_metadata(state: &[u8]) -> Result<HashMap<String, String>, TrainError> {
+    let (_, metadata) =
+        SafeTensors::read_metadata(state).map_err(|e| bad(format!("not a run state: {e}")))?;
+    Ok(metadata.metadata().clone().unwrap_or_default())
+}
+
 impl GrpoTrainer {
     /// The run's state as bytes (see the module docs), read with one readback.
     pub async fn save_state(&self) -> Result<Vec<u8>, TrainError> {
+        self.save_state_with(Vec::new()).await
+    }
+
+    /// [`GrpoTrainer::save_state`] with `extra` metadata fields beside the trainer's own (e.g. the
+    /// whole run's config, which [`crate::GrpoRun`] keeps there).
+    pub(crate) async fn save_state_with(&self, extra: Vec<(&str, String)>) -> Result<Vec<u8>, TrainError> {
         let mut params = ParamTensors::default();
         self.policy.valid().visit(&mut params);
         let policy_count = params.0.len();
@@ -78,6 +91,7 @@ impl GrpoTrainer {
             ("grpo_config", config),
         ]
         .into_iter()
+        .chain(extra)
         .map(|(k, v)| (k.to_string(), v))
         .collect();
         safetensors::tensor::serialize(views, Some(metadata)).map_err(|e| bad(e.to_string()))
@@ -93,9 +107,7 @@ impl GrpoTrainer {
         device: &Device,
         state: &[u8],
     ) -> Result<Self, TrainError> {
-        let (_, metadata) =
-            SafeTensors::read_metadata(state).map_err(|e| bad(format!("not a run state: {e}")))?;
-        let metadata = metadata.metadata().clone().unwrap_or_default();
+        let metadata = state_metadata(state)?;
         let field =
             |name: &str| metadata.get(name).ok_or_else(|| bad(format!("the field {name} is missing")));
         if field("format")? != FORMAT || field("version")? != VERSION {

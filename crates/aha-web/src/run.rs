@@ -4,11 +4,10 @@
 use std::cell::Cell;
 
 use aha_model::{DeviceMemory, ModelConfig, device_memory, readback};
-use aha_tasks::Problem;
 use aha_tokenizer::CharTokenizer;
 use aha_train::{
-    Checkpoint, EvalRow, GrpoStep, GrpoStepMetrics, GrpoTrainer, RunConfig, RunSettings, copy_to_cpu,
-    evaluate, evaluate_policy, export_safetensors,
+    Checkpoint, EvalRow, GrpoRun, GrpoStep, GrpoStepMetrics, RunConfig, RunSettings, RunStep, copy_to_cpu,
+    export_safetensors,
 };
 use burn::tensor::{Device, Int, Tensor, Transaction};
 use serde::Serialize;
@@ -82,11 +81,7 @@ pub struct ExportedModel {
 }
 
 pub struct RunSession {
-    trainer: GrpoTrainer,
-    /// The run's base model, kept for the step-0 evaluation (see [`RunSession::evaluate_base`]).
-    base: aha_model::Model,
-    run: RunConfig,
-    held_out: Vec<Problem>,
+    run: GrpoRun,
     model_config: ModelConfig,
     tokenizer: CharTokenizer,
     device: Device,
@@ -106,8 +101,9 @@ impl RunSession {
         Self::start(device, weights, config_json, tokenizer_json, settings, None)
     }
 
-    /// The run a [`RunSession::save_state`] file holds, continued: `weights`, `config_json`,
-    /// `tokenizer_json` and `settings` must be the run's own (its base model and knobs).
+    /// The run a [`RunSession::save_state`] file holds, continued with the settings saved in it:
+    /// `weights`, `config_json` and `tokenizer_json` must be its base model's. `settings` are read
+    /// only for a state saved before states carried their run's config.
     pub fn resume(
         device: &Device,
         weights: Vec<u8>,
@@ -127,23 +123,23 @@ impl RunSession {
         settings: &RunSettings,
         state: Option<&[u8]>,
     ) -> Result<Self, String> {
-        let run = settings.to_config().map_err(|e| e.to_string())?;
         let checkpoint =
             Checkpoint::from_parts(config_json, tokenizer_json, weights).map_err(|e| e.to_string())?;
         let model = checkpoint.load_model(device).map_err(|e| e.to_string())?;
-        let base = model.clone();
-        let held_out = run.held_out().map_err(|e| e.to_string())?;
-        let (grpo, tokenizer) = (run.grpo.clone(), checkpoint.tokenizer.clone());
-        let trainer = match state {
-            None => GrpoTrainer::new(model, grpo, tokenizer, device),
-            Some(state) => GrpoTrainer::resume(model, grpo, tokenizer, device, state),
+        let tokenizer = checkpoint.tokenizer.clone();
+        let run = match state {
+            None => {
+                let config = settings.to_config().map_err(|e| e.to_string())?;
+                GrpoRun::new(model, config, tokenizer, device)
+            }
+            Some(state) => {
+                let older = settings.to_config().ok();
+                GrpoRun::resume(model, tokenizer, device, state, older.as_ref())
+            }
         }
         .map_err(|e| e.to_string())?;
         Ok(Self {
-            trainer,
-            base,
             run,
-            held_out,
             model_config: checkpoint.config,
             tokenizer: checkpoint.tokenizer,
             device: device.clone(),
@@ -153,7 +149,7 @@ impl RunSession {
 
     /// The whole run configuration (preset with knobs applied), for the export.
     pub fn config(&self) -> &RunConfig {
-        &self.run
+        self.run.config()
     }
 
     pub fn info(&self) -> ModelInfo {
@@ -161,7 +157,7 @@ impl RunSession {
     }
 
     pub fn steps_done(&self) -> usize {
-        self.trainer.steps_done()
+        self.run.steps_done()
     }
 
     /// What the GPU memory pools hold now; `None` on the CPU backend.
@@ -171,21 +167,21 @@ impl RunSession {
 
     /// The current policy on the fixed held-out set (sampled and greedy).
     pub async fn evaluate(&self) -> Result<EvalRow, String> {
-        evaluate(&self.trainer, &self.held_out).await.map_err(|e| e.to_string())
+        self.run.evaluate().await.map_err(|e| e.to_string())
     }
 
     /// The base model on the held-out set: the run's step-0 evaluation, the same row
     /// [`RunSession::evaluate`] gives before the first step, whenever it is asked for — so the
     /// page can run the first step first and chart the base model after it.
     pub async fn evaluate_base(&self) -> Result<EvalRow, String> {
-        evaluate_policy(&self.trainer, &self.base, 0, &self.held_out).await.map_err(|e| e.to_string())
+        self.run.evaluate_base().await.map_err(|e| e.to_string())
     }
 
     /// One GRPO step, plus the held-out evaluation when it completes an evaluation interval.
     pub async fn step(&mut self) -> Result<StepReport, String> {
-        let GrpoStep { metrics, rollout, expert_load } =
-            self.trainer.step().await.map_err(|e| e.to_string())?;
-        let group_size = self.run.grpo.num_generations;
+        let RunStep { step, eval } = self.run.step().await.map_err(|e| e.to_string())?;
+        let GrpoStep { metrics, rollout, expert_load } = step;
+        let group_size = self.run.config().grpo.num_generations;
         let view = |row: usize| AnswerView {
             completion: rollout.completions[row].clone(),
             reward: rollout.rewards[row],
@@ -222,12 +218,6 @@ impl RunSession {
                 verdict_wrong: rollout.behaviours[row].verdict_right() == Some(false),
             })
             .collect();
-        let every = self.run.eval.every;
-        let eval = if every > 0 && self.trainer.steps_done().is_multiple_of(every) {
-            Some(self.evaluate().await?)
-        } else {
-            None
-        };
         Ok(StepReport { metrics, group, corrections, expert_load, eval })
     }
 
@@ -239,7 +229,7 @@ impl RunSession {
         on_token: impl FnMut(&str, f32),
     ) -> Result<Completion, String> {
         let seed = options.seed.unwrap_or_else(|| next_draw(&self.draws));
-        let policy = self.trainer.policy();
+        let policy = self.run.policy();
         answer(&policy, &self.tokenizer, &self.device, text, options, seed, on_token).await
     }
 
@@ -255,7 +245,7 @@ impl RunSession {
         let ids_i64: Vec<i64> = ids.iter().map(|&id| i64::from(id)).collect();
         let tokens = Tensor::<1, Int>::from_ints(ids_i64.as_slice(), &self.device).reshape([1, n]);
         let mask = Tensor::<2>::ones([1, n], &self.device);
-        let chosen = self.trainer.policy().forward(tokens, mask).gates.argmax(2); // [layers, n, 1]
+        let chosen = self.run.policy().forward(tokens, mask).gates.argmax(2); // [layers, n, 1]
         let data =
             readback::read(Transaction::default().register(chosen)).await.map_err(|e| e.to_string())?;
         let data = data.into_iter().next().ok_or("empty result")?;
@@ -269,12 +259,12 @@ impl RunSession {
     /// Everything needed to continue the run later (policy, optimiser, counters; one readback):
     /// what the page saves to IndexedDB.
     pub async fn save_state(&self) -> Result<Vec<u8>, String> {
-        self.trainer.save_state().await.map_err(|e| e.to_string())
+        self.run.save_state().await.map_err(|e| e.to_string())
     }
 
     /// The current policy as safetensors, Burn record, config and tokenizer (one readback).
     pub async fn export(&self) -> Result<ExportedModel, String> {
-        let cpu = copy_to_cpu(&self.trainer.policy(), &self.model_config).await.map_err(|e| e.to_string())?;
+        let cpu = copy_to_cpu(&self.run.policy(), &self.model_config).await.map_err(|e| e.to_string())?;
         let checkpoint =
             Checkpoint::from_model(&cpu, &self.model_config, &self.tokenizer).map_err(|e| e.to_string())?;
         Ok(ExportedModel {
@@ -362,7 +352,7 @@ mod tests {
     }
 
     #[test]
-    fn a_saved_state_resumes_at_its_step_and_refuses_other_settings() {
+    fn a_saved_state_resumes_at_its_step_with_its_own_settings() {
         let short = settings(r#"{"preset":"tiny","max_completion_length":8}"#);
         let mut run = tiny_session(short.clone()).unwrap();
         pollster::block_on(run.step()).unwrap();
@@ -377,8 +367,11 @@ mod tests {
         assert_eq!(resumed.steps_done(), 1);
         let again = pollster::block_on(resumed.step()).unwrap();
         assert_eq!(again.group, next.group, "the resumed run draws and answers as the original did");
+        // The state carries its run's config: settings passed with it do not change the run.
         let other = settings(r#"{"preset":"tiny","max_completion_length":8,"seed":5}"#);
-        assert!(resume(&other).err().unwrap().contains("other settings"));
+        let kept = resume(&other).unwrap();
+        assert_eq!(kept.config(), run.config());
+        assert_eq!(kept.config().grpo.seed, 0);
     }
 
     #[test]
