@@ -83,7 +83,7 @@ pub fn build_page_wasm(profile: Profile) -> Result<PathBuf> {
 /// Not `--ignore-implicit-traps` (-7 KB): with it the release page's Worker failed at start with
 /// "memory access out of bounds" (loads it deems free of effects may run where a branch guarded
 /// them). Not Debian's binaryen: its older wasm-opt writes modules Chromium refuses
-/// (TOOLCHAIN.md). The features come from the module's own target_features section.
+/// (dev/LOG.md, "wasm size"). The features come from the module's own target_features section.
 fn optimize_for_size(module: &Path, converge: bool) -> Result<()> {
     let wasm_opt = workspace_root().join("web/node_modules/.bin/wasm-opt");
     anyhow::ensure!(wasm_opt.exists(), "{} is missing: run `npm ci` in web/", wasm_opt.display());
