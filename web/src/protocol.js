@@ -100,6 +100,9 @@ const SCHEMA = {
   error: { message: 'string' },
 };
 
+/** The kinds of message and the fields each must carry, for tests and tools (read-only). */
+export const MESSAGE_FIELDS = Object.freeze(SCHEMA);
+
 export class ProtocolError extends Error {
   constructor(message) {
     super(message);
@@ -120,7 +123,8 @@ export function checkMessage(data) {
   if (data.v !== PROTOCOL_VERSION) {
     throw new ProtocolError(`protocol version ${data.v} is not ${PROTOCOL_VERSION}: reload the page`);
   }
-  const schema = SCHEMA[data.kind];
+  // Own kinds only: `toString` and the like are on every object's prototype.
+  const schema = Object.hasOwn(SCHEMA, data.kind) ? SCHEMA[data.kind] : undefined;
   if (!schema) {
     throw new ProtocolError(`unknown message kind ${JSON.stringify(data.kind)}`);
   }

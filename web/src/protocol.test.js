@@ -1,86 +1,90 @@
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, ProtocolError, checkMessage, makeMessage } from './protocol.js';
+import { MESSAGE_FIELDS, PROTOCOL_VERSION, ProtocolError, checkMessage, makeMessage } from './protocol.js';
+
+/** A valid message of every kind: a new kind without one here fails the first test. */
+const EXAMPLES = {
+  init: { prefer: 'webgpu', baseUrl: 'http://127.0.0.1/' },
+  configure: { id: 2, settings: { preset: 'tiny' }, page: {}, model: 'base-model/' },
+  import: { id: 3, settings: {}, page: {}, weights: new ArrayBuffer(4), config: '{}', tokenizer: '{}' },
+  resume: { id: 7, run: 'a-1' },
+  forget: { run: 'a-1' },
+  loseDevice: {},
+  trap: {},
+  train: {},
+  pause: {},
+  step: {},
+  generate: { id: 1, prompt: '347*5', sampled: false },
+  export: { id: 1 },
+  route: { id: 4, text: '347*5=g1735 a1735.' },
+  measure: { id: 5 },
+  ready: { backend: { kind: 'cpu', reason: 'x' }, selfTest: 54, build: { simd128: true, cpu_threads: 1 } },
+  configured: { id: 2, parameters: 5, run: {} },
+  resumed: { id: 7, parameters: 5, run: {}, page: { settings: { preset: 'tiny' } }, log: [], steps: 0 },
+  savedRuns: { runs: [{ id: 'a-1', steps: 2, saved_at: '2026-11-29T12:00:00Z', page: {}, open: false }], damaged: [] },
+  saved: { steps: 10, saved_at: '2026-11-29T12:00:00Z', run: 'a-1' },
+  unsaved: { steps: 20, savedSteps: 10, message: 'QuotaExceededError' },
+  lost: { cause: 'gpu', message: 'the GPU device was lost', steps: -1, run: '' },
+  refused: { id: 2, message: 'no' },
+  state: { running: true, steps: 3 },
+  evaluated: { row: { step: 0 }, ms: 10 },
+  stepped: { report: { metrics: {} }, memory: { wasm_heap_bytes: 1 << 20 } },
+  measured: { id: 5, download: { raw_bytes: 9, gzip_bytes: 4 }, peak: null },
+  token: { id: 1, text: 'g' },
+  completion: { id: 1, result: { correct: true } },
+  failed: { id: 1, message: 'no' },
+  exported: { id: 1, files: {} },
+  routed: { id: 4, routes: { tokens: [], experts: [] } },
+  error: { message: 'x' },
+};
+
+/** A value of each schema type, and one that is none of them. */
+const WRONG = { string: 1, number: '1', boolean: 'yes', object: 'x', 'object?': 3, array: {} };
 
 describe('protocol', () => {
-  it('builds messages that check', () => {
-    const init = makeMessage('init', { prefer: 'webgpu', baseUrl: 'http://127.0.0.1/' });
-    expect(init).toEqual({ v: PROTOCOL_VERSION, kind: 'init', prefer: 'webgpu', baseUrl: 'http://127.0.0.1/' });
-    expect(checkMessage(init)).toBe(init);
-    const ready = makeMessage('ready', { backend: { kind: 'cpu', reason: 'x' }, selfTest: 54, build: { simd128: true, cpu_threads: 1 } });
-    expect(checkMessage(makeMessage('init', { prefer: 'auto', baseUrl: '/' })).prefer).toBe('auto');
-    expect(ready.kind).toBe('ready');
+  it('has an example of every kind, and every example checks', () => {
+    expect(Object.keys(EXAMPLES).sort()).toEqual(Object.keys(MESSAGE_FIELDS).sort());
+    for (const [kind, fields] of Object.entries(EXAMPLES)) {
+      expect(makeMessage(kind, fields)).toEqual({ v: PROTOCOL_VERSION, kind, ...fields });
+    }
   });
 
-  it('refuses other versions, unknown kinds and wrong fields with reasons', () => {
+  it('refuses every missing or mistyped field, naming it', () => {
+    let refusals = 0;
+    for (const [kind, schema] of Object.entries(MESSAGE_FIELDS)) {
+      for (const [field, type] of Object.entries(schema)) {
+        const { [field]: _, ...missing } = EXAMPLES[kind];
+        expect(() => makeMessage(kind, missing), `${kind} without ${field}`).toThrow(
+          new ProtocolError(`${kind}.${field} must be a ${type}, got undefined`),
+        );
+        expect(() => makeMessage(kind, { ...EXAMPLES[kind], [field]: WRONG[type] }), `${kind}.${field}`).toThrow(
+          `${kind}.${field} must be a ${type}`,
+        );
+        refusals += 2;
+      }
+    }
+    expect(refusals).toBeGreaterThan(100);
+  });
+
+  it('tells an array from an object and null from an object', () => {
+    expect(() => makeMessage('savedRuns', { runs: {}, damaged: [] })).toThrow(new ProtocolError('savedRuns.runs must be a array, got object'));
+    expect(() => makeMessage('ready', { ...EXAMPLES.ready, backend: null })).toThrow(new ProtocolError('ready.backend must be a object, got null'));
+    expect(() => makeMessage('ready', { ...EXAMPLES.ready, build: [] })).toThrow(new ProtocolError('ready.build must be a object, got array'));
+    expect(makeMessage('measured', { ...EXAMPLES.measured, peak: { gflops: 3 } }).peak.gflops).toBe(3);
+  });
+
+  it('refuses non-messages, other versions, unknown kinds and a backend it does not have', () => {
     const cases = [
       [null, 'a message must be an object'],
       [[], 'a message must be an object'],
       ['init', 'a message must be an object'],
       [{ v: 1, kind: 'init', prefer: 'cpu', baseUrl: '/' }, `protocol version 1 is not ${PROTOCOL_VERSION}: reload the page`],
       [{ v: PROTOCOL_VERSION, kind: 'fly' }, 'unknown message kind "fly"'],
-      [{ v: PROTOCOL_VERSION, kind: 'init' }, 'init.prefer must be a string, got undefined'],
+      [{ v: PROTOCOL_VERSION, kind: 'toString' }, 'unknown message kind "toString"'],
       [{ v: PROTOCOL_VERSION, kind: 'init', prefer: 'tpu', baseUrl: '/' }, 'init.prefer must be "auto", "webgpu" or "cpu", got "tpu"'],
-      [{ v: PROTOCOL_VERSION, kind: 'ready', backend: null, selfTest: 54, build: {} }, 'ready.backend must be a object, got null'],
-      [{ v: PROTOCOL_VERSION, kind: 'ready', backend: {}, selfTest: 54 }, 'ready.build must be a object, got undefined'],
-      [{ v: PROTOCOL_VERSION, kind: 'error', message: 3 }, 'error.message must be a string, got number'],
-      [{ v: PROTOCOL_VERSION, kind: 'configure', id: 1, settings: null, model: 'base-model/' }, 'configure.settings must be a object, got null'],
-      [{ v: PROTOCOL_VERSION, kind: 'stepped' }, 'stepped.report must be a object, got undefined'],
     ];
     for (const [data, reason] of cases) {
       expect(() => checkMessage(data)).toThrow(new ProtocolError(reason));
     }
-  });
-
-  it('carries prompt requests and their streamed answers', () => {
-    expect(makeMessage('generate', { id: 1, prompt: '347*5', sampled: false }).prompt).toBe('347*5');
-    expect(makeMessage('token', { id: 1, text: 'g' }).text).toBe('g');
-    expect(makeMessage('completion', { id: 1, result: { correct: true } }).result.correct).toBe(true);
-    expect(makeMessage('failed', { id: 1, message: 'no' }).message).toBe('no');
-    expect(() => makeMessage('generate', { id: '1', prompt: 'x', sampled: false })).toThrow(
-      new ProtocolError('generate.id must be a number, got string'),
-    );
-    expect(() => makeMessage('generate', { id: 1, prompt: 'x', sampled: 'yes' })).toThrow(ProtocolError);
-  });
-
-  it('carries training commands and reports', () => {
-    for (const kind of ['train', 'pause', 'step']) expect(makeMessage(kind).kind).toBe(kind);
-    const configure = makeMessage('configure', { id: 2, settings: { preset: 'tiny' }, page: {}, model: 'base-model/' });
-    expect(configure.settings.preset).toBe('tiny');
-    expect(makeMessage('state', { running: true, steps: 3 }).steps).toBe(3);
-    const memory = { wasm_heap_bytes: 1 << 20 };
-    expect(makeMessage('stepped', { report: { metrics: {} }, memory }).report.metrics).toEqual({});
-    expect(() => makeMessage('stepped', { report: {} })).toThrow(new ProtocolError('stepped.memory must be a object, got undefined'));
-    expect(makeMessage('measure', { id: 5 }).id).toBe(5);
-    const download = { raw_bytes: 9, gzip_bytes: 4 };
-    expect(makeMessage('measured', { id: 5, download, peak: null }).download).toEqual(download);
-    expect(makeMessage('measured', { id: 5, download, peak: { gflops: 3 } }).peak.gflops).toBe(3);
-    expect(makeMessage('refused', { id: 2, message: 'no' }).message).toBe('no');
-    expect(makeMessage('route', { id: 4, text: '347*5=g1735 a1735.' }).text).toBe('347*5=g1735 a1735.');
-    expect(makeMessage('routed', { id: 4, routes: { tokens: [], experts: [] } }).routes.experts).toEqual([]);
-    expect(() => makeMessage('routed', { id: 4 })).toThrow(new ProtocolError('routed.routes must be a object, got undefined'));
-    const weights = new ArrayBuffer(4);
-    expect(makeMessage('import', { id: 3, settings: {}, page: {}, weights, config: '{}', tokenizer: '{}' }).weights).toBe(weights);
-  });
-
-  it('carries saving, losing the GPU and resuming', () => {
-    expect(makeMessage('loseDevice').kind).toBe('loseDevice');
-    expect(makeMessage('forget', { run: 'a-1' }).run).toBe('a-1');
-    expect(() => makeMessage('forget')).toThrow(new ProtocolError('forget.run must be a string, got undefined'));
-    expect(makeMessage('resume', { id: 7, run: 'a-1' }).run).toBe('a-1');
-    expect(makeMessage('saved', { steps: 10, saved_at: '2026-11-29T12:00:00Z', run: 'a-1' }).steps).toBe(10);
-    expect(makeMessage('unsaved', { steps: 20, savedSteps: 10, message: 'QuotaExceededError' }).savedSteps).toBe(10);
-    expect(makeMessage('lost', { cause: 'gpu', message: 'the GPU device was lost', steps: -1, run: '' }).steps).toBe(-1);
-    expect(makeMessage('trap').kind).toBe('trap');
-    // The list of saved runs is an array, and an object is not taken for one.
-    const runs = [{ id: 'a-1', steps: 2, saved_at: '2026-11-29T12:00:00Z', page: {}, open: false }];
-    expect(makeMessage('savedRuns', { runs, damaged: [] }).runs).toEqual(runs);
-    expect(() => makeMessage('savedRuns', { runs: {}, damaged: [] })).toThrow(new ProtocolError('savedRuns.runs must be a array, got object'));
-    const resumed = { id: 7, parameters: 5, run: {}, page: { settings: { preset: 'tiny' } }, log: [], steps: 0 };
-    expect(makeMessage('resumed', resumed).log).toEqual([]);
-    expect(() => makeMessage('resumed', { ...resumed, log: null })).toThrow(ProtocolError);
-  });
-
-  it('makeMessage checks too', () => {
-    expect(() => makeMessage('ready', { selfTest: 'no' })).toThrow(ProtocolError);
+    for (const prefer of ['auto', 'webgpu', 'cpu']) expect(makeMessage('init', { prefer, baseUrl: '/' }).prefer).toBe(prefer);
   });
 });
