@@ -7,23 +7,39 @@ const pageIds = new Set([...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
 // Chart figures get `chart-<id>` from the CHARTS spec (read as text: uPlot needs a browser).
 const chartsSource = readFileSync(new URL('./charts.js', import.meta.url), 'utf8');
 const chartIds = new Set([...chartsSource.matchAll(/^\s+id: '([a-z-]+)',$/gm)].map((m) => `chart-${m[1]}`));
+const report = JSON.parse(readFileSync(new URL('../../report/emergence.json', import.meta.url), 'utf8'));
+
+const lesson = (title) => LESSONS.find((l) => l.title === title).text;
+/** `text`'s percentages after `pattern` (a RegExp with numbered groups), as fractions. */
+const percents = (text, pattern) => {
+  const match = text.match(pattern);
+  expect(match, `${pattern} in ${text}`).not.toBeNull();
+  return match.slice(1).map((p) => Number(p) / 100);
+};
 
 describe('lessons', () => {
-  it('has 5 to 7 steps, each with a title, plain text and the paper idea', () => {
-    expect(LESSONS.length).toBeGreaterThanOrEqual(5);
-    expect(LESSONS.length).toBeLessThanOrEqual(7);
-    for (const lesson of LESSONS) {
-      expect(lesson.title.length).toBeGreaterThan(5);
-      expect(lesson.text.length).toBeGreaterThan(60);
-      expect(lesson.text.length).toBeLessThan(400);
-      expect(lesson.idea.length).toBeGreaterThan(20);
-    }
-  });
-
   it('points every step at something on the page', () => {
     for (const { target } of LESSONS) {
       const id = target.replace(/^#/, '');
       expect(pageIds.has(id) || chartIds.has(id), `${target} is neither in index.html nor a chart`).toBe(true);
     }
+  });
+
+  it('quotes only what the emergence report measured, on every seed', () => {
+    const sharper = lesson('Sharper, or checking?');
+    const [guess] = percents(sharper, /first guess stayed near (\d+)% right/);
+    const [from, to] = percents(sharper, /from about (\d+)% to (\d+)%/);
+    expect(report.seeds.length).toBe(3);
+    expect(sharper).toContain('three seeds');
+    for (const { seed, before, after } of report.seeds) {
+      const near = (value, quoted, what) => expect(Math.abs(value - quoted), `seed ${seed}: ${what} ${value}`).toBeLessThanOrEqual(0.05);
+      near(before.first_guess_acc, guess, 'first guess before');
+      near(after.first_guess_acc, guess, 'first guess after');
+      near(before.sampled_acc, from, 'accuracy before');
+      near(after.sampled_acc, to, 'accuracy after');
+    }
+
+    expect(lesson('The ablation: RL amplifies, it does not invent')).toContain('stays at zero (three seeds)');
+    expect(report.ablation_seeds.map((run) => run.highest_check_rate)).toEqual([0, 0, 0]);
   });
 });
