@@ -1,6 +1,7 @@
-//! The stack smoke test: a tiny model trained for a few steps with Burn's autodiff and Adam on any
-//! device, reading each loss back asynchronously (the only kind of read that works on WebGPU in a
-//! browser). Used natively on `flex` and in the browser on WebGPU and on `flex`.
+//! The toolchain's smoke test, below Aha: Burn's autodiff and Adam train a plain MLP on a device,
+//! each loss read back asynchronously (the only kind of read that works on WebGPU in a browser).
+//! When this fails, the stack is broken, not Aha. Used natively on `flex` and in the browser on
+//! WebGPU and on `flex`; Aha's own training is tested by the GRPO and SFT tests.
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig, Relu};

@@ -10,13 +10,13 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
-async fn tiny_model_trains_on_webgpu() {
+async fn burn_autodiff_and_adam_train_an_mlp_on_webgpu() {
     let losses = smoke::train_tiny_mlp(&webgpu::device().await, 12).await.unwrap();
     smoke::check_losses(&losses).unwrap();
 }
 
 #[wasm_bindgen_test]
-async fn tiny_model_trains_on_flex_in_wasm() {
+async fn burn_autodiff_and_adam_train_an_mlp_on_flex_in_wasm() {
     let losses = smoke::train_tiny_mlp(&Device::flex(), 30).await.unwrap();
     smoke::check_losses(&losses).unwrap();
 }

@@ -10,7 +10,7 @@ fn problems_for_a_seed_match_the_golden_list() {
 }
 
 #[test]
-fn tiny_model_trains_on_flex() {
+fn burn_autodiff_and_adam_train_an_mlp_on_flex() {
     let losses = pollster::block_on(smoke::train_tiny_mlp(&Device::flex(), 30)).unwrap();
     smoke::check_losses(&losses).unwrap();
 }
