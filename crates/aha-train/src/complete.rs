@@ -4,7 +4,7 @@ use aha_model::{Model, SamplingConfig, generate};
 use aha_tokenizer::CharTokenizer;
 use burn::tensor::{Device, Int, Tensor};
 
-use crate::sft::TrainError;
+use crate::error::TrainError;
 
 /// Sampling settings for Aha's format: stop after `stop` (normally `.`), pad with `<pad>`, never
 /// read back before the end. An error when the tokenizer has no `stop` token (a tokenizer not

@@ -10,13 +10,11 @@
 //!    to the frozen starting model (k3 estimator), aggregated as GRPO, Dr. GRPO or DAPO do, then
 //!    one Adam step (`num_iterations` passes over the same rollout).
 //!
-//! Names follow TRL's `GRPOConfig` where one exists.
+//! The settings are in [`crate::grpo_config`], the objective (steps 3–4's maths) in
+//! [`crate::grpo_loss`]; this file is the trainer and its step.
 
-use aha_kernels::KernelChoice;
-use aha_model::{MAX_TEMPERATURE, MIN_TEMPERATURE, Model, readback};
-use aha_tasks::{
-    Behaviour, BehaviourStats, Problem, ProblemGenerator, ProblemSpec, RewardConfig, behaviour, reward,
-};
+use aha_model::{Model, readback};
+use aha_tasks::{Behaviour, BehaviourStats, Problem, ProblemGenerator, behaviour, reward};
 use aha_tokenizer::CharTokenizer;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
@@ -27,231 +25,12 @@ use web_time::Instant;
 use crate::adam::Adam;
 use crate::batch::TokenBatch;
 use crate::complete::{Completed, complete, sampling};
+use crate::grpo_config::GrpoConfig;
+use crate::grpo_loss::{PolicyLoss, advantages, masked_entropy, policy_loss};
 use crate::loss::token_logprobs;
 
+use crate::error::TrainError;
 use crate::schedule::LrSchedule;
-use crate::sft::TrainError;
-
-/// How per-token losses are averaged (TRL's `loss_type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LossType {
-    /// Mean over each completion's tokens, then over completions (the original GRPO).
-    Grpo,
-    /// Sum over all tokens divided by rows × max_completion_length (Dr. GRPO: no length bias).
-    DrGrpo,
-    /// Sum over all tokens divided by the number of completion tokens (DAPO's token-level mean).
-    Dapo,
-}
-
-/// How rewards are scaled into advantages (TRL's `scale_rewards`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ScaleRewards {
-    /// Divide by the group's standard deviation (GRPO).
-    Group,
-    /// Divide by the whole batch's standard deviation.
-    Batch,
-    /// Do not divide (Dr. GRPO).
-    None,
-}
-
-/// The most rows a rollout may have (B × G, and each of B and G): the decode cache and the
-/// update's activations grow with it.
-pub const MAX_ROWS: usize = 4096;
-/// The most tokens a completion may have; the model's `max_seq_len` bounds it further.
-pub const MAX_COMPLETION_LENGTH: usize = 4096;
-/// The most passes over one rollout.
-pub const MAX_ITERATIONS: usize = 64;
-/// Adam's largest useful step size here: beyond it every update diverges (and 1e300 made every
-/// update non-finite, so each was skipped without a word).
-pub const MAX_LEARNING_RATE: f64 = 1.0;
-/// The largest KL weight: far beyond the task's reward of 1, the penalty is all the loss.
-pub const MAX_BETA: f64 = 1000.0;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GrpoConfig {
-    pub task: ProblemSpec,
-    pub reward: RewardConfig,
-    /// B: distinct problems per step.
-    pub prompts_per_step: usize,
-    /// G: completions per problem (TRL `num_generations`).
-    pub num_generations: usize,
-    pub max_completion_length: usize,
-    pub temperature: f32,
-    /// Sample among the k most likely tokens only; 0 keeps all.
-    pub top_k: usize,
-    /// Every this many tokens, read back whether every row has finished and stop early if so (the
-    /// first check at the last rollout's longest completion, and a check that finds every row done
-    /// is the rollout's only read). 0 never checks: a rollout is then exactly one readback, always
-    /// `max_completion_length` decode steps. The samples are the same either way.
-    #[serde(default)]
-    pub stop_check_every: usize,
-    pub learning_rate: f64,
-    pub warmup_steps: usize,
-    /// Weight of the KL penalty to the starting model; 0 disables it (and the reference model).
-    pub beta: f64,
-    /// PPO clip range below and (without `epsilon_high`) above 1.
-    pub epsilon: f64,
-    /// Upper clip range (DAPO's clip-higher); `None` uses `epsilon`.
-    pub epsilon_high: Option<f64>,
-    pub loss_type: LossType,
-    pub scale_rewards: ScaleRewards,
-    /// Passes over each rollout (1: on-policy, the ratio is exactly 1 at the first pass).
-    pub num_iterations: usize,
-    /// Clip each gradient tensor to this L2 norm (Burn clips per parameter tensor).
-    pub max_grad_norm: Option<f32>,
-    /// Weight of the MoE balance loss during RL.
-    pub aux_loss_weight: f32,
-    pub seed: u64,
-}
-
-impl GrpoConfig {
-    pub fn validate(&self) -> Result<(), TrainError> {
-        let invalid = |msg: String| Err(TrainError::Invalid(msg));
-        // Upper bounds first, each naming its knob: a link or a CLI flag can carry any integer,
-        // and on wasm32 (usize = u32) an unchecked sum or product wraps to a tiny one. Floats
-        // print with `{:?}`, which writes 1e300 as `1e300`, not as 301 digits.
-        let counts = [
-            ("prompts_per_step", self.prompts_per_step, MAX_ROWS),
-            ("num_generations", self.num_generations, MAX_ROWS),
-            ("max_completion_length", self.max_completion_length, MAX_COMPLETION_LENGTH),
-            ("num_iterations", self.num_iterations, MAX_ITERATIONS),
-        ];
-        for (name, value, most) in counts {
-            if value == 0 {
-                return invalid(format!("{name} must be at least 1"));
-            }
-            if value > most {
-                return invalid(format!("{name} must be at most {most}, got {value}"));
-            }
-        }
-        if self.num_generations < 2 {
-            return invalid(
-                "num_generations must be at least 2: advantages compare answers within a group".into(),
-            );
-        }
-        if self.prompts_per_step.checked_mul(self.num_generations).is_none_or(|rows| rows > MAX_ROWS) {
-            return invalid(format!(
-                "prompts_per_step × num_generations must be at most {MAX_ROWS}, got {} × {}",
-                self.prompts_per_step, self.num_generations
-            ));
-        }
-        if !(MIN_TEMPERATURE..=MAX_TEMPERATURE).contains(&self.temperature) {
-            return invalid(format!(
-                "temperature must be in [{MIN_TEMPERATURE}, {MAX_TEMPERATURE}] for RL sampling, got {:?}",
-                self.temperature
-            ));
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate <= MAX_LEARNING_RATE) {
-            return invalid(format!(
-                "learning_rate must be in (0, {MAX_LEARNING_RATE}], got {:?}",
-                self.learning_rate
-            ));
-        }
-        if !(self.beta >= 0.0 && self.beta <= MAX_BETA) {
-            return invalid(format!("beta must be in [0, {MAX_BETA}], got {:?}", self.beta));
-        }
-        for (name, eps) in [("epsilon", Some(self.epsilon)), ("epsilon_high", self.epsilon_high)] {
-            if let Some(eps) = eps
-                && !(eps > 0.0 && eps < 10.0)
-            {
-                return invalid(format!("{name} must be in (0, 10), got {eps:?}"));
-            }
-        }
-        if let Some(norm) = self.max_grad_norm
-            && !(norm > 0.0 && norm.is_finite())
-        {
-            return invalid(format!("max_grad_norm must be positive, got {norm:?}"));
-        }
-        if !(self.aux_loss_weight >= 0.0 && self.aux_loss_weight.is_finite()) {
-            return invalid(format!("aux_loss_weight must be ≥ 0, got {:?}", self.aux_loss_weight));
-        }
-        for (name, value) in [("reward.correct", self.reward.correct), ("reward.format", self.reward.format)]
-        {
-            if !value.is_finite() {
-                return invalid(format!("{name} must be finite"));
-            }
-        }
-        self.task.validate().map_err(|e| TrainError::Invalid(e.to_string()))?;
-        Ok(())
-    }
-}
-
-/// Group-relative advantages of `rewards` laid out as consecutive groups of `group` completions.
-pub fn advantages(rewards: &[f32], group: usize, scale: ScaleRewards) -> Vec<f32> {
-    const EPS: f32 = 1e-4;
-    let std = |values: &[f32]| {
-        let mean = values.iter().sum::<f32>() / values.len() as f32;
-        // Unbiased (n − 1), as torch.std in TRL.
-        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / (values.len().max(2) - 1) as f32;
-        (mean, var.sqrt())
-    };
-    let (_, batch_std) = std(rewards);
-    rewards
-        .chunks(group)
-        .flat_map(|g| {
-            let (mean, group_std) = std(g);
-            let denominator = match scale {
-                ScaleRewards::Group => group_std + EPS,
-                ScaleRewards::Batch => batch_std + EPS,
-                ScaleRewards::None => 1.0,
-            };
-            g.iter().map(move |r| (r - mean) / denominator)
-        })
-        .collect()
-}
-
-/// The PPO-clip loss terms of one update, all on the device.
-pub struct PolicyLoss {
-    /// What the optimiser minimises, `[1]`.
-    pub loss: Tensor<1>,
-    /// Mean k3 KL to the reference over completion tokens (0 without one), `[1]`.
-    pub kl: Tensor<1>,
-    /// Fraction of completion tokens whose clipped term was the smaller (no gradient), `[1]`.
-    pub clip_fraction: Tensor<1>,
-}
-
-/// GRPO's loss. Shapes: `logp`, `old_logp`, `ref_logp`, `mask`: `[rows, T]`; `advantages`:
-/// `[rows, 1]`. `logp` carries the gradient; `old_logp` and `ref_logp` do not.
-#[allow(clippy::too_many_arguments)]
-pub fn policy_loss(
-    logp: Tensor<2>,
-    old_logp: Tensor<2>,
-    ref_logp: Option<Tensor<2>>,
-    advantages: Tensor<2>,
-    mask: Tensor<2>,
-    config: &GrpoConfig,
-) -> PolicyLoss {
-    let [rows, t] = logp.dims();
-    let advantages = advantages.expand([rows, t]);
-    let ratio = (logp.clone() - old_logp).exp();
-    let low = 1.0 - config.epsilon;
-    let high = 1.0 + config.epsilon_high.unwrap_or(config.epsilon);
-    let unclipped = ratio.clone() * advantages.clone();
-    let clipped = ratio.clamp(low, high) * advantages;
-    // −min(r·A, clip(r)·A): the clipped term wins where it is strictly smaller.
-    let clip_active = clipped.clone().lower(unclipped.clone()).float();
-    let mut per_token = unclipped.clone().min_pair(clipped).neg();
-    let token_count = mask.clone().sum().clamp_min(1.0);
-    let kl = match ref_logp {
-        Some(ref_logp) if config.beta > 0.0 => {
-            // k3 = exp(ref − logp) − (ref − logp) − 1 ≥ 0, unbiased for KL(π‖π_ref).
-            let delta = ref_logp - logp.clone();
-            let k3 = delta.clone().exp() - delta - 1.0;
-            per_token = per_token + k3.clone() * config.beta;
-            (k3 * mask.clone()).sum() / token_count.clone()
-        }
-        _ => Tensor::zeros([1], &logp.device()),
-    };
-    let masked = per_token * mask.clone();
-    let loss = match config.loss_type {
-        LossType::Grpo => (masked.sum_dim(1) / mask.clone().sum_dim(1).clamp_min(1.0)).mean(),
-        LossType::DrGrpo => masked.sum() / (rows * config.max_completion_length) as f32,
-        LossType::Dapo => masked.sum() / token_count.clone(),
-    };
-    PolicyLoss { loss, kl, clip_fraction: (clip_active * mask).sum() / token_count }
-}
 
 /// One rollout: B·G completions of B problems, with what the reward and the detectors made of them.
 #[derive(Debug, Clone)]
@@ -436,20 +215,10 @@ impl GrpoTrainer {
         Ok((rows, completed))
     }
 
-    /// Behaviour of the current policy on `problems` (a fixed held-out set), `repeats` samples each
-    /// at `temperature` (0: greedy, where one sample suffices). Every evaluation uses the same
-    /// draws (`seed`), so changes between evaluations come from the policy, not the dice.
-    pub async fn evaluate(
-        &self,
-        problems: &[Problem],
-        repeats: usize,
-        temperature: f32,
-        seed: u64,
-    ) -> Result<BehaviourStats, TrainError> {
-        self.evaluate_policy(&self.policy.valid(), problems, repeats, temperature, seed).await
-    }
-
-    /// [`GrpoTrainer::evaluate`] of another `policy` (see [`GrpoTrainer::complete_with`]).
+    /// Behaviour of `policy` (this run's current one or an earlier one, e.g. the base model kept
+    /// for the step-0 evaluation) on `problems` (a fixed held-out set), `repeats` samples each at
+    /// `temperature` (0: greedy, where one sample suffices). Every evaluation uses the same draws
+    /// (`seed`), so changes between evaluations come from the policy, not the dice.
     pub async fn evaluate_policy(
         &self,
         policy: &Model,
@@ -534,32 +303,16 @@ impl GrpoTrainer {
         }
         let (parts, entropy, aux, load) = last.expect("num_iterations ≥ 1");
         readbacks += 1;
-        let transaction = Transaction::default()
-            .register(parts.loss)
-            .register(parts.kl)
-            .register(parts.clip_fraction)
-            .register(entropy)
-            .register(aux)
-            .register(load)
-            .register(parameter_sum(&self.policy).detach());
-        let values = readback::read(transaction)
-            .await?
-            .into_iter()
-            .map(readback::values::<f32>)
-            .collect::<Result<Vec<_>, _>>()?;
+        let read = UpdateReadback::read(parts, entropy, aux, load, &self.policy).await?;
         // The same read carries the verdict: a NaN or infinite loss, or a parameter made
         // non-finite by a bad gradient, undoes the whole update.
-        if !(values[0][0].is_finite() && values[6][0].is_finite()) {
+        if !(read.loss.is_finite() && read.parameter_sum.is_finite()) {
             (self.policy, self.optim) = before_update;
             self.skipped_updates += 1;
         }
         let update_ms = update_start.elapsed().as_secs_f64() * 1e3;
-        // Forward + backward (about twice the forward) per iteration, and the no-grad passes.
-        let forward_flops = self.policy.forward_matmul_flops(batch.rows, batch.seq_len);
         let no_grad_passes = usize::from(ref_logp.is_some()) + usize::from(old_logp.is_some());
-        let update_flops = forward_flops * (3 * config.num_iterations + no_grad_passes) as f64;
-        let n_experts = self.policy.n_experts().max(1);
-        let expert_load: Vec<Vec<f32>> = values[5].chunks(n_experts).map(<[f32]>::to_vec).collect();
+        let update_flops = self.update_flops(&batch, no_grad_passes);
 
         // --- metrics
         let stats = BehaviourStats::from_behaviours(&behaviours);
@@ -583,11 +336,11 @@ impl GrpoTrainer {
             mean_length: stats.mean_length,
             mean_length_correct: stats.mean_length_correct,
             mean_length_wrong: stats.mean_length_wrong,
-            loss: values[0][0],
-            kl: values[1][0],
-            clip_fraction: values[2][0],
-            entropy: values[3][0],
-            aux_loss: values[4][0],
+            loss: read.loss,
+            kl: read.kl,
+            clip_fraction: read.clip_fraction,
+            entropy: read.entropy,
+            aux_loss: read.aux_loss,
             rollout_ms,
             update_ms,
             sampled_tokens,
@@ -599,7 +352,65 @@ impl GrpoTrainer {
         Ok(GrpoStep {
             metrics,
             rollout: Rollout { problems: rows, completions, tokens, rewards, advantages, behaviours },
-            expert_load,
+            expert_load: read.expert_load,
+        })
+    }
+
+    /// The matmul FLOPs of one update over `batch`: forward and backward (about twice the
+    /// forward) per iteration, plus `no_grad_passes` forward passes (reference, old policy).
+    fn update_flops(&self, batch: &TokenBatch, no_grad_passes: usize) -> f64 {
+        let forward = self.policy.forward_matmul_flops(batch.rows, batch.seq_len);
+        forward * (3 * self.config.num_iterations + no_grad_passes) as f64
+    }
+}
+
+/// What an update reads back, in one transaction: the loss and its parts, the experts' load and
+/// whether every parameter is still finite.
+struct UpdateReadback {
+    loss: f32,
+    kl: f32,
+    clip_fraction: f32,
+    entropy: f32,
+    aux_loss: f32,
+    /// `[layers][experts]` share of the tokens routed to each expert.
+    expert_load: Vec<Vec<f32>>,
+    /// The sum of every parameter of the updated policy: finite exactly when every one is.
+    parameter_sum: f32,
+}
+
+impl UpdateReadback {
+    async fn read(
+        parts: PolicyLoss,
+        entropy: Tensor<1>,
+        aux_loss: Tensor<1>,
+        expert_load: Tensor<2>,
+        policy: &Model,
+    ) -> Result<Self, TrainError> {
+        let transaction = Transaction::default()
+            .register(parts.loss)
+            .register(parts.kl)
+            .register(parts.clip_fraction)
+            .register(entropy)
+            .register(aux_loss)
+            .register(expert_load)
+            .register(parameter_sum(policy).detach());
+        let values = readback::read(transaction)
+            .await?
+            .into_iter()
+            .map(readback::values::<f32>)
+            .collect::<Result<Vec<_>, _>>()?;
+        let [loss, kl, clip_fraction, entropy, aux_loss, load, sum]: [Vec<f32>; 7] = values
+            .try_into()
+            .map_err(|_| TrainError::Readback("the update read back the wrong number of tensors".into()))?;
+        let n_experts = policy.n_experts().max(1);
+        Ok(Self {
+            loss: loss[0],
+            kl: kl[0],
+            clip_fraction: clip_fraction[0],
+            entropy: entropy[0],
+            aux_loss: aux_loss[0],
+            expert_load: load.chunks(n_experts).map(<[f32]>::to_vec).collect(),
+            parameter_sum: sum[0],
         })
     }
 }
@@ -616,12 +427,6 @@ fn parameter_sum(model: &Model) -> Tensor<1> {
     let mut sums = Sums(Vec::new());
     model.visit(&mut sums);
     Tensor::cat(sums.0, 0).sum()
-}
-
-/// Mean entropy (nats) of the next-token distribution over the masked positions, `[1]`.
-pub fn masked_entropy(logits: Tensor<3>, mask: Tensor<2>, kernels: KernelChoice) -> Tensor<1> {
-    let entropy = aha_kernels::token_entropy(logits, kernels);
-    (entropy * mask.clone()).sum() / mask.sum().clamp_min(1.0)
 }
 
 /// The update batch: every row is prompt + completion (padded to the longest), every completion

@@ -10,10 +10,10 @@ use aha_tasks::Problem;
 use aha_tokenizer::CharTokenizer;
 use burn::tensor::Device;
 
+use crate::error::TrainError;
 use crate::grpo::{GrpoStep, GrpoTrainer};
 use crate::preset::{EvalRow, RunConfig, evaluate_policy};
 use crate::run_state::state_metadata;
-use crate::sft::TrainError;
 
 /// The metadata field of a saved run state that holds its whole [`RunConfig`].
 const RUN_CONFIG: &str = "run_config";

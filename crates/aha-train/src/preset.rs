@@ -4,8 +4,9 @@
 use aha_tasks::{BehaviourStats, Problem, ProblemSpec, RewardConfig, held_out_set};
 use serde::{Deserialize, Serialize};
 
-use crate::grpo::{GrpoConfig, GrpoTrainer, LossType, ScaleRewards};
-use crate::sft::TrainError;
+use crate::error::TrainError;
+use crate::grpo::GrpoTrainer;
+use crate::grpo_config::{GrpoConfig, LossType, ScaleRewards};
 
 /// The fixed held-out set and how often it is measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -246,7 +247,7 @@ pub(crate) async fn evaluate_policy(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grpo::{MAX_COMPLETION_LENGTH, MAX_LEARNING_RATE};
+    use crate::grpo_config::{MAX_COMPLETION_LENGTH, MAX_LEARNING_RATE};
 
     #[test]
     fn presets_are_valid_and_round_trip() {

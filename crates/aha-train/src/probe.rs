@@ -10,7 +10,7 @@ use burn::tensor::{Device, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::complete::{complete, sampling};
-use crate::sft::TrainError;
+use crate::error::TrainError;
 
 /// The decision forced after the guess.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

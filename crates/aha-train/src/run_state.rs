@@ -19,8 +19,9 @@ use safetensors::tensor::{Dtype, TensorView};
 
 use crate::adam::{Adam, moments_from_data};
 use crate::checkpoint::{FillParams, ParamTensors};
-use crate::grpo::{GrpoConfig, GrpoTrainer};
-use crate::sft::TrainError;
+use crate::error::TrainError;
+use crate::grpo::GrpoTrainer;
+use crate::grpo_config::GrpoConfig;
 
 const FORMAT: &str = "aha-grpo-state";
 const VERSION: &str = "1";

@@ -4,16 +4,17 @@
 //! number of steps and peak learning rate; Adam's state carries over between stages. The same
 //! code runs natively and in the browser: the only readback per step is the loss, and it is async.
 
-use aha_model::readback::{self, ReadbackError};
+use aha_model::readback;
 use aha_model::{Model, ModelConfig};
 use aha_tasks::{Corpus, CorpusError, CorpusMix, ProblemSpec};
-use aha_tokenizer::{CharTokenizer, TokenizerError};
+use aha_tokenizer::CharTokenizer;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{BatchTensors, BucketedBatches, TokenBatch};
+use crate::error::TrainError;
 use crate::loss::{masked_nll, masked_nll_sum};
 use crate::schedule::LrSchedule;
 
@@ -45,26 +46,6 @@ pub struct SftConfig {
     /// token in every batch (`n` ≈ trained tokens per trace keeps the loss's scale).
     #[serde(default)]
     pub loss_tokens_per_row: Option<f32>,
-}
-
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum TrainError {
-    #[error("invalid training config: {0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Corpus(#[from] CorpusError),
-    #[error(transparent)]
-    Tokenizer(#[from] TokenizerError),
-    #[error("reading training metrics back failed: {0}")]
-    Readback(String),
-    #[error("saved run state: {0}")]
-    State(String),
-}
-
-impl From<ReadbackError> for TrainError {
-    fn from(e: ReadbackError) -> Self {
-        TrainError::Readback(e.0)
-    }
 }
 
 impl SftConfig {

@@ -4,7 +4,7 @@
 use aha_model::{ModelConfig, MoeConfig};
 use aha_tasks::{ProblemSpec, RewardConfig};
 use aha_tokenizer::CharTokenizer;
-use aha_train::grpo::{advantages, policy_loss};
+use aha_train::grpo_loss::{advantages, policy_loss};
 use aha_train::{GrpoConfig, GrpoTrainer, LossType, ScaleRewards};
 use burn::tensor::{Device, Tensor};
 
