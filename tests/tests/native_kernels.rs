@@ -1,12 +1,14 @@
 //! Our WGSL kernels natively, on wgpu (Mesa's lavapipe on a machine without a GPU; `cargo xtask
-//! test` installs it): each against its plain-tensor reference, and the one-readback rollout.
-//! `browser_kernels.rs` runs the same checks in headless Chromium. No adapter fails the tests.
+//! test` installs it): every check of `aha_tests::gpu_checks!` (each kernel against its
+//! plain-tensor reference, the kernels inside the model, the one-readback rollout), which
+//! `browser_kernels.rs` runs in headless Chromium too; then the native-only measurements. No
+//! adapter fails the tests.
 #![cfg(not(target_family = "wasm"))]
 
 use std::sync::OnceLock;
 
 use aha_kernels::matmul_peak;
-use aha_tests::{kernels, logprobs, norm, optimizer, soak};
+use aha_tests::{model_checks, soak};
 use burn::tensor::Device;
 use burn::tensor::wgpu::WgpuSetup;
 
@@ -54,101 +56,20 @@ fn burn_matmul_rate_is_timed_on_wgpu_and_the_cpu() {
     }
 }
 
-#[test]
-fn router_kernel_matches_its_reference_on_wgpu() {
-    let tokens = pollster::block_on(kernels::router_matches_reference(&wgpu())).unwrap();
-    assert!(tokens > 2000);
+/// Each check of `aha_tests::gpu_checks!` as a test on wgpu; it prints what it measured.
+macro_rules! on_wgpu {
+    ($($name:ident => $check:path),* $(,)?) => {$(
+        #[test]
+        fn $name() {
+            match pollster::block_on($check(&wgpu())) {
+                Ok(measured) => println!("{measured:?}"),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    )*};
 }
 
-#[test]
-fn router_kernel_gradients_match_the_reference_on_wgpu() {
-    pollster::block_on(kernels::router_gradients_match_reference(&wgpu())).unwrap();
-}
-
-#[test]
-fn sampler_kernel_matches_its_reference_on_wgpu() {
-    let parity = pollster::block_on(kernels::sampler_matches_reference(&wgpu())).unwrap();
-    println!("{parity:?}");
-}
-
-#[test]
-fn sampler_kernel_edge_cases_on_wgpu() {
-    pollster::block_on(kernels::sampler_edge_cases(&wgpu())).unwrap();
-}
-
-#[test]
-fn sampler_kernel_follows_the_softmax_on_wgpu() {
-    let chi2 = pollster::block_on(kernels::sampler_follows_the_softmax(&wgpu())).unwrap();
-    println!("chi-square {chi2:.2}");
-}
-
-#[test]
-fn a_full_rollout_reads_back_once_on_wgpu() {
-    let (rows, steps) = pollster::block_on(kernels::rollout_reads_back_once(&wgpu())).unwrap();
-    let preset = aha_train::RunConfig::named("default").unwrap().grpo;
-    let rows_expected = preset.prompts_per_step * preset.num_generations;
-    assert_eq!((rows, steps), (rows_expected, preset.max_completion_length));
-}
-
-#[test]
-fn rms_norm_kernel_matches_its_reference_on_wgpu() {
-    let rows = pollster::block_on(kernels::rms_norm_matches_reference(&wgpu())).unwrap();
-    println!("{rows} rows checked");
-}
-
-#[test]
-fn attention_weights_kernel_matches_its_reference_on_wgpu() {
-    let rows = pollster::block_on(kernels::masked_softmax_matches_reference(&wgpu())).unwrap();
-    println!("{rows} rows checked");
-}
-
-#[test]
-fn causal_attention_kernels_match_their_reference_on_wgpu() {
-    let rows = pollster::block_on(kernels::causal_attention_matches_reference(&wgpu())).unwrap();
-    println!("{rows} rows checked");
-}
-
-#[test]
-fn gelu_kernels_match_their_reference_on_wgpu() {
-    let elements = pollster::block_on(kernels::gelu_matches_reference(&wgpu())).unwrap();
-    println!("{elements} elements checked");
-}
-
-#[test]
-fn token_logprob_kernels_match_their_reference_on_wgpu() {
-    let rows = pollster::block_on(logprobs::token_logprobs_match_reference(&wgpu())).unwrap();
-    println!("{rows} rows checked");
-}
-
-#[test]
-fn rms_norm_gradients_match_their_reference_on_wgpu() {
-    let rows = pollster::block_on(norm::rms_norm_gradients_match_reference(&wgpu())).unwrap();
-    println!("{rows} rows checked");
-}
-
-#[test]
-fn adam_kernels_match_their_reference_on_wgpu() {
-    let elements = pollster::block_on(optimizer::adam_matches_reference(&wgpu())).unwrap();
-    println!("{elements} elements checked");
-}
-
-#[test]
-fn training_gradients_with_the_kernels_match_burns_formulas_on_wgpu() {
-    let params = pollster::block_on(kernels::training_gradients_match_the_reference(&wgpu())).unwrap();
-    println!("{params} parameters compared");
-}
-
-#[test]
-fn expert_mix_kernel_matches_its_reference_on_wgpu() {
-    let tokens = pollster::block_on(kernels::expert_mix_matches_reference(&wgpu())).unwrap();
-    println!("{tokens} tokens checked");
-}
-
-#[test]
-fn cached_decoding_matches_the_full_forward_on_wgpu() {
-    let diff = pollster::block_on(kernels::cached_decoding_matches_the_full_forward(&wgpu())).unwrap();
-    println!("max |full - cached| = {diff}");
-}
+aha_tests::gpu_checks!(on_wgpu);
 
 /// The reduced soak (`cargo xtask soak` sets `AHA_SOAK_STEPS=1000`): the wgpu memory pools stay
 /// flat within 10% after three warm-up steps.
@@ -171,7 +92,7 @@ fn grpo_memory_stays_flat_on_wgpu() {
 
 #[test]
 fn a_full_rollout_reads_back_once_on_the_cpu() {
-    pollster::block_on(kernels::rollout_reads_back_once(&Device::flex())).unwrap();
+    pollster::block_on(model_checks::rollout_reads_back_once(&Device::flex())).unwrap();
 }
 
 /// The readback counts above mean something only if nothing reads around the counter: outside

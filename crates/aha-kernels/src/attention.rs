@@ -15,13 +15,12 @@ const WORKGROUP: u32 = 64;
 /// `softmax(scores · scale + bias)` over the last dimension. `scores: [batch, heads, n, keys]`,
 /// `bias: [n, keys]` (0 where query i may see key j, a large negative number where not).
 pub fn masked_softmax(scores: Tensor<4>, bias: &Tensor<2>, scale: f32, choice: KernelChoice) -> Tensor<4> {
-    if choice == KernelChoice::Auto
-        && !scores.is_require_grad()
-        && let Some(probs) = masked_softmax_kernel(&scores, bias, scale)
-    {
-        return probs;
-    }
-    masked_softmax_reference(scores, bias.clone(), scale)
+    // Forward only: a tensor that needs gradients takes the reference.
+    kernel_or_reference!(
+        choice,
+        (!scores.is_require_grad()).then(|| masked_softmax_kernel(&scores, bias, scale)).flatten(),
+        masked_softmax_reference(scores, bias.clone(), scale),
+    )
 }
 
 /// The same with Burn tensor ops.
@@ -69,5 +68,60 @@ mod tests {
         let filled = wgsl::MASKED_SOFTMAX.fill(&values(0.25));
         assert!(!filled.contains("{{"), "every placeholder is filled");
         assert!(filled.contains("sizes"), "the sizes come from a binding at run time");
+    }
+}
+
+/// Parity checks against the reference on any device (`crate::check`).
+#[cfg(feature = "checks")]
+pub mod checks {
+    use burn::tensor::{Device, Tensor, TensorData, Transaction};
+
+    use super::{masked_softmax, masked_softmax_kernel, masked_softmax_reference};
+    use crate::KernelChoice;
+    use crate::causal_attention::MASKED;
+    use crate::check::{f32s, max_abs_diff, noise, read};
+
+    /// The decoder's mask as a bias, `[n, keys]`: query `i` (at position `start + i`) sees keys up
+    /// to its own position (the model builds the same one).
+    fn causal_bias(start: usize, n: usize, keys: usize, device: &Device) -> Tensor<2> {
+        let bias = (0..n).flat_map(|i| (0..keys).map(move |j| if j > start + i { MASKED } else { 0.0 }));
+        Tensor::from_data(TensorData::new(bias.collect::<Vec<f32>>(), [n, keys]), device)
+    }
+
+    /// The attention-weights kernel matches softmax(scores · scale + bias) within 1e-5 — a decode step
+    /// (one query over a part-filled cache), a prefill (several queries), a row that sees one key, a
+    /// row that sees all, large scores — and a tensor that carries gradients takes the reference.
+    pub async fn masked_softmax_matches_reference(device: &Device) -> Result<usize, String> {
+        let mut checked = 0;
+        let cases =
+            [(2, 4, 1, 64, 10, 1.0), (3, 2, 5, 16, 0, 3.0), (1, 1, 1, 7, 6, 1.0), (16, 4, 1, 64, 0, 30.0)];
+        for (case, (batch, heads, n, keys, start, scale)) in cases.into_iter().enumerate() {
+            let rows = batch * heads * n;
+            let values = noise(90 + case as u64, rows * keys, scale);
+            let scores = Tensor::<1>::from_floats(values.as_slice(), device).reshape([batch, heads, n, keys]);
+            let bias = causal_bias(start, n, keys, device);
+            let kernel = masked_softmax_kernel(&scores, &bias, 0.25)
+                .ok_or("the attention-weights kernel did not run on this device")?;
+            let reference = masked_softmax_reference(scores, bias, 0.25);
+            let data = read(Transaction::default().register(kernel).register(reference)).await?;
+            let worst = max_abs_diff(&f32s(&data[0]), &f32s(&data[1]));
+            if worst.is_nan() || worst > 1e-5 {
+                return Err(format!(
+                    "case {case} ({batch}×{heads}×{n}×{keys} from {start}): weights differ by {worst}"
+                ));
+            }
+            checked += rows;
+        }
+        let autodiff = device.clone().autodiff();
+        let scores = Tensor::<1>::from_floats(noise(99, 2 * 8, 1.0).as_slice(), &autodiff)
+            .reshape([1, 1, 2, 8])
+            .require_grad();
+        let weights =
+            masked_softmax(scores.clone(), &causal_bias(3, 2, 8, &autodiff), 0.5, KernelChoice::Auto);
+        let grads = (weights.clone() * weights).sum().backward();
+        if scores.grad(&grads).is_none() {
+            return Err("no gradient reached the scores: the kernel ran on a tensor that needs one".into());
+        }
+        Ok(checked)
     }
 }

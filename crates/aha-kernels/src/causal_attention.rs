@@ -255,3 +255,62 @@ mod tests {
         assert_eq!(context, vec![1.0; 12]);
     }
 }
+
+/// Parity checks against the reference on any device (`crate::check`).
+#[cfg(feature = "checks")]
+pub mod checks {
+    use burn::tensor::{Device, Tensor};
+
+    use super::{causal_attention_kernel, causal_attention_reference};
+    use crate::check::{max_abs_diff, noise, outputs_and_grads};
+
+    /// The training attention kernels match Burn's formulation — the context within 1e-5, the
+    /// gradient with respect to qkv (forward and both backward kernels) within 1e-4 of the largest
+    /// gradient — at the default preset's shape, odd sizes, one position, more rows than a workgroup
+    /// and large scores. Returns the rows checked.
+    pub async fn causal_attention_matches_reference(device: &Device) -> Result<usize, String> {
+        let mut checked = 0;
+        let autodiff = device.clone().autodiff();
+        let cases = [
+            (2, 72, 4, 16, 1.0),
+            (3, 5, 2, 8, 1.0),
+            (1, 1, 1, 4, 1.0),
+            (1, 130, 2, 32, 1.0),
+            (2, 9, 3, 4, 8.0),
+        ];
+        for (case, (batch, n, heads, d_head, scale)) in cases.into_iter().enumerate() {
+            let seed = 200 + 10 * case as u64;
+            let d = heads * d_head;
+            let floats = |values: Vec<f32>| Tensor::<1>::from_floats(values.as_slice(), &autodiff);
+            let qkv = floats(noise(seed, batch * n * 3 * d, scale)).reshape([batch, n, 3 * d]).require_grad();
+            // A weighted sum makes every output element's gradient different.
+            let weights = floats(noise(seed + 1, batch * n * d, 1.0)).reshape([batch, n, d]);
+            let kernel = causal_attention_kernel(&qkv, heads)
+                .ok_or("the causal attention kernels did not run on this device")?;
+            let reference = causal_attention_reference(qkv.clone(), heads);
+            let shape = format!("{batch}×{n}, {heads} heads of {d_head}");
+            let [context, expected_context, grad, expected] =
+                outputs_and_grads(&qkv, kernel, reference, weights)
+                    .await
+                    .map_err(|e| format!("case {case} ({shape}): {e}"))?;
+            let context = max_abs_diff(&context, &expected_context);
+            if context.is_nan() || context > 1e-5 {
+                return Err(format!("case {case} ({shape}): context differs by {context}"));
+            }
+            let largest = expected.iter().fold(0.0f32, |m, g| m.max(g.abs()));
+            let grad = max_abs_diff(&grad, &expected);
+            if grad.is_nan() || grad > 1e-4 * largest.max(1.0) {
+                return Err(format!("case {case} ({shape}): gradients differ by {grad} (largest {largest})"));
+            }
+            checked += batch * heads * n;
+        }
+        // Heads the kernels do not take (not a multiple of 4, wider than 64) fall back to the reference.
+        for (heads, d_head) in [(2, 6), (1, 68)] {
+            let qkv = Tensor::<3>::zeros([1, 3, 3 * heads * d_head], device);
+            if causal_attention_kernel(&qkv, heads).is_some() {
+                return Err(format!("the kernels took heads of {d_head}"));
+            }
+        }
+        Ok(checked)
+    }
+}

@@ -165,3 +165,56 @@ pub fn expert_mix_kernel(
     kernel.launch(&input, workgroup as u32, (n as u32, 1), &buffers);
     Some(wgsl::float_tensor(output))
 }
+
+/// Parity checks against the reference on any device (`crate::check`).
+#[cfg(feature = "checks")]
+pub mod checks {
+    use burn::tensor::{Device, Tensor, Transaction};
+
+    use super::{expert_mix, expert_mix_kernel, expert_mix_reference};
+    use crate::KernelChoice;
+    use crate::check::{f32s, max_abs_diff, noise, read};
+    use crate::router::{router_top_k, router_top_k_reference};
+
+    /// The chosen-experts kernel matches the dense formula within 1e-5 — the tiny model's sizes,
+    /// top-2 over an odd expert count, one token, more tokens than a workgroup — and a tensor that
+    /// carries gradients takes the reference.
+    pub async fn expert_mix_matches_reference(device: &Device) -> Result<usize, String> {
+        let mut checked = 0;
+        let cases = [(16, 64, 128, 4, 1), (5, 16, 24, 3, 2), (1, 8, 8, 2, 2), (200, 32, 64, 6, 1)];
+        for (case, (n, d, h, e, k)) in cases.into_iter().enumerate() {
+            let seed = 110 + 10 * case as u64;
+            let floats = |values: Vec<f32>| Tensor::<1>::from_floats(values.as_slice(), device);
+            let x = floats(noise(seed, n * d, 1.0)).reshape([n, d]);
+            let w_in = floats(noise(seed + 1, e * d * h, 0.3)).reshape([e, d, h]);
+            let w_out = floats(noise(seed + 2, e * h * d, 0.3)).reshape([e, h, d]);
+            let gate = router_top_k_reference(floats(noise(seed + 3, n * e, 2.0)).reshape([n, e]), k);
+            let kernel = expert_mix_kernel(&x, &gate.indices, &gate.weights, &w_in, &w_out)
+                .ok_or("the expert-mix kernel did not run on this device")?;
+            let reference = expert_mix_reference(x, gate.dense_weights(), w_in, w_out);
+            let data = read(Transaction::default().register(kernel).register(reference)).await?;
+            let worst = max_abs_diff(&f32s(&data[0]), &f32s(&data[1]));
+            if worst.is_nan() || worst > 1e-5 {
+                return Err(format!(
+                    "case {case} (N {n}, d {d}, h {h}, E {e}, k {k}): outputs differ by {worst}"
+                ));
+            }
+            checked += n;
+        }
+        let autodiff = device.clone().autodiff();
+        let floats = |values: Vec<f32>| Tensor::<1>::from_floats(values.as_slice(), &autodiff);
+        let x = floats(noise(150, 3 * 8, 1.0)).reshape([3, 8]).require_grad();
+        let w_in = floats(noise(151, 2 * 8 * 8, 0.3)).reshape([2, 8, 8]).require_grad();
+        let w_out = floats(noise(152, 2 * 8 * 8, 0.3)).reshape([2, 8, 8]).require_grad();
+        let gate = router_top_k(floats(noise(153, 3 * 2, 2.0)).reshape([3, 2]), 1, KernelChoice::Auto);
+        let y = expert_mix(x.clone(), &gate, &w_in, &w_out, KernelChoice::Auto);
+        let grads = (y.clone() * y).sum().backward();
+        if x.grad(&grads).is_none() || w_in.grad(&grads).is_none() {
+            return Err(
+                "no gradient reached the input or the experts: the kernel ran on tensors that need one"
+                    .into(),
+            );
+        }
+        Ok(checked)
+    }
+}

@@ -32,12 +32,7 @@ pub trait GeluBackend: Backend {
 /// GELU of every element: the kernels on wgpu f32 tensors (with or without gradients), Burn's
 /// `gelu` otherwise.
 pub fn gelu<const D: usize>(x: Tensor<D>, choice: KernelChoice) -> Tensor<D> {
-    if choice == KernelChoice::Auto
-        && let Some(y) = gelu_kernel(&x)
-    {
-        return y;
-    }
-    gelu_reference(x)
+    kernel_or_reference!(choice, gelu_kernel(&x), gelu_reference(x))
 }
 
 /// The kernels, or `None` where [`gelu`] would take the reference; tests call this to be sure the
@@ -116,5 +111,51 @@ mod tests {
         assert!(gelu_kernel(&x).is_none());
         let y = gelu(x.clone(), KernelChoice::Auto).into_data().try_into_vec::<f32>().unwrap();
         assert_eq!(y, gelu_reference(x).into_data().try_into_vec::<f32>().unwrap());
+    }
+}
+
+/// Parity checks against the reference on any device (`crate::check`).
+#[cfg(feature = "checks")]
+pub mod checks {
+    use burn::tensor::{Device, Tensor, Transaction};
+
+    use super::{gelu_kernel, gelu_reference};
+    use crate::check::{f32s, max_relative_diff, noise, outputs_and_grads, read};
+
+    /// The GELU kernels match Burn's GELU — values within 1e-6 and gradients within 1e-5 of the
+    /// reference, relative to magnitudes above 1 — over the experts' hidden shape, a length that is
+    /// not a multiple of the workgroup, and one element; inputs far out (±1e3) give finite gradients
+    /// of 1 and 0 (the tanh inside is clamped; Burn's may overflow there). Returns the elements checked.
+    pub async fn gelu_matches_reference(device: &Device) -> Result<usize, String> {
+        let autodiff = device.clone().autodiff();
+        let mut checked = 0;
+        for (case, len) in [4 * 1152 * 128, 1000, 1].into_iter().enumerate() {
+            let floats = |values: Vec<f32>| Tensor::<1>::from_floats(values.as_slice(), &autodiff);
+            let x = floats(noise(300 + case as u64, len, 8.0)).require_grad();
+            let weights = floats(noise(310 + case as u64, len, 1.0));
+            let kernel = gelu_kernel(&x).ok_or("the GELU kernels did not run on this device")?;
+            let reference = gelu_reference(x.clone());
+            let [values, expected_values, grads, expected_grads] =
+                outputs_and_grads(&x, kernel, reference, weights)
+                    .await
+                    .map_err(|e| format!("case {case} ({len} elements): {e}"))?;
+            let values = max_relative_diff(&values, &expected_values);
+            if values.is_nan() || values > 1e-6 {
+                return Err(format!("case {case} ({len} elements): values differ by {values}"));
+            }
+            let grads = max_relative_diff(&grads, &expected_grads);
+            if grads.is_nan() || grads > 1e-5 {
+                return Err(format!("case {case} ({len} elements): gradients differ by {grads}"));
+            }
+            checked += len;
+        }
+        let far = Tensor::<1>::from_floats([1.0e3, -1.0e3], &autodiff).require_grad();
+        let grads = gelu_kernel(&far).ok_or("the GELU kernels did not run")?.sum().backward();
+        let grad = far.grad(&grads).ok_or("no gradient reached x")?;
+        let data = read(Transaction::default().register(grad)).await?;
+        if f32s(&data[0]) != [1.0, 0.0] {
+            return Err(format!("gradients at ±1e3: {:?}, expected [1, 0]", f32s(&data[0])));
+        }
+        Ok(checked)
     }
 }

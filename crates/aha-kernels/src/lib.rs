@@ -1,10 +1,9 @@
-//! Aha's own WGSL kernels on Burn's wgpu backend, each beside the plain-tensor reference it must
-//! match, and the one function every GPU→CPU read goes through.
-//!
-//! Two hot pieces of a rollout are wasm-hostile in plain Burn: the MoE router's top-k (Burn's
-//! `topk`/`sort` read synchronously and panic on WebGPU in wasm; k rounds of argmax stay on the
-//! device but cost many dispatches) and the sampler (about twenty small ops per decode step). Each
-//! is one kernel here (`shaders/*.wgsl`):
+//! Aha's own WGSL kernels on Burn's wgpu backend, and the one function every GPU→CPU read goes
+//! through. Each kernel module holds the kernel (`foo_kernel`, launching `shaders/foo.wgsl`), the
+//! plain-tensor reference it must match (`foo_reference`, which the CPU backend runs), the choice
+//! between them (`foo`), and, with the `checks` feature, its parity check (`foo::checks`, run
+//! natively and in Chromium from one list in `aha-tests`). Each replaces plain Burn where that was
+//! slow (many small launches) or wasm-hostile (a synchronous read):
 //!
 //! - [`router`]: softmax, top-k experts and gate weights for every token ([`router_top_k`]).
 //! - [`sample`]: one decode step for every row ([`sample_step`]) with a counter-based random
@@ -33,9 +32,27 @@
 //! [`KernelChoice::Auto`] runs the kernel on wgpu tensors and the reference on every other
 //! backend (the CPU `flex` one); [`KernelChoice::Reference`] forces the reference, for debugging.
 
+/// The kernel's result where `choice` allows it and the kernel takes these tensors (a `foo_kernel`
+/// answers `None` for tensors it does not take: another backend, a dtype, a size), the reference's
+/// otherwise: the dispatch every kernelised function shares. A macro, not a function, so that the
+/// kernel may borrow what the reference then consumes.
+macro_rules! kernel_or_reference {
+    ($choice:expr, $kernel:expr, $reference:expr $(,)?) => {
+        match $choice {
+            $crate::KernelChoice::Auto => match $kernel {
+                Some(result) => result,
+                None => $reference,
+            },
+            $crate::KernelChoice::Reference => $reference,
+        }
+    };
+}
+
 pub mod adam;
 pub mod attention;
 pub mod causal_attention;
+#[cfg(feature = "checks")]
+pub mod check;
 pub mod experts;
 pub mod gelu;
 pub mod logprobs;

@@ -38,12 +38,7 @@ pub fn rms_norm<const D: usize>(
     eps: f64,
     choice: KernelChoice,
 ) -> Tensor<D> {
-    if choice == KernelChoice::Auto
-        && let Some(y) = rms_norm_kernel(&x, gamma, eps)
-    {
-        return y;
-    }
-    rms_norm_reference(x, gamma.clone(), eps)
+    kernel_or_reference!(choice, rms_norm_kernel(&x, gamma, eps), rms_norm_reference(x, gamma.clone(), eps))
 }
 
 /// Burn's `RmsNorm::forward` for f32 tensors, as plain tensor ops.
@@ -139,5 +134,82 @@ impl<C: CheckpointStrategy> RmsNormBackend for Autodiff<CubeBackend, C> {
             }
             OpsKind::UnTracked(prep) => prep.finish(forward(&x, &gamma, eps).0),
         }
+    }
+}
+
+/// Parity checks against the reference on any device (`crate::check`).
+#[cfg(feature = "checks")]
+pub mod checks {
+    use burn::tensor::{Device, Tensor, Transaction};
+
+    use super::{rms_norm_kernel, rms_norm_reference};
+    use crate::check::{f32s, max_abs_diff, noise, read, relative_to_largest};
+
+    /// The RMSNorm kernel matches Burn's formula within 1e-5 — rows that fill no whole workgroup, D
+    /// past the workgroup and not a power of two, a row of zeros (only eps keeps it finite), large
+    /// values. Its gradients: below.
+    pub async fn rms_norm_matches_reference(device: &Device) -> Result<usize, String> {
+        let mut checked = 0;
+        for (case, (rows, d, scale)) in
+            [(1, 64, 1.0), (37, 64, 3.0), (5, 96, 1.0), (3, 7, 0.5), (1000, 33, 1e3)].into_iter().enumerate()
+        {
+            let mut values = noise(60 + case as u64, rows * d, scale);
+            values[..d].fill(0.0);
+            let x = Tensor::<1>::from_floats(values.as_slice(), device).reshape([rows, d]);
+            let gamma = Tensor::<1>::from_floats(noise(70 + case as u64, d, 2.0).as_slice(), device);
+            let kernel =
+                rms_norm_kernel(&x, &gamma, 1e-5).ok_or("the RMSNorm kernel did not run on this device")?;
+            let reference = rms_norm_reference(x, gamma, 1e-5);
+            let data = read(Transaction::default().register(kernel).register(reference)).await?;
+            let worst = max_abs_diff(&f32s(&data[0]), &f32s(&data[1]));
+            if worst.is_nan() || worst > 1e-5 {
+                return Err(format!("case {case} ({rows} × {d}): outputs differ by {worst}"));
+            }
+            checked += rows;
+        }
+        Ok(checked)
+    }
+
+    /// RMSNorm's training kernels (forward, `rms_norm_backward.wgsl`) against autodiff through
+    /// Burn's formula: the input's and the scale's gradients, at the default preset's update shape,
+    /// odd sizes, a row of zeros and large values. Returns the rows checked.
+    pub async fn rms_norm_gradients_match_reference(device: &Device) -> Result<usize, String> {
+        let autodiff = device.clone().autodiff();
+        let mut checked = 0;
+        // (batch, positions, d, scale): the default update, odd sizes, large values.
+        for (case, (batch, n, d, scale)) in
+            [(64, 72, 64, 1.0), (3, 5, 7, 0.5), (2, 9, 96, 1e3)].into_iter().enumerate()
+        {
+            let seed = 600 + 10 * case as u64;
+            let mut values = noise(seed, batch * n * d, scale);
+            values[..d].fill(0.0);
+            let floats = |values: Vec<f32>| Tensor::<1>::from_floats(values.as_slice(), &autodiff);
+            let x = floats(values).reshape([batch, n, d]).require_grad();
+            let gamma = floats(noise(seed + 1, d, 2.0)).require_grad();
+            let weights = floats(noise(seed + 2, batch * n * d, 1.0)).reshape([batch, n, d]);
+            let kernel =
+                rms_norm_kernel(&x, &gamma, 1e-5).ok_or("the RMSNorm kernels did not run on this device")?;
+            let reference = rms_norm_reference(x.clone(), gamma.clone(), 1e-5);
+            let kernel_grads = (kernel * weights.clone()).sum().backward();
+            let reference_grads = (reference * weights).sum().backward();
+            let grads = [
+                x.grad(&kernel_grads),
+                x.grad(&reference_grads),
+                gamma.grad(&kernel_grads).map(|g| g.reshape([1, 1, d])),
+                gamma.grad(&reference_grads).map(|g| g.reshape([1, 1, d])),
+            ];
+            let tensors = grads.into_iter().try_fold(Transaction::default(), |t, g| g.map(|g| t.register(g)));
+            let data = read(tensors.ok_or("no gradient reached the input or the scale")?).await?;
+            for (i, what) in [(0, "input"), (2, "scale")] {
+                let differ = relative_to_largest(&f32s(&data[i]), &f32s(&data[i + 1]));
+                if differ > 1e-4 {
+                    return Err(format!(
+                        "case {case} ({batch}×{n}×{d}): the {what}'s gradient differs by {differ} of its largest"
+                    ));
+                }
+            }
+            checked += batch * n;
+        }
+        Ok(checked)
     }
 }

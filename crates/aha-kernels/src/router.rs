@@ -134,3 +134,106 @@ pub fn router_top_k_kernel(logits: &Tensor<2>, top_k: usize) -> Option<RouterTop
         weights: wgsl::float_tensor(weights),
     })
 }
+
+/// Parity checks against the reference on any device (`crate::check`).
+#[cfg(feature = "checks")]
+pub mod checks {
+    use burn::tensor::{Device, Tensor, Transaction};
+
+    use super::{RouterTopK, router_top_k, router_top_k_kernel, router_top_k_reference};
+    use crate::KernelChoice;
+    use crate::check::{f32s, i64s, max_abs_diff, noise, read};
+    use crate::sample::uniform;
+
+    fn router_data(gate: RouterTopK) -> Transaction {
+        Transaction::default().register(gate.probs).register(gate.indices).register(gate.weights)
+    }
+
+    /// A router case: `tokens` tokens over `experts` experts, top-`k`; `kind` shapes the logits.
+    #[derive(Debug, Clone, Copy)]
+    pub enum LogitPattern {
+        Random,
+        /// Values on a coarse grid: many exact ties.
+        Ties,
+        /// About a third of the logits are -inf (never a whole row).
+        SomeNegInf,
+    }
+
+    fn router_logits(tokens: usize, experts: usize, kind: LogitPattern, seed: u64) -> Vec<f32> {
+        let mut values = noise(seed, tokens * experts, 4.0);
+        match kind {
+            LogitPattern::Random => {}
+            LogitPattern::Ties => values.iter_mut().for_each(|v| *v = (*v).round() / 2.0),
+            LogitPattern::SomeNegInf => {
+                for (i, v) in values.iter_mut().enumerate() {
+                    if i % experts != 0 && uniform(seed + 1, i, 0) < 0.35 {
+                        *v = f32::NEG_INFINITY;
+                    }
+                }
+            }
+        }
+        values
+    }
+
+    /// The router kernel's indices equal the reference's exactly, probabilities and weights within
+    /// 1e-5, over shapes that do not fill whole workgroups and E that is not a power of two.
+    pub async fn router_matches_reference(device: &Device) -> Result<usize, String> {
+        let cases = [
+            (1, 4, 1, LogitPattern::Random),
+            (63, 4, 2, LogitPattern::Random),
+            (130, 5, 2, LogitPattern::Ties),
+            (1000, 16, 1, LogitPattern::Random),
+            (1000, 16, 2, LogitPattern::SomeNegInf),
+            (257, 3, 2, LogitPattern::Ties),
+            (64, 7, 1, LogitPattern::SomeNegInf),
+        ];
+        let mut checked = 0;
+        for (case, (tokens, experts, k, kind)) in cases.into_iter().enumerate() {
+            let values = router_logits(tokens, experts, kind, case as u64);
+            let logits = Tensor::<1>::from_floats(values.as_slice(), device).reshape([tokens, experts]);
+            let kernel =
+                router_top_k_kernel(&logits, k).ok_or("the router kernel did not run on this device")?;
+            let reference = router_top_k_reference(logits, k);
+            let (got, want) = (read(router_data(kernel)).await?, read(router_data(reference)).await?);
+            let what = format!("case {case}: {tokens} tokens, E {experts}, k {k}, {kind:?}");
+            if i64s(&got[1]) != i64s(&want[1]) {
+                return Err(format!("{what}: indices differ"));
+            }
+            for (name, i) in [("probabilities", 0), ("weights", 2)] {
+                let worst = max_abs_diff(&f32s(&got[i]), &f32s(&want[i]));
+                if worst.is_nan() || worst > 1e-5 {
+                    return Err(format!("{what}: {name} differ by {worst}"));
+                }
+            }
+            checked += tokens;
+        }
+        Ok(checked)
+    }
+
+    /// The gradient of a loss through the router's probabilities and gate weights is the same when
+    /// the kernel chooses the experts as when the reference does.
+    pub async fn router_gradients_match_reference(device: &Device) -> Result<(), String> {
+        let device = device.clone().autodiff();
+        let (tokens, experts) = (96, 6);
+        for k in [1, 2] {
+            let values = router_logits(tokens, experts, LogitPattern::Random, 40 + k as u64);
+            let weights = noise(50 + k as u64, tokens * experts, 1.0);
+            let mut grads = Vec::new();
+            for choice in [KernelChoice::Auto, KernelChoice::Reference] {
+                let logits = Tensor::<1>::from_floats(values.as_slice(), &device)
+                    .reshape([tokens, experts])
+                    .require_grad();
+                let c = Tensor::<1>::from_floats(weights.as_slice(), &device).reshape([tokens, experts]);
+                let gate = router_top_k(logits.clone(), k, choice);
+                let loss = (gate.dense_weights() * c.clone()).sum() + (gate.probs * c.powf_scalar(2.0)).sum();
+                let g = logits.grad(&loss.backward()).ok_or("no gradient reached the logits")?;
+                grads.push(f32s(&read(Transaction::default().register(g)).await?[0]));
+            }
+            let worst = max_abs_diff(&grads[0], &grads[1]);
+            if worst.is_nan() || worst > 1e-5 || grads[0].iter().all(|&g| g == 0.0) {
+                return Err(format!("k {k}: gradients differ by {worst} (or are all zero)"));
+            }
+        }
+        Ok(())
+    }
+}

@@ -80,14 +80,14 @@ pub fn sample_step(
 ) -> SampledStep {
     let [rows, vocab] = logits.dims();
     let kernel_fits = vocab <= MAX_VOCAB && rows > 0 && rows <= wgsl::MAX_WORKGROUPS_PER_DIMENSION;
-    if choice == KernelChoice::Auto
-        && kernel_fits
-        && let Some(sampled) = sample_step_kernel(&logits, &finished, step)
-    {
-        return sampled;
-    }
-    let uniform = uniforms(step.seed, step.step, rows, &logits.device());
-    sample_step_reference(logits, finished, step, uniform)
+    kernel_or_reference!(
+        choice,
+        kernel_fits.then(|| sample_step_kernel(&logits, &finished, step)).flatten(),
+        {
+            let uniform = uniforms(step.seed, step.step, rows, &logits.device());
+            sample_step_reference(logits, finished, step, uniform)
+        }
+    )
 }
 
 /// The plain-tensor reference, with the draws given: `uniform: [rows, 1]` in [0, 1) (ignored when
@@ -184,4 +184,206 @@ pub fn sample_step_kernel(
         logprobs: wgsl::float_tensor(logprobs),
         finished: wgsl::int_tensor(finished_out).cast(int_dtype),
     })
+}
+
+/// Parity checks against the reference on any device (`crate::check`).
+#[cfg(feature = "checks")]
+pub mod checks {
+    use burn::tensor::{Device, Int, Tensor, Transaction};
+
+    use super::{DecodeStep, SampledStep, sample_step_kernel, sample_step_reference, uniform, uniforms};
+    use crate::check::{f32s, i64s, noise, read};
+
+    /// How the sampler kernel compared with its reference.
+    #[derive(Debug, Clone, Default)]
+    pub struct SamplerParity {
+        pub draws: usize,
+        /// Draws whose uniform number lay within 1e-5 of a bucket edge of the reference distribution,
+        /// where rounding may fairly pick the neighbour; not compared.
+        pub near_edge: usize,
+    }
+
+    fn sampled_data(s: SampledStep) -> Transaction {
+        Transaction::default().register(s.tokens).register(s.logprobs).register(s.finished)
+    }
+
+    /// Distance of row `row`'s draw from the nearest edge of its inverse-CDF buckets, computed on
+    /// the host in f64 from the logits.
+    fn edge_margin(logits: &[f32], step: &DecodeStep, row: usize) -> f64 {
+        let scaled: Vec<f64> = logits.iter().map(|&l| f64::from(l) / f64::from(step.temperature)).collect();
+        let mut sorted = scaled.clone();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        let kept = if step.top_k > 0 && step.top_k < scaled.len() {
+            sorted[step.top_k - 1]
+        } else {
+            f64::NEG_INFINITY
+        };
+        let top = sorted[0];
+        let z: Vec<f64> = scaled.iter().map(|&s| if s >= kept { (s - top).exp() } else { 0.0 }).collect();
+        let total: f64 = z.iter().sum();
+        let u = f64::from(uniform(step.seed, step.step, row));
+        let mut cdf = 0.0;
+        z.iter()
+            .map(|p| {
+                cdf += p / total;
+                (cdf - u).abs()
+            })
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// The sampler kernel against the reference given the same draws: the same tokens (except within
+    /// rounding of a bucket edge), log-probabilities within 1e-5, the same finished mask.
+    pub async fn sampler_matches_reference(device: &Device) -> Result<SamplerParity, String> {
+        let base = DecodeStep {
+            temperature: 1.0,
+            top_k: 0,
+            seed: 9,
+            step: 3,
+            max_steps: 64,
+            stop_token: 2,
+            pad_token: 0,
+        };
+        let cases = [
+            (96, 40, DecodeStep { temperature: 0.0, ..base }),
+            (96, 40, base),
+            (96, 40, DecodeStep { temperature: 0.7, top_k: 5, seed: 1 << 40, ..base }),
+            (33, 5, DecodeStep { temperature: 1.3, step: 63, ..base }),
+            (17, 100, DecodeStep { temperature: 0.9, top_k: 1, ..base }),
+            (64, 130, DecodeStep { temperature: 1.0, top_k: 64, step: 0, ..base }),
+        ];
+        let mut parity = SamplerParity::default();
+        for (case, (rows, vocab, step)) in cases.into_iter().enumerate() {
+            let values = noise(100 + case as u64, rows * vocab, 3.0);
+            let done: Vec<i64> = (0..rows).map(|r| i64::from(r % 7 == 3)).collect();
+            let logits = Tensor::<1>::from_floats(values.as_slice(), device).reshape([rows, vocab]);
+            let finished = Tensor::<1, Int>::from_ints(done.as_slice(), device).reshape([rows, 1]);
+            let kernel = sample_step_kernel(&logits, &finished, &step)
+                .ok_or("the sampler kernel did not run on this device")?;
+            let reference =
+                sample_step_reference(logits, finished, &step, uniforms(step.seed, step.step, rows, device));
+            let (got, want) = (read(sampled_data(kernel)).await?, read(sampled_data(reference)).await?);
+            let (tokens, want_tokens) = (i64s(&got[0]), i64s(&want[0]));
+            let (logprobs, want_logprobs) = (f32s(&got[1]), f32s(&want[1]));
+            let (finished, want_finished) = (i64s(&got[2]), i64s(&want[2]));
+            for row in 0..rows {
+                let what = format!("case {case} ({rows}×{vocab}, {step:?}) row {row}");
+                parity.draws += 1;
+                if tokens[row] != want_tokens[row] {
+                    let margin = edge_margin(&values[row * vocab..(row + 1) * vocab], &step, row);
+                    if step.temperature > 0.0 && margin < 1e-5 {
+                        parity.near_edge += 1;
+                        continue;
+                    }
+                    return Err(format!("{what}: token {} ≠ reference {}", tokens[row], want_tokens[row]));
+                }
+                if (logprobs[row] - want_logprobs[row]).abs() > 1e-5 || finished[row] != want_finished[row] {
+                    return Err(format!(
+                        "{what}: log-prob {} vs {}, finished {} vs {}",
+                        logprobs[row], want_logprobs[row], finished[row], want_finished[row]
+                    ));
+                }
+            }
+        }
+        if parity.near_edge * 100 > parity.draws {
+            return Err(format!(
+                "{} of {} draws differed near a bucket edge: too many",
+                parity.near_edge, parity.draws
+            ));
+        }
+        Ok(parity)
+    }
+
+    /// Edge cases: greedy takes the first of tied logits; every row already finished gives padding,
+    /// log-prob 0 and stays finished; the stop token and the last step finish a row.
+    pub async fn sampler_edge_cases(device: &Device) -> Result<(), String> {
+        let greedy = DecodeStep {
+            temperature: 0.0,
+            top_k: 0,
+            seed: 0,
+            step: 0,
+            max_steps: 8,
+            stop_token: 3,
+            pad_token: 0,
+        };
+        let logits = Tensor::<2>::from_floats(
+            [[1.0, 3.0, 3.0, 0.0], [0.0, 0.0, 0.0, 9.0], [2.0, 2.0, 2.0, 2.0]],
+            device,
+        );
+        let open = Tensor::<2, Int>::zeros([3, 1], device);
+        let run = |finished: Tensor<2, Int>, step: DecodeStep| {
+            sample_step_kernel(&logits, &finished, &step)
+                .ok_or("the sampler kernel did not run on this device")
+        };
+        let got = read(sampled_data(run(open.clone(), greedy)?)).await?;
+        if i64s(&got[0]) != [1, 3, 0] || i64s(&got[2]) != [0, 1, 0] {
+            return Err(format!(
+                "greedy ties/stop: tokens {:?}, finished {:?}",
+                i64s(&got[0]),
+                i64s(&got[2])
+            ));
+        }
+        let all_done = Tensor::<2, Int>::ones([3, 1], device);
+        let sampled = DecodeStep { temperature: 1.0, pad_token: 2, ..greedy };
+        let got = read(sampled_data(run(all_done, sampled)?)).await?;
+        if i64s(&got[0]) != [2, 2, 2] || f32s(&got[1]) != [0.0; 3] || i64s(&got[2]) != [1, 1, 1] {
+            return Err(format!("all finished: {:?} {:?} {:?}", i64s(&got[0]), f32s(&got[1]), i64s(&got[2])));
+        }
+        let last = DecodeStep { step: 7, ..sampled };
+        let got = read(sampled_data(run(open, last)?)).await?;
+        if i64s(&got[2]) != [1, 1, 1] {
+            return Err(format!("the last step must finish every row: {:?}", i64s(&got[2])));
+        }
+        Ok(())
+    }
+
+    /// 10^5 kernel draws from one distribution: the histogram matches the softmax (chi-square, 4
+    /// degrees of freedom, below the 0.999 quantile), and the same seed repeats the same tokens.
+    pub async fn sampler_follows_the_softmax(device: &Device) -> Result<f64, String> {
+        let (rows, steps) = (10_000, 10);
+        let row = [2.0f32, 1.0, 0.0, -1.0, 0.5];
+        let logits = Tensor::<2>::from_floats([row], device).expand([rows, 5]);
+        let open = Tensor::<2, Int>::zeros([rows, 1], device);
+        let mut counts = [0usize; 5];
+        let mut first_tokens = Vec::new();
+        for step in 0..steps {
+            let s = DecodeStep {
+                temperature: 0.8,
+                top_k: 0,
+                seed: 21,
+                step,
+                max_steps: 100,
+                stop_token: 9,
+                pad_token: 0,
+            };
+            let sampled = sample_step_kernel(&logits, &open, &s)
+                .ok_or("the sampler kernel did not run on this device")?;
+            let tokens = i64s(&read(Transaction::default().register(sampled.tokens)).await?[0]);
+            tokens.iter().for_each(|&t| counts[t as usize] += 1);
+            if step == 0 {
+                first_tokens = tokens;
+            }
+        }
+        let again = DecodeStep {
+            temperature: 0.8,
+            top_k: 0,
+            seed: 21,
+            step: 0,
+            max_steps: 100,
+            stop_token: 9,
+            pad_token: 0,
+        };
+        let sampled = sample_step_kernel(&logits, &open, &again).ok_or("the sampler kernel did not run")?;
+        if i64s(&read(Transaction::default().register(sampled.tokens)).await?[0]) != first_tokens {
+            return Err("the same seed and step drew different tokens".into());
+        }
+        let z: Vec<f64> = row.iter().map(|&l| (f64::from(l) / 0.8).exp()).collect();
+        let total: f64 = z.iter().sum();
+        let n = (rows * steps) as f64;
+        let chi2: f64 =
+            counts.iter().zip(&z).map(|(&c, &p)| (c as f64 - p / total * n).powi(2) / (p / total * n)).sum();
+        if chi2 >= 18.47 {
+            return Err(format!("chi-square {chi2} ≥ 18.47: counts {counts:?}"));
+        }
+        Ok(chi2)
+    }
 }
