@@ -82,6 +82,8 @@ pub fn emergence(steps: usize, seeds: &[u64], pretrain: bool, report_only: bool)
     let root = workspace_root();
     let out_dir = root.join("report/emergence");
     let mut runs = Vec::new();
+    // The commit the runs are built from: a commit made while they run must not be credited.
+    let built_from = commit()?;
     for (arm, prefix) in [(Arm::Default, "default"), (Arm::Ablation, "ablation")] {
         runs.extend(seeds.iter().map(|&seed| Run { name: format!("{prefix}-seed{seed}"), arm, seed }));
     }
@@ -127,7 +129,7 @@ pub fn emergence(steps: usize, seeds: &[u64], pretrain: bool, report_only: bool)
         }
     }
     summary.step("write report/emergence.json, CSVs and emergence.svg", || {
-        let report = report(&runs, &out_dir)?;
+        let report = report(&runs, &out_dir, (!report_only).then_some(&built_from))?;
         let path = root.join("report/emergence.json");
         std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
         crate::plot::emergence_svg(&out_dir, &root.join("report/emergence.svg"))?;
@@ -246,21 +248,34 @@ fn check_pays(path: &Path) -> Result<Value> {
     }))
 }
 
-/// The commit the runs came from, and whether the training code differed from it.
+/// HEAD, and whether the code the runs execute is as committed there: the training code, and
+/// what else the CLI's CPU runs go through (the model, the kernels' references, the tokenizer,
+/// the base models).
 fn commit() -> Result<(String, bool)> {
     let sha = run::capture("git", &["rev-parse", "HEAD"])?.trim().to_string();
     let mut paths = vec!["status", "--porcelain", "--"];
     paths.extend(TRAINING_CODE);
-    paths.extend(["crates/aha-model", "crates/aha-cli", "web/public", CONTROL_BASE]);
+    paths.extend([
+        "crates/aha-model",
+        "crates/aha-kernels",
+        "crates/aha-tokenizer",
+        "crates/aha-cli",
+        "web/public",
+        CONTROL_BASE,
+    ]);
     let dirty = !run::capture("git", &paths)?.trim().is_empty();
     Ok((sha, !dirty))
 }
 
-fn report(runs: &[Run], out_dir: &Path) -> Result<Value> {
+/// The report on the runs in `out_dir`. `built_from`: HEAD and its cleanliness when the runs
+/// were built (`None` when only the report is rewritten); it is clean only if HEAD has not moved
+/// and the code is still as committed.
+fn report(runs: &[Run], out_dir: &Path, built_from: Option<&(String, bool)>) -> Result<Value> {
     let rows = |name: &str| eval_rows(&out_dir.join(format!("{name}-eval.json")));
     let pays = check_pays(&out_dir.join("base-check-pays.json"))?;
     let control_pays = check_pays(&out_dir.join("control-check-pays.json"))?;
-    let (sha, clean) = commit()?;
+    let (sha, clean_now) = commit()?;
+    let clean = clean_now && built_from.is_none_or(|(built, was_clean)| *was_clean && *built == sha);
     let mut acceptance = serde_json::Map::new();
     let mut accept = |name: String, ok: bool| {
         acceptance.insert(name, Value::Bool(ok));
