@@ -9,6 +9,7 @@ import { describeBackend, describeCompletion, toCsv } from './format.js';
 import { FrameQueue } from './frames.js';
 import { readModelFiles } from './modelfiles.js';
 import { checkMessage, makeMessage } from './protocol.js';
+import { Requests } from './requests.js';
 import { SavedRunsView, savedAt } from './savedruns.js';
 import { PRESETS, parseHash, runSettings, toHash } from './settings.js';
 import { SettingsForm } from './settingsform.js';
@@ -35,15 +36,13 @@ let table = new RunTable();
 let previous = null; // {table, label} of the run before the current one, drawn faded for comparison
 let lastReport = null;
 let writtenHash = null;
-let nextId = 1;
 let pendingConfigure = null;
-let pendingAnswer = null;
-let pendingExport = null;
-let pendingRoute = null;
-let pendingMeasure = null;
 let bench = new BenchFigures();
 let download = null; // {raw_bytes, gzip_bytes} of the wasm, measured when the bench panel opens
 let peak = null; // the matmul peak {shape, gflops, ...}, measured then too (null on the CPU)
+let measuring = false;
+/** Requests the Worker answers (`Requests`); `worker` is whichever Worker runs now. */
+const requests = new Requests((kind, fields) => worker.postMessage(makeMessage(kind, fields)));
 
 const frames = new FrameQueue();
 
@@ -64,11 +63,16 @@ function drawBench() {
   });
 }
 
-/** Asks the Worker which expert each token of `text` goes to. */
-function showExperts(text) {
-  pendingRoute = nextId++;
+/** Asks the Worker which expert each token of `text` goes to, and draws it. */
+async function showExperts(text) {
   show($('#experts-heading'), `Routing ${text} …`);
-  worker.postMessage(makeMessage('route', { id: pendingRoute, text }));
+  try {
+    const { routes } = await requests.send('route', { text });
+    show($('#experts-heading'), `Step ${$('#run-state').dataset.steps}: which expert each character went to`);
+    drawRoutes($('#experts-view'), routes);
+  } catch (error) {
+    show($('#experts-heading'), error.message);
+  }
 }
 const charts = new Charts($('#charts'));
 
@@ -80,7 +84,7 @@ const form = new SettingsForm($('#preset'), $('#knobs'));
  * out: they stay on show once the run starts, so a shared link's bad value is never silently lost.
  */
 function configure(next, linkErrors = []) {
-  pendingConfigure = { id: nextId++, settings: next, linkErrors };
+  pendingConfigure = { id: requests.newId(), settings: next, linkErrors };
   const model = PRESETS[next.preset].model;
   const page = { settings: next };
   worker.postMessage(makeMessage('configure', { id: pendingConfigure.id, settings: runSettings(next), page, model }));
@@ -148,7 +152,7 @@ function startWorker() {
       showError($('#run-error'), `The worker sent a message this page cannot read: ${error.message}`);
       return;
     }
-    on[message.kind]?.(message);
+    if (!requests.settle(message)) on[message.kind]?.(message);
   };
   worker.onerror = (event) => {
     show($('#backend'), `The worker failed to start: ${event.message ?? 'unknown error'}`, 'error');
@@ -160,7 +164,7 @@ function startWorker() {
 function resumeSaved(runId) {
   $('#resume').disabled = true;
   savedRuns.setBusy(true);
-  pendingResume = { id: nextId++, modelLine: $('#model').textContent };
+  pendingResume = { id: requests.newId(), modelLine: $('#model').textContent };
   show($('#model'), 'Resuming the saved run…', 'loading');
   worker.postMessage(makeMessage('resume', { id: pendingResume.id, run: runId }));
 }
@@ -346,60 +350,6 @@ const on = {
     // The status line counts steps as they finish, not only when training starts or pauses.
     setRunning($('#run-state').dataset.running === 'true', report.metrics.step + 1);
   },
-  token(message) {
-    if (message.id === pendingAnswer) $('#answer').textContent += message.text;
-  },
-  completion(message) {
-    if (message.id !== pendingAnswer) return;
-    $('#answer').textContent = message.result.prompt + message.result.completion;
-    $('#verdict').textContent = describeCompletion(message.result);
-    $('#verdict').dataset.correct = String(message.result.correct);
-    pendingAnswer = null;
-    $('#ask-button').disabled = false;
-  },
-  failed(message) {
-    if (message.id === pendingAnswer) {
-      $('#answer').textContent = '';
-      showPromptError(message.message);
-      pendingAnswer = null;
-      $('#ask-button').disabled = false;
-    } else if (message.id === pendingRoute) {
-      pendingRoute = null;
-      show($('#experts-heading'), message.message);
-    } else if (message.id === pendingMeasure) {
-      pendingMeasure = null;
-      showError($('#bench-error'), `Could not measure the download: ${message.message}`);
-    } else if (message.id === pendingExport) {
-      showError($('#files-error'), message.message);
-      pendingExport = null;
-      $('#export-model').disabled = false;
-    }
-  },
-  routed(message) {
-    if (message.id !== pendingRoute) return;
-    pendingRoute = null;
-    show($('#experts-heading'), `Step ${$('#run-state').dataset.steps}: which expert each character went to`);
-    drawRoutes($('#experts-view'), message.routes);
-  },
-  measured(message) {
-    if (message.id !== pendingMeasure) return;
-    pendingMeasure = null;
-    download = message.download;
-    peak = message.peak;
-    drawBench();
-  },
-  exported(message) {
-    if (message.id !== pendingExport) return;
-    pendingExport = null;
-    $('#export-model').disabled = false;
-    const { safetensors, weights, config, tokenizer } = message.files;
-    offerDownloads([
-      ['model.safetensors', safetensors, 'application/octet-stream'],
-      ['model.bpk', weights, 'application/octet-stream'],
-      ['config.json', config, 'application/json'],
-      ['tokenizer.json', tokenizer, 'application/json'],
-    ]);
-  },
   error(message) {
     showError($('#run-error'), message.message);
     if (run === null) show($('#model'), `The worker failed: ${message.message}`, 'error');
@@ -410,6 +360,7 @@ const on = {
 /** A Worker that lost its GPU or trapped cannot compute again: the next one starts fresh. */
 function restartWorker() {
   worker.terminate();
+  requests.abandon('the compute backend was restarted before it answered');
   pendingResume = null;
   show($('#backend'), 'Starting the compute backend again…', 'starting');
   startWorker();
@@ -487,10 +438,17 @@ $('#presenter').addEventListener('click', (event) => {
   event.target.setAttribute('aria-pressed', String(on));
   charts.resize();
 });
-$('#bench').addEventListener('toggle', (event) => {
-  if (!event.target.open || download !== null || pendingMeasure !== null) return;
-  pendingMeasure = nextId++;
-  worker.postMessage(makeMessage('measure', { id: pendingMeasure }));
+$('#bench').addEventListener('toggle', async (event) => {
+  if (!event.target.open || download !== null || measuring) return;
+  measuring = true;
+  try {
+    ({ download, peak } = await requests.send('measure'));
+    drawBench();
+  } catch (error) {
+    showError($('#bench-error'), `Could not measure the download: ${error.message}`);
+  } finally {
+    measuring = false;
+  }
 });
 $('#only-corrections').addEventListener('change', drawLatestGroup);
 $('#copy-link').addEventListener('click', async () => {
@@ -528,12 +486,23 @@ $('#ask').addEventListener('submit', (event) => {
     return;
   }
   showPromptError('');
-  pendingAnswer = nextId++;
   $('#ask-button').disabled = true;
   $('#answer').textContent = '';
   $('#verdict').textContent = '';
   delete $('#verdict').dataset.correct;
-  worker.postMessage(makeMessage('generate', { id: pendingAnswer, prompt: text, sampled: $('#sampled').checked }));
+  const streamed = (token) => ($('#answer').textContent += token.text);
+  requests
+    .send('generate', { prompt: text, sampled: $('#sampled').checked }, streamed)
+    .then(({ result }) => {
+      $('#answer').textContent = result.prompt + result.completion;
+      $('#verdict').textContent = describeCompletion(result);
+      $('#verdict').dataset.correct = String(result.correct);
+    })
+    .catch((error) => {
+      $('#answer').textContent = '';
+      showPromptError(error.message);
+    })
+    .finally(() => ($('#ask-button').disabled = workerBroken));
 });
 
 // --- export and import
@@ -566,11 +535,23 @@ $('#export-run').addEventListener('click', () => {
     ['run-config.json', `${JSON.stringify(about, null, 2)}\n`, 'application/json'],
   ]);
 });
-$('#export-model').addEventListener('click', () => {
-  pendingExport = nextId++;
+$('#export-model').addEventListener('click', async () => {
   $('#export-model').disabled = true;
   showError($('#files-error'), '');
-  worker.postMessage(makeMessage('export', { id: pendingExport }));
+  try {
+    const { files } = await requests.send('export');
+    const { safetensors, weights, config, tokenizer } = files;
+    offerDownloads([
+      ['model.safetensors', safetensors, 'application/octet-stream'],
+      ['model.bpk', weights, 'application/octet-stream'],
+      ['config.json', config, 'application/json'],
+      ['tokenizer.json', tokenizer, 'application/json'],
+    ]);
+  } catch (error) {
+    showError($('#files-error'), error.message);
+  } finally {
+    $('#export-model').disabled = workerBroken;
+  }
 });
 $('#import-model').addEventListener('change', async (event) => {
   const chosen = [...event.target.files];
@@ -584,7 +565,7 @@ $('#import-model').addEventListener('change', async (event) => {
   }
   showError($('#files-error'), '');
   const { weights, config, tokenizer } = files;
-  pendingConfigure = { id: nextId++, settings, source: 'Imported model' };
+  pendingConfigure = { id: requests.newId(), settings, source: 'Imported model' };
   const page = { settings, source: 'Imported model' };
   const message = makeMessage('import', { id: pendingConfigure.id, settings: runSettings(settings), page, weights, config, tokenizer });
   worker.postMessage(message, [weights]);
