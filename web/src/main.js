@@ -1,30 +1,23 @@
 // The main thread: starts the Worker, sends it what the person asks for and draws what it reports.
 // No computation happens here; every handler is short so the page stays responsive while training:
 // what a report changes on screen is queued and drawn a part per animation frame (frames.js).
-import { BenchFigures, describeBench, peakFigures } from './bench.js';
+import { wireAsk } from './ask.js';
+import { BenchFigures } from './bench.js';
+import { BenchPanel } from './benchpanel.js';
 import { Charts, RunTable } from './charts.js';
-import { Lessons } from './lessons.js';
-import { drawGroup, drawRoutes, el, pinCorrections } from './feed.js';
-import { describeBackend, describeCompletion, toCsv } from './format.js';
+import { $, show, showError } from './dom.js';
+import { offerDownloads, wireModelExport } from './downloads.js';
+import { showExperts } from './expertspanel.js';
+import { drawGroup, pinCorrections } from './feed.js';
+import { describeBackend, toCsv } from './format.js';
 import { FrameQueue } from './frames.js';
+import { wireLessons } from './lessonspanel.js';
 import { readModelFiles } from './modelfiles.js';
 import { checkMessage, makeMessage } from './protocol.js';
 import { Requests } from './requests.js';
 import { SavedRunsView, savedAt } from './savedruns.js';
 import { PRESETS, parseHash, runSettings, toHash } from './settings.js';
-import { SettingsForm } from './settingsform.js';
-
-const $ = (selector) => document.querySelector(selector);
-
-function show(line, text, state) {
-  line.textContent = text;
-  if (state !== undefined) line.dataset.state = state;
-}
-
-function showError(line, message) {
-  line.textContent = message;
-  line.hidden = message === '';
-}
+import { SettingsForm, wireCopyLink } from './settingsform.js';
 
 // --- state: the settings on show, the run the Worker has, its table of metrics
 const initial = parseHash(location.hash);
@@ -38,42 +31,14 @@ let lastReport = null;
 let writtenHash = null;
 let pendingConfigure = null;
 let bench = new BenchFigures();
-let download = null; // {raw_bytes, gzip_bytes} of the wasm, measured when the bench panel opens
-let peak = null; // the matmul peak {shape, gflops, ...}, measured then too (null on the CPU)
-let measuring = false;
 /** Requests the Worker answers (`Requests`); `worker` is whichever Worker runs now. */
 const requests = new Requests((kind, fields) => worker.postMessage(makeMessage(kind, fields)));
 
 const frames = new FrameQueue();
 
-/** Queues the bench panel's redraw, from the figures as they are when it runs. */
-function drawBench() {
-  frames.add('bench', () => {
-    const summary = bench.summary();
-    // Machine-readable too: `cargo xtask bench --browser` reads the figures from here.
-    $('#bench-table').dataset.summary = JSON.stringify({ ...summary, ...peakFigures(summary, peak), download });
-    const rows = describeBench(summary, download, peak).map(([label, value]) => {
-      const head = el('th', null, label);
-      head.scope = 'row';
-      const row = el('tr');
-      row.append(head, el('td', null, value));
-      return row;
-    });
-    $('#bench-table').replaceChildren(...rows);
-  });
-}
+const benchPanel = new BenchPanel(() => bench, frames, requests);
+const drawBench = () => benchPanel.draw();
 
-/** Asks the Worker which expert each token of `text` goes to, and draws it. */
-async function showExperts(text) {
-  show($('#experts-heading'), `Routing ${text} …`);
-  try {
-    const { routes } = await requests.send('route', { text });
-    show($('#experts-heading'), `Step ${$('#run-state').dataset.steps}: which expert each character went to`);
-    drawRoutes($('#experts-view'), routes);
-  } catch (error) {
-    show($('#experts-heading'), error.message);
-  }
-}
 const charts = new Charts($('#charts'));
 
 // --- controls
@@ -221,7 +186,7 @@ function addStep(report) {
 
 /** Draws the latest step's group, if there is one, as the "only corrections" box asks. */
 function drawLatestGroup() {
-  if (lastReport) drawGroup($('#group'), $('#group-heading'), lastReport, $('#only-corrections').checked, showExperts);
+  if (lastReport) drawGroup($('#group'), $('#group-heading'), lastReport, $('#only-corrections').checked, (text) => showExperts(requests, text));
 }
 
 /** Shows `report` as the latest step: its group, and the charts' step count (queue it last). */
@@ -418,49 +383,10 @@ $('#overlay').addEventListener('change', () => {
 });
 
 // --- lessons and presenter mode
-const lessons = new Lessons({
-  title: $('#lesson-title'),
-  text: $('#lesson-text'),
-  idea: $('#lesson-idea'),
-  counter: $('#lesson-count'),
-  back: $('#lesson-back'),
-  next: $('#lesson-next'),
-});
-$('#lessons-toggle').addEventListener('click', (event) => {
-  const panel = $('#lessons-panel');
-  panel.hidden = !panel.hidden;
-  event.target.setAttribute('aria-expanded', String(!panel.hidden));
-  if (panel.hidden) lessons.hide();
-  else lessons.show(lessons.index);
-});
-$('#presenter').addEventListener('click', (event) => {
-  const on = document.body.classList.toggle('presenter');
-  event.target.setAttribute('aria-pressed', String(on));
-  charts.resize();
-});
-$('#bench').addEventListener('toggle', async (event) => {
-  if (!event.target.open || download !== null || measuring) return;
-  measuring = true;
-  try {
-    ({ download, peak } = await requests.send('measure'));
-    drawBench();
-  } catch (error) {
-    showError($('#bench-error'), `Could not measure the download: ${error.message}`);
-  } finally {
-    measuring = false;
-  }
-});
+wireLessons(charts);
+
 $('#only-corrections').addEventListener('change', drawLatestGroup);
-$('#copy-link').addEventListener('click', async () => {
-  const link = new URL(toHash(settings, backendChoice), location.href).href;
-  try {
-    await navigator.clipboard.writeText(link);
-    $('#copy-link').textContent = 'Link copied';
-  } catch {
-    $('#copy-link').textContent = 'Copy the address bar';
-  }
-  setTimeout(() => ($('#copy-link').textContent = 'Copy link'), 2000);
-});
+wireCopyLink($('#copy-link'), () => toHash(settings, backendChoice));
 window.addEventListener('hashchange', () => {
   if (location.hash === writtenHash) return;
   const parsed = parseHash(location.hash);
@@ -474,51 +400,9 @@ window.addEventListener('hashchange', () => {
 });
 
 // --- prompt box
-function showPromptError(message) {
-  showError($('#prompt-error'), message);
-  $('#prompt').setAttribute('aria-invalid', String(message !== ''));
-}
-$('#ask').addEventListener('submit', (event) => {
-  event.preventDefault();
-  const text = $('#prompt').value.trim();
-  if (text === '') {
-    showPromptError('Type a problem first, like 347*5.');
-    return;
-  }
-  showPromptError('');
-  $('#ask-button').disabled = true;
-  $('#answer').textContent = '';
-  $('#verdict').textContent = '';
-  delete $('#verdict').dataset.correct;
-  const streamed = (token) => ($('#answer').textContent += token.text);
-  requests
-    .send('generate', { prompt: text, sampled: $('#sampled').checked }, streamed)
-    .then(({ result }) => {
-      $('#answer').textContent = result.prompt + result.completion;
-      $('#verdict').textContent = describeCompletion(result);
-      $('#verdict').dataset.correct = String(result.correct);
-    })
-    .catch((error) => {
-      $('#answer').textContent = '';
-      showPromptError(error.message);
-    })
-    .finally(() => ($('#ask-button').disabled = workerBroken));
-});
+wireAsk(requests, () => workerBroken);
 
 // --- export and import
-function offerDownloads(files) {
-  const items = files.map(([name, content, type]) => {
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(new Blob([content], { type }));
-    link.download = name;
-    link.textContent = name;
-    const item = document.createElement('li');
-    item.append(link);
-    return item;
-  });
-  $('#downloads').replaceChildren(...items);
-}
-
 $('#export-run').addEventListener('click', () => {
   const rows = table.rows();
   const about = {
@@ -535,24 +419,7 @@ $('#export-run').addEventListener('click', () => {
     ['run-config.json', `${JSON.stringify(about, null, 2)}\n`, 'application/json'],
   ]);
 });
-$('#export-model').addEventListener('click', async () => {
-  $('#export-model').disabled = true;
-  showError($('#files-error'), '');
-  try {
-    const { files } = await requests.send('export');
-    const { safetensors, weights, config, tokenizer } = files;
-    offerDownloads([
-      ['model.safetensors', safetensors, 'application/octet-stream'],
-      ['model.bpk', weights, 'application/octet-stream'],
-      ['config.json', config, 'application/json'],
-      ['tokenizer.json', tokenizer, 'application/json'],
-    ]);
-  } catch (error) {
-    showError($('#files-error'), error.message);
-  } finally {
-    $('#export-model').disabled = workerBroken;
-  }
-});
+wireModelExport(requests, () => workerBroken);
 $('#import-model').addEventListener('change', async (event) => {
   const chosen = [...event.target.files];
   event.target.value = '';

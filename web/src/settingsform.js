@@ -56,3 +56,20 @@ export class SettingsForm {
     return next;
   }
 }
+
+/**
+ * Wires *Copy link*: `button` copies the address of the run on show (`hash()`, the settings the
+ * Worker accepted), or says to copy the address bar where the clipboard is refused.
+ */
+export function wireCopyLink(button, hash) {
+  button.addEventListener('click', async () => {
+    const link = new URL(hash(), location.href).href;
+    try {
+      await navigator.clipboard.writeText(link);
+      button.textContent = 'Link copied';
+    } catch {
+      button.textContent = 'Copy the address bar';
+    }
+    setTimeout(() => (button.textContent = 'Copy link'), 2000);
+  });
+}

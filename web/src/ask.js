@@ -1,0 +1,41 @@
+// The prompt box: the current policy answers a typed problem, token by token.
+import { $, showError } from './dom.js';
+import { describeCompletion } from './format.js';
+
+function showPromptError(message) {
+  showError($('#prompt-error'), message);
+  $('#prompt').setAttribute('aria-invalid', String(message !== ''));
+}
+
+/**
+ * Wires the prompt box to the Worker through `requests` (`Requests`); `broken()` says whether
+ * the Worker can compute (the button stays disabled after a crash until a fresh run begins).
+ */
+export function wireAsk(requests, broken) {
+  $('#ask').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = $('#prompt').value.trim();
+    if (text === '') {
+      showPromptError('Type a problem first, like 347*5.');
+      return;
+    }
+    showPromptError('');
+    $('#ask-button').disabled = true;
+    $('#answer').textContent = '';
+    $('#verdict').textContent = '';
+    delete $('#verdict').dataset.correct;
+    const streamed = (token) => ($('#answer').textContent += token.text);
+    requests
+      .send('generate', { prompt: text, sampled: $('#sampled').checked }, streamed)
+      .then(({ result }) => {
+        $('#answer').textContent = result.prompt + result.completion;
+        $('#verdict').textContent = describeCompletion(result);
+        $('#verdict').dataset.correct = String(result.correct);
+      })
+      .catch((error) => {
+        $('#answer').textContent = '';
+        showPromptError(error.message);
+      })
+      .finally(() => ($('#ask-button').disabled = broken()));
+  });
+}
