@@ -26,8 +26,8 @@ pub struct AdamHyper {
     pub beta_2: f32,
     pub epsilon: f32,
     pub learning_rate: f32,
-    /// Which update this is for the parameter, from 1.
-    pub time: i32,
+    /// Which update of the parameter this is, from 1 (Adam's t in the bias corrections).
+    pub update: i32,
     /// Per-tensor gradient norm limit (Burn's `GradientClipping::Norm`), or none.
     pub max_grad_norm: Option<f32>,
 }
@@ -35,8 +35,8 @@ pub struct AdamHyper {
 impl AdamHyper {
     /// `√(1 − β₂ᵗ) / (1 − β₁ᵗ)` and `ε √(1 − β₂ᵗ)`: the bias corrections folded as Burn folds them.
     fn corrections(&self) -> (f32, f32) {
-        let bias_correction2_sqrt = (1.0 - self.beta_2.powi(self.time)).sqrt();
-        (bias_correction2_sqrt / (1.0 - self.beta_1.powi(self.time)), self.epsilon * bias_correction2_sqrt)
+        let bias_correction2_sqrt = (1.0 - self.beta_2.powi(self.update)).sqrt();
+        (bias_correction2_sqrt / (1.0 - self.beta_1.powi(self.update)), self.epsilon * bias_correction2_sqrt)
     }
 }
 
@@ -163,7 +163,7 @@ mod tests {
             beta_2: 0.999,
             epsilon: 1e-5,
             learning_rate: 0.1,
-            time: 1,
+            update: 1,
             max_grad_norm: Some(1.0),
         };
         assert!(adam_update_kernel(&value, &grad, None, &hyper).is_none());
@@ -188,25 +188,25 @@ pub mod checks {
     use super::{AdamHyper, AdamState, adam_update_kernel, adam_update_reference};
     use crate::check::{f32s, noise, read, relative_to_largest};
 
-    /// One comparison: `len` elements, gradients of size `grad_scale`, moments after `time - 1`
-    /// updates (none when `time` is 1), clipping at `max_grad_norm`.
+    /// One comparison: `len` elements, gradients of size `grad_scale`, moments after `update - 1`
+    /// updates (none when `update` is 1), clipping at `max_grad_norm`.
     struct Case {
         len: usize,
         grad_scale: f32,
-        time: i32,
+        update: i32,
         max_grad_norm: Option<f32>,
     }
 
     const CASES: [Case; 5] = [
         // Clipped hard (the norm is ~180 against a limit of 1); the first update.
-        Case { len: 1000, grad_scale: 10.0, time: 1, max_grad_norm: Some(1.0) },
+        Case { len: 1000, grad_scale: 10.0, update: 1, max_grad_norm: Some(1.0) },
         // Hundreds of workgroups, a norm below its limit, moments from earlier updates.
-        Case { len: 65_537, grad_scale: 1.0, time: 3, max_grad_norm: Some(1e3) },
-        Case { len: 1, grad_scale: 1.0, time: 2, max_grad_norm: None },
+        Case { len: 65_537, grad_scale: 1.0, update: 3, max_grad_norm: Some(1e3) },
+        Case { len: 1, grad_scale: 1.0, update: 2, max_grad_norm: None },
         // Small gradients: a step of about the learning rate whatever their size.
-        Case { len: 300, grad_scale: 1e-3, time: 7, max_grad_norm: Some(0.5) },
+        Case { len: 300, grad_scale: 1e-3, update: 7, max_grad_norm: Some(0.5) },
         // A zero gradient stays finite and leaves the weights where they are.
-        Case { len: 64, grad_scale: 0.0, time: 1, max_grad_norm: Some(1.0) },
+        Case { len: 64, grad_scale: 0.0, update: 1, max_grad_norm: Some(1.0) },
     ];
 
     /// The Adam kernels (`adam_norm.wgsl`, `adam.wgsl`) against Burn's tensor ops: the step each
@@ -219,7 +219,7 @@ pub mod checks {
             let floats = |values: Vec<f32>| Tensor::<1>::from_floats(values.as_slice(), device);
             let value = floats(noise(seed, case.len, 1.0));
             let grad = floats(noise(seed + 1, case.len, case.grad_scale));
-            let moments = (case.time > 1).then(|| {
+            let moments = (case.update > 1).then(|| {
                 let first = floats(noise(seed + 2, case.len, 0.1 * case.grad_scale));
                 let second = floats(
                     noise(seed + 3, case.len, 0.01 * case.grad_scale).iter().map(|x| x.abs()).collect(),
@@ -231,7 +231,7 @@ pub mod checks {
                 beta_2: 0.999,
                 epsilon: 1e-5,
                 learning_rate: 0.1,
-                time: case.time,
+                update: case.update,
                 max_grad_norm: case.max_grad_norm,
             };
             let kernel = adam_update_kernel(&value, &grad, moments.as_ref(), &hyper)

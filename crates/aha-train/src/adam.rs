@@ -21,7 +21,7 @@ const EPSILON: f32 = 1e-5;
 /// One parameter's moments (flattened) and how many updates they have seen.
 #[derive(Clone, Debug)]
 pub struct Moments {
-    pub time: usize,
+    pub updates: usize,
     pub first: Tensor<1>,
     pub second: Tensor<1>,
 }
@@ -71,19 +71,19 @@ impl Adam {
             self.moments.resize(index + 1, None);
         }
         let previous = self.moments[index].take();
-        let time = previous.as_ref().map_or(1, |m| m.time + 1);
+        let update = previous.as_ref().map_or(1, |m| m.updates + 1);
         let hyper = AdamHyper {
             beta_1: BETA_1,
             beta_2: BETA_2,
             epsilon: EPSILON,
             learning_rate: lr as f32,
-            time: time as i32,
+            update: update as i32,
             max_grad_norm: self.max_grad_norm,
         };
         let moments = previous.map(|m| (m.first, m.second));
         let AdamState { value: updated, first, second } =
             adam_update(value.reshape([len]), grad.reshape([len]), moments, &hyper, kernels);
-        self.moments[index] = Some(Moments { time, first, second });
+        self.moments[index] = Some(Moments { updates: update, first, second });
         updated.reshape(dims)
     }
 }
@@ -114,17 +114,17 @@ impl ModuleMapper for AdamStep<'_> {
     }
 }
 
-/// Rebuilds moments from read data: `times[i]` is 0 for a parameter without state, and then its
-/// two tensors are absent from `tensors` (pairs, first then second moment, in order).
+/// Rebuilds moments from read data: `updates[i]` is 0 for a parameter without state, and then
+/// its two tensors are absent from `tensors` (pairs, first then second moment, in order).
 pub fn moments_from_data(
-    times: &[usize],
+    updates: &[usize],
     tensors: Vec<TensorData>,
     device: &Device,
 ) -> Result<Vec<Option<Moments>>, String> {
     let mut tensors = tensors.into_iter();
-    let mut moments = Vec::with_capacity(times.len());
-    for &time in times {
-        if time == 0 {
+    let mut moments = Vec::with_capacity(updates.len());
+    for &count in updates {
+        if count == 0 {
             moments.push(None);
             continue;
         }
@@ -135,7 +135,7 @@ pub fn moments_from_data(
             return Err("the optimiser's two moments of a parameter differ in shape".into());
         }
         moments.push(Some(Moments {
-            time,
+            updates: count,
             first: Tensor::from_data(first, device),
             second: Tensor::from_data(second, device),
         }));
@@ -197,7 +197,7 @@ mod tests {
         let (ours, burns) = (flat_params(&ours), flat_params(&burns));
         let worst = ours.iter().zip(&burns).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
         assert!(worst < 1e-5, "largest difference from Burn's Adam: {worst}");
-        assert!(adam.moments().iter().all(|m| m.as_ref().is_some_and(|m| m.time == 4)));
+        assert!(adam.moments().iter().all(|m| m.as_ref().is_some_and(|m| m.updates == 4)));
         // The update moved the weights: the comparison is not between two untouched models.
         let start = flat_params(&small_model(&device));
         assert!(ours.iter().zip(&start).any(|(a, b)| (a - b).abs() > 1e-3));
@@ -209,7 +209,7 @@ mod tests {
         let pair = || vec![TensorData::from([1.0f32, 2.0]), TensorData::from([3.0f32, 4.0])];
         let moments = moments_from_data(&[0, 3], pair(), &device).unwrap();
         assert!(moments[0].is_none());
-        assert_eq!(moments[1].as_ref().unwrap().time, 3);
+        assert_eq!(moments[1].as_ref().unwrap().updates, 3);
         assert!(moments_from_data(&[3, 3], pair(), &device).unwrap_err().contains("fewer"));
         assert!(moments_from_data(&[0], pair(), &device).unwrap_err().contains("more"));
         let uneven = vec![TensorData::from([1.0f32, 2.0]), TensorData::from([3.0f32])];

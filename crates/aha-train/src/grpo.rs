@@ -10,8 +10,7 @@
 //!    to the frozen starting model (k3 estimator), aggregated as GRPO, Dr. GRPO or DAPO do, then
 //!    one Adam step (`num_iterations` passes over the same rollout).
 //!
-//! The settings are in [`crate::grpo_config`], the objective (steps 3–4's maths) in
-//! [`crate::grpo_loss`]; this file is the trainer and its step.
+//! Settings: [`crate::grpo_config`]; steps 3–4's maths: [`crate::grpo_loss`]; here the trainer.
 
 use aha_model::{Model, readback};
 use aha_tasks::{Behaviour, BehaviourStats, Problem, ProblemGenerator, behaviour, reward};
@@ -257,21 +256,23 @@ impl GrpoTrainer {
         let update_start = Instant::now();
         let batch = update_batch(&rows, &tokens, &self.tokenizer)?;
         let device = self.device.clone();
-        let t = batch.to_device(&device);
+        let tensors = batch.to_device(&device);
         let row_advantages =
             Tensor::<1>::from_floats(advantages.as_slice(), &device).reshape([batch.rows, 1]);
         let scaled = |logits: Tensor<3>| logits.div_scalar(config.temperature);
         let kernels = self.policy.kernels();
         let old_logp = if config.num_iterations > 1 {
             let policy = self.policy.valid();
-            let logits = policy.forward(t.inputs.clone().inner(), t.token_mask.clone().inner()).logits;
-            Some(token_logprobs(scaled(logits), t.targets.clone().inner(), kernels))
+            let logits =
+                policy.forward(tensors.inputs.clone().inner(), tensors.token_mask.clone().inner()).logits;
+            Some(token_logprobs(scaled(logits), tensors.targets.clone().inner(), kernels))
         } else {
             None
         };
         let ref_logp = self.reference.as_ref().map(|reference| {
-            let logits = reference.forward(t.inputs.clone().inner(), t.token_mask.clone().inner()).logits;
-            token_logprobs(scaled(logits), t.targets.clone().inner(), kernels)
+            let logits =
+                reference.forward(tensors.inputs.clone().inner(), tensors.token_mask.clone().inner()).logits;
+            token_logprobs(scaled(logits), tensors.targets.clone().inner(), kernels)
         });
         let schedule = LrSchedule::warmup_only(config.learning_rate, config.warmup_steps);
         let lr = schedule.lr(self.step);
@@ -280,30 +281,30 @@ impl GrpoTrainer {
         let poison = std::mem::take(&mut self.poison_next_update);
         let mut last = None;
         for _ in 0..config.num_iterations {
-            let out = self.policy.forward(t.inputs.clone(), t.token_mask.clone());
+            let out = self.policy.forward(tensors.inputs.clone(), tensors.token_mask.clone());
             let logits = scaled(out.logits);
-            let logp = token_logprobs(logits.clone(), t.targets.clone(), kernels);
+            let logp = token_logprobs(logits.clone(), tensors.targets.clone(), kernels);
             let old = old_logp.clone().unwrap_or_else(|| logp.clone().detach());
-            let mut parts = policy_loss(
+            let mut loss_terms = policy_loss(
                 logp,
                 old,
                 ref_logp.clone(),
                 row_advantages.clone(),
-                t.loss_mask.clone(),
+                tensors.loss_mask.clone(),
                 &config,
             );
             if poison {
-                parts.loss = parts.loss * f32::NAN;
+                loss_terms.loss = loss_terms.loss * f32::NAN;
             }
-            let total = parts.loss.clone() + out.aux_loss.clone() * config.aux_loss_weight;
+            let total = loss_terms.loss.clone() + out.aux_loss.clone() * config.aux_loss_weight;
             let grads = GradientsParams::from_grads(total.backward(), &self.policy);
             self.policy = self.optim.step(lr, self.policy.clone(), grads);
-            let entropy = masked_entropy(logits.detach(), t.loss_mask.clone(), kernels);
-            last = Some((parts, entropy, out.aux_loss, out.expert_load));
+            let entropy = masked_entropy(logits.detach(), tensors.loss_mask.clone(), kernels);
+            last = Some((loss_terms, entropy, out.aux_loss, out.expert_load));
         }
-        let (parts, entropy, aux, load) = last.expect("num_iterations ≥ 1");
+        let (loss_terms, entropy, aux, load) = last.expect("num_iterations ≥ 1");
         readbacks += 1;
-        let read = UpdateReadback::read(parts, entropy, aux, load, &self.policy).await?;
+        let read = UpdateReadback::read(loss_terms, entropy, aux, load, &self.policy).await?;
         // The same read carries the verdict: a NaN or infinite loss, or a parameter made
         // non-finite by a bad gradient, undoes the whole update.
         if !(read.loss.is_finite() && read.parameter_sum.is_finite()) {
@@ -380,16 +381,16 @@ struct UpdateReadback {
 
 impl UpdateReadback {
     async fn read(
-        parts: PolicyLoss,
+        loss_terms: PolicyLoss,
         entropy: Tensor<1>,
         aux_loss: Tensor<1>,
         expert_load: Tensor<2>,
         policy: &Model,
     ) -> Result<Self, TrainError> {
         let transaction = Transaction::default()
-            .register(parts.loss)
-            .register(parts.kl)
-            .register(parts.clip_fraction)
+            .register(loss_terms.loss)
+            .register(loss_terms.kl)
+            .register(loss_terms.clip_fraction)
             .register(entropy)
             .register(aux_loss)
             .register(expert_load)

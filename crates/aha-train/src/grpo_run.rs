@@ -12,7 +12,7 @@ use burn::tensor::Device;
 
 use crate::error::TrainError;
 use crate::grpo::{GrpoStep, GrpoTrainer};
-use crate::preset::{EvalRow, RunConfig, evaluate_policy};
+use crate::run_config::{EvalRow, RunConfig, evaluate_policy};
 use crate::run_state::state_metadata;
 
 /// The metadata field of a saved run state that holds its whole [`RunConfig`].
@@ -120,7 +120,7 @@ impl GrpoRun {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::preset::{LateEval, RunSettings};
+    use crate::run_config::{LateEval, RunSettings};
     use aha_model::{ModelConfig, MoeConfig};
 
     fn small_model() -> Model {

@@ -2,15 +2,19 @@
 //! checkpoints, and the GRPO loop. Everything that reads device data does so asynchronously.
 //!
 //! - [`complete`]: many prompts completed at once, one readback.
-//! - [`grpo`]: GRPO with a rule-based reward: rollout, group advantages, clipped update.
+//! - [`grpo`]: the GRPO trainer and its step: rollout, rule-based reward, clipped update.
+//! - [`grpo_config`]: GRPO's knobs and their bounds, checked in one place.
+//! - [`grpo_loss`]: group-relative advantages and the clipped policy loss.
 //! - [`grpo_run`]: one GRPO run — trainer, held-out set, evaluation schedule, saved state — as
 //!   the CLI, the page and the emergence report drive it.
 //! - [`adam`]: Adam with its state readable asynchronously (checkpoints on WebGPU).
 //! - [`sft`]: staged supervised fine-tuning on the task corpus.
+//! - [`error`]: `TrainError`, the one error type of training.
 //! - [`batch`]: traces → padded batches with loss masks; length bucketing.
 //! - [`loss`]: token log-probs and masked next-token loss.
 //! - [`schedule`]: warmup + cosine learning rate.
-//! - [`preset`]: named GRPO run configs and the held-out evaluation.
+//! - [`run_config`]: a whole GRPO run's config (named presets, a link's settings applied to one)
+//!   and the held-out evaluation.
 //! - [`probe`]: does checking pay? Forced-check vs forced-answer accuracy.
 //! - [`recipe`]: named model + SFT settings (recipe B, its no-check ablation, a tiny variant).
 //! - [`run_state`]: a GRPO run's policy, optimiser and counters as one resumable file.
@@ -26,9 +30,9 @@ pub mod grpo_config;
 pub mod grpo_loss;
 pub mod grpo_run;
 pub mod loss;
-pub mod preset;
 pub mod probe;
 pub mod recipe;
+pub mod run_config;
 pub mod run_state;
 pub mod schedule;
 pub mod sft;
@@ -38,8 +42,8 @@ pub use error::TrainError;
 pub use grpo::{GrpoStep, GrpoStepMetrics, GrpoTrainer, Rollout};
 pub use grpo_config::{GrpoConfig, LossType, ScaleRewards};
 pub use grpo_run::{GrpoRun, RunStep};
-pub use preset::{EvalConfig, EvalRow, LateEval, RunConfig, RunSettings};
 pub use probe::{CheckPays, Decision, Probe, TeacherForced};
 pub use recipe::BaseRecipe;
+pub use run_config::{EvalConfig, EvalRow, LateEval, RunConfig, RunSettings};
 pub use schedule::LrSchedule;
 pub use sft::{SftConfig, SftRun, SftStage, SftStepMetrics, SftTrainer};

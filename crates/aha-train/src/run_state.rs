@@ -53,9 +53,10 @@ impl GrpoTrainer {
         for tensor in params.0 {
             transaction = transaction.register(tensor);
         }
-        let mut times = Vec::new();
+        // Each parameter's Adam update count (0: no state yet), saved under `adam_times`.
+        let mut updates = Vec::new();
         for moments in self.optim.moments() {
-            times.push(moments.as_ref().map_or(0, |m| m.time));
+            updates.push(moments.as_ref().map_or(0, |m| m.updates));
             if let Some(m) = moments {
                 transaction = transaction.register(m.first.clone()).register(m.second.clone());
             }
@@ -64,8 +65,8 @@ impl GrpoTrainer {
         let values = data.into_iter().map(readback::values::<f32>).collect::<Result<Vec<_>, _>>()?;
 
         let mut names = (0..policy_count).map(|i| format!("policy.{i}")).collect::<Vec<_>>();
-        for (i, &time) in times.iter().enumerate() {
-            if time > 0 {
+        for (i, &count) in updates.iter().enumerate() {
+            if count > 0 {
                 names.push(format!("adam.{i}.first"));
                 names.push(format!("adam.{i}.second"));
             }
@@ -88,7 +89,7 @@ impl GrpoTrainer {
             ("version", VERSION.to_string()),
             ("step", self.step.to_string()),
             ("skipped_updates", self.skipped_updates.to_string()),
-            ("adam_times", serde_json::to_string(&times).map_err(|e| bad(e.to_string()))?),
+            ("adam_times", serde_json::to_string(&updates).map_err(|e| bad(e.to_string()))?),
             ("grpo_config", config),
         ]
         .into_iter()
@@ -117,7 +118,7 @@ impl GrpoTrainer {
         let number =
             |name: &str| field(name)?.parse::<usize>().map_err(|_| bad(format!("{name} is not a count")));
         let (step, skipped_updates) = (number("step")?, number("skipped_updates")?);
-        let times: Vec<usize> = serde_json::from_str(field("adam_times")?)
+        let updates: Vec<usize> = serde_json::from_str(field("adam_times")?)
             .map_err(|_| bad("adam_times is not a list of counts"))?;
         let saved: GrpoConfig = serde_json::from_str(field("grpo_config")?)
             .map_err(|e| bad(format!("its GRPO config does not parse: {e}")))?;
@@ -139,12 +140,12 @@ impl GrpoTrainer {
         base.visit(&mut params);
         let policy_data =
             (0..params.0.len()).map(|i| take(format!("policy.{i}"))).collect::<Result<Vec<_>, _>>()?;
-        if times.len() > params.0.len() {
+        if updates.len() > params.0.len() {
             return Err(bad("the optimiser has state for more parameters than the model has"));
         }
         let mut moment_data = Vec::new();
-        for (i, &time) in times.iter().enumerate() {
-            if time > 0 {
+        for (i, &count) in updates.iter().enumerate() {
+            if count > 0 {
                 let (first, second) = (take(format!("adam.{i}.first"))?, take(format!("adam.{i}.second"))?);
                 if first.shape()[0] != params.0[i].dims()[0] {
                     return Err(bad(format!("adam.{i} does not fit its parameter")));
@@ -158,7 +159,7 @@ impl GrpoTrainer {
         let mut filler = FillParams::new(policy_data, device);
         let policy = base.clone().map(&mut filler);
         filler.finish().map_err(bad)?;
-        let moments = moments_from_data(&times, moment_data, device).map_err(bad)?;
+        let moments = moments_from_data(&updates, moment_data, device).map_err(bad)?;
 
         let mut trainer = GrpoTrainer::new(base, config, tokenizer, device)?;
         trainer.policy = policy.train();

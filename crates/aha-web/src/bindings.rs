@@ -5,9 +5,9 @@ use burn::tensor::Device;
 use burn::tensor::wgpu::wgpu;
 use wasm_bindgen::prelude::*;
 
+use crate::answer::GenerateOptions;
 use crate::backend::{self, BackendInfo};
-use crate::run::RunSession;
-use crate::session::GenerateOptions;
+use crate::session::RunSession;
 
 /// Routes Rust panics to `console.error` with a message, so the Worker can report them.
 #[wasm_bindgen(start)]

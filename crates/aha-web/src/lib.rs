@@ -4,15 +4,15 @@
 //! else Burn's pure-Rust CPU backend `flex`) and reports which one it got and why; everything that
 //! trains or samples lives in the crates below it.
 
+pub mod answer;
 pub mod backend;
 pub mod prompt;
-pub mod run;
 pub mod session;
 
 #[cfg(target_family = "wasm")]
 mod bindings;
 
+pub use answer::{Completion, GenerateOptions, ModelInfo};
 pub use backend::{BackendInfo, cpu_backend, webgpu_backend};
 pub use prompt::{CheckedPrompt, check_prompt};
-pub use run::{AnswerView, Correction, ExportedModel, GroupView, Routes, RunSession, StepReport};
-pub use session::{Completion, GenerateOptions, ModelInfo};
+pub use session::{AnswerView, Correction, ExportedModel, GroupView, Routes, RunSession, StepReport};

@@ -1,5 +1,6 @@
-//! Run presets: GRPO settings plus the held-out evaluation, by name. One `RunConfig` describes a
-//! whole RL run; it round-trips through JSON (the page keeps it in the URL hash).
+//! A whole GRPO run's config: the GRPO settings plus the held-out evaluation. Named presets
+//! (`RunConfig::named`), a link's or the CLI's settings applied to one (`RunSettings::to_config`),
+//! and the held-out evaluation's row (`EvalRow`). It round-trips through JSON; a saved run keeps it.
 
 use aha_tasks::{BehaviourStats, Problem, ProblemSpec, RewardConfig, held_out_set};
 use serde::{Deserialize, Serialize};
