@@ -23,7 +23,7 @@ import { SettingsForm, wireCopyLink } from './settingsform.js';
 const initial = parseHash(location.hash);
 let settings = initial.settings;
 const backendChoice = initial.backend;
-let run = null; // {settings, run, parameters, source} of the Worker's current run
+let run = null; // {settings, config, parameters, source} of the Worker's current run (`config`: its RunConfig)
 let backendInfo = null;
 let table = new RunTable();
 let previous = null; // {table, label} of the run before the current one, drawn faded for comparison
@@ -139,7 +139,7 @@ const savedRuns = new SavedRunsView($('#saved-runs'), $('#saved-list'), {
   onDelete: (runId) => worker.postMessage(makeMessage('forget', { run: runId })),
 });
 
-/** The run now on show is `about` (`{settings, run, parameters, source}`): clears every view. */
+/** The run now on show is `about` (`{settings, config, parameters, source}`): clears every view. */
 function beginRun(about, { keepErrors }) {
   const finished = run; // the run `table` belongs to
   run = about;
@@ -211,7 +211,7 @@ const on = {
     const keepErrors = pendingConfigure.fallback === true || (pendingConfigure.linkErrors ?? []).length > 0;
     const { settings: next, source } = pendingConfigure;
     pendingConfigure = null;
-    beginRun({ settings: next, run: message.run, parameters: message.parameters, source }, { keepErrors });
+    beginRun({ settings: next, config: message.run, parameters: message.parameters, source }, { keepErrors });
   },
   resumed(message) {
     if (pendingResume?.id !== message.id) return;
@@ -220,7 +220,7 @@ const on = {
     $('#resume-offer').hidden = true;
     savedRuns.setBusy(false);
     const { settings: resumedSettings, source } = message.page;
-    beginRun({ settings: resumedSettings, run: message.run, parameters: message.parameters, source }, { keepErrors: false });
+    beginRun({ settings: resumedSettings, config: message.run, parameters: message.parameters, source }, { keepErrors: false });
     const steps = message.log.filter((entry) => entry.kind === 'stepped');
     for (const entry of message.log) {
       if (entry.kind === 'evaluated') table.addEval(entry.row);
@@ -408,7 +408,7 @@ $('#export-run').addEventListener('click', () => {
   const about = {
     settings,
     link: new URL(toHash(settings, backendChoice), location.href).href,
-    run: run?.run ?? null,
+    run: run?.config ?? null,
     parameters: run?.parameters ?? null,
     backend: backendInfo,
     steps: Number($('#run-state').dataset.steps),

@@ -2,20 +2,23 @@
 // Only the knobs a person changed are written; the Worker applies them to the preset (in Rust,
 // where the ranges are checked) and refuses bad values with a message, changing nothing.
 
-/** The page's presets: which GRPO run (aha-train's `RunConfig::named`) on which base model. */
+/**
+ * The page's presets: a GRPO preset (`grpo`, the name aha-train's `RunConfig::named` knows) on a
+ * base model (`model`). The page's `ablation` is the GRPO `default` on the no-check base model.
+ */
 export const PRESETS = {
   default: {
-    run: 'default',
+    grpo: 'default',
     model: 'base-model/',
     label: 'default — B 8 × G 8 on the shipped base model',
   },
   ablation: {
-    run: 'default',
+    grpo: 'default',
     model: 'base-model-no-check/',
     label: 'ablation — the same, on a base model that never saw a check',
   },
   tiny: {
-    run: 'tiny',
+    grpo: 'tiny',
     model: 'base-model/',
     label: 'tiny — B 4 × G 4, fast, for a first look',
   },
@@ -109,5 +112,5 @@ export function toHash(settings, backend = 'auto') {
 
 /** The Worker's view of the settings: the GRPO preset's name instead of the page preset's. */
 export function runSettings(settings) {
-  return { ...settings, preset: PRESETS[settings.preset].run };
+  return { ...settings, preset: PRESETS[settings.preset].grpo };
 }

@@ -53,7 +53,7 @@ describe('URL hash settings', () => {
   it('maps page presets to GRPO presets and base models', () => {
     expect(runSettings({ preset: 'ablation', seed: 1 })).toEqual({ preset: 'default', seed: 1 });
     expect(PRESETS.ablation.model).toBe('base-model-no-check/');
-    for (const preset of Object.values(PRESETS)) expect(['default', 'tiny']).toContain(preset.run);
+    for (const preset of Object.values(PRESETS)) expect(['default', 'tiny']).toContain(preset.grpo);
     for (const knob of KNOBS) expect(knob.help.length).toBeGreaterThan(10);
   });
 });

@@ -33,9 +33,9 @@ export class SettingsForm {
     });
   }
 
-  /** The knob values `run` (`{settings, run}` or null) ran with, for a form on `preset`. */
+  /** The knob values `run` (`{settings, config}` or null) ran with, for a form on `preset`. */
   static effective(run, preset) {
-    return run?.settings.preset === preset ? run.run.grpo : {};
+    return run?.settings.preset === preset ? run.config.grpo : {};
   }
 
   /** Shows `settings` in the form; knobs not set show the values `run` runs with. */
