@@ -47,12 +47,15 @@ const form = new SettingsForm($('#preset'), $('#knobs'));
 /**
  * Asks the Worker for a fresh run with `next`. `linkErrors` are the address's values that were left
  * out: they stay on show once the run starts, so a shared link's bad value is never silently lost.
+ * Returns the request, which `pendingConfigure` now holds.
  */
 function configure(next, linkErrors = []) {
-  pendingConfigure = { id: requests.newId(), settings: next, linkErrors };
+  const asked = { id: requests.newId(), settings: next, linkErrors, fallback: false };
+  pendingConfigure = asked;
   const model = PRESETS[next.preset].model;
   const page = { settings: next };
-  worker.postMessage(makeMessage('configure', { id: pendingConfigure.id, settings: runSettings(next), page, model }));
+  worker.postMessage(makeMessage('configure', { id: asked.id, settings: runSettings(next), page, model }));
+  return asked;
 }
 
 /** "tiny · loss_type dr_grpo · 5 steps": what a run was, for the comparison's legend. */
@@ -117,7 +120,10 @@ function startWorker() {
       showError($('#run-error'), `The worker sent a message this page cannot read: ${error.message}`);
       return;
     }
-    if (!requests.settle(message)) on[message.kind]?.(message);
+    if (requests.settle(message)) return;
+    // Each handler takes its own kind of message; `checkMessage` checked this one's fields.
+    const handler = /** @type {((message: any) => void) | undefined} */ (on[message.kind]);
+    handler?.(message);
   };
   worker.onerror = (event) => {
     show($('#backend'), `The worker failed to start: ${event.message ?? 'unknown error'}`, 'error');
@@ -196,6 +202,7 @@ function showLatest(report) {
   showStepCount(report.metrics.step + 1);
 }
 
+/** @type {import('./protocol.js').Handlers} */
 const on = {
   ready(message) {
     const check = message.selfTest === 54 ? 'self-test passed' : `self-test FAILED (${message.selfTest})`;
@@ -286,8 +293,7 @@ const on = {
     if (run === null && Object.keys(refused.settings).length > 1) {
       // A bad link must still open a working page: fall back to the plain preset.
       settings = { preset: refused.settings.preset };
-      configure(settings);
-      pendingConfigure.fallback = true;
+      configure(settings).fallback = true;
     }
   },
   state(message) {

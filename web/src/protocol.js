@@ -100,6 +100,66 @@ const SCHEMA = {
   error: { message: 'string' },
 };
 
+/**
+ * The payload of each kind of message, typed with the Rust types they carry (types/boundary.d.ts,
+ * generated from aha-train and aha-web): `tsc` checks the page's uses of them (web/tsconfig.json).
+ * SCHEMA above is the run-time check of the same messages.
+ *
+ * @typedef {import('./types/boundary').RunConfig} RunConfig
+ * @typedef {import('./types/boundary').RunSettings} RunSettings
+ * @typedef {import('./types/boundary').StepReport} StepReport
+ * @typedef {import('./types/boundary').EvalRow} EvalRow
+ * @typedef {import('./types/boundary').Completion} Completion
+ * @typedef {import('./types/boundary').Routes} Routes
+ * @typedef {import('./types/boundary').BackendInfo} BackendInfo
+ * @typedef {{settings: {preset: string, [knob: string]: unknown}, source?: string}} PageRecord
+ * @typedef {{
+ *   init: {prefer: 'auto' | 'webgpu' | 'cpu', baseUrl: string},
+ *   configure: {id: number, settings: RunSettings, page: PageRecord, model: string},
+ *   import: {id: number, settings: RunSettings, page: PageRecord, weights: ArrayBuffer, config: string, tokenizer: string},
+ *   resume: {id: number, run: string},
+ *   forget: {run: string},
+ *   loseDevice: {},
+ *   trap: {},
+ *   train: {},
+ *   pause: {},
+ *   step: {},
+ *   generate: {id: number, prompt: string, sampled: boolean},
+ *   export: {id: number},
+ *   route: {id: number, text: string},
+ *   measure: {id: number},
+ *   ready: {backend: BackendInfo, selfTest: number, build: {simd128: boolean, cpu_threads: number}},
+ *   configured: {id: number, parameters: number, run: RunConfig},
+ *   resumed: {id: number, parameters: number, run: RunConfig, page: PageRecord, log: Array<{kind: 'evaluated', row: EvalRow} | {kind: 'stepped', report: StepReport}>, steps: number},
+ *   savedRuns: {runs: Array<{id: string, steps: number, saved_at: string, page: PageRecord, open: boolean}>, damaged: Array<{id: string, message: string}>},
+ *   saved: {steps: number, saved_at: string, run: string},
+ *   unsaved: {steps: number, savedSteps: number, message: string},
+ *   lost: {cause: 'gpu' | 'trap', message: string, steps: number, run: string},
+ *   refused: {id: number, message: string},
+ *   state: {running: boolean, steps: number},
+ *   evaluated: {row: EvalRow, ms: number},
+ *   stepped: {report: StepReport, memory: {wasm_heap_bytes: number, device: {allocations: number, bytes_in_use: number, bytes_reserved: number} | null}},
+ *   measured: {id: number, download: {raw_bytes: number, gzip_bytes: number}, peak: {shape: number[], repeats: number, gflops: number, max_relative_error: number, burn_gflops?: number} | null},
+ *   token: {id: number, text: string},
+ *   completion: {id: number, result: Completion},
+ *   failed: {id: number, message: string},
+ *   exported: {id: number, files: {safetensors: Uint8Array, weights: Uint8Array, config: string, tokenizer: string}},
+ *   routed: {id: number, routes: Routes},
+ *   error: {message: string},
+ * }} Payloads
+ */
+
+/**
+ * A message of kind `K`.
+ * @template {keyof Payloads} K
+ * @typedef {{v: number, kind: K} & Payloads[K]} Message
+ */
+
+/**
+ * Handlers of some kinds of message, each given its own kind's type.
+ * @typedef {{[K in keyof Payloads]?: (message: Message<K>) => void}} Handlers
+ */
+
 /** The kinds of message and the fields each must carry, for tests and tools (read-only). */
 export const MESSAGE_FIELDS = Object.freeze(SCHEMA);
 
@@ -110,12 +170,22 @@ export class ProtocolError extends Error {
   }
 }
 
-/** Builds a message of `kind`, checking its fields. */
-export function makeMessage(kind, fields = {}) {
-  return checkMessage({ v: PROTOCOL_VERSION, kind, ...fields });
+/**
+ * Builds a message of `kind`, checking its fields.
+ * @template {keyof Payloads} K
+ * @param {K} kind
+ * @param {Payloads[K]} [fields]
+ * @returns {Message<K>}
+ */
+export function makeMessage(kind, fields) {
+  return /** @type {Message<K>} */ (checkMessage({ v: PROTOCOL_VERSION, kind, ...(fields ?? {}) }));
 }
 
-/** Returns `data` if it is a valid message of this protocol version, else throws ProtocolError. */
+/**
+ * Returns `data` if it is a valid message of this protocol version, else throws ProtocolError.
+ * @param {any} data
+ * @returns {Message<keyof Payloads>}
+ */
 export function checkMessage(data) {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ProtocolError('a message must be an object');

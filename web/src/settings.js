@@ -78,6 +78,7 @@ export function parseHash(hash) {
   const params = new URLSearchParams(String(hash ?? '').replace(/^#/, ''));
   const settings = { preset: 'default' };
   const errors = [];
+  /** @type {'auto' | 'webgpu' | 'cpu'} */
   let backend = 'auto';
   for (const [key, value] of params) {
     if (key === 'preset') {

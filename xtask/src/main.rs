@@ -273,7 +273,7 @@ fn test(only: &[Suite]) -> Result<ExitCode> {
         summary.step("browser tests (wasm-pack test --headless --chrome)", browser_tests);
     }
     if wanted(Suite::Js) {
-        summary.step("page unit tests (vitest)", || run::npm(&web, &["test"]));
+        summary.step("page types and unit tests (tsc, vitest)", || run::npm(&web, &["test"]));
     }
     if wanted(Suite::E2e) {
         // The workshop test serves a `--dist` copy of the page with Python's plain http.server.

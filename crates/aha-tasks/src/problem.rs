@@ -15,6 +15,7 @@ pub const MAX_DIGITS: u32 = 9;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Op {
     Add,
     Sub,
@@ -154,6 +155,7 @@ impl Problem {
 
 /// The shape of the problems to generate: operation and operand widths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProblemSpec {
     pub op: Op,
     pub a_digits: u32,

@@ -11,6 +11,7 @@ use crate::problem::Problem;
 
 /// Weights of the two reward terms.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RewardConfig {
     /// Paid when the final answer equals the true answer.
     pub correct: f32,

@@ -45,6 +45,7 @@ pub struct Rollout {
 
 /// What one GRPO step measured. Flat, so it writes as one CSV row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GrpoStepMetrics {
     pub step: usize,
     pub lr: f64,

@@ -11,6 +11,7 @@ use crate::error::TrainError;
 /// How per-token losses are averaged (TRL's `loss_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum LossType {
     /// Mean over each completion's tokens, then over completions (the original GRPO).
     Grpo,
@@ -23,6 +24,7 @@ pub enum LossType {
 /// How rewards are scaled into advantages (TRL's `scale_rewards`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ScaleRewards {
     /// Divide by the group's standard deviation (GRPO).
     Group,
@@ -46,6 +48,7 @@ pub const MAX_LEARNING_RATE: f64 = 1.0;
 pub const MAX_BETA: f64 = 1000.0;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GrpoConfig {
     pub task: ProblemSpec,
     pub reward: RewardConfig,
@@ -79,6 +82,7 @@ pub struct GrpoConfig {
     pub max_grad_norm: Option<f32>,
     /// Weight of the MoE balance loss during RL.
     pub aux_loss_weight: f32,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub seed: u64,
 }
 

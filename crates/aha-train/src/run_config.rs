@@ -11,11 +11,13 @@ use crate::grpo_config::{GrpoConfig, LossType, ScaleRewards};
 
 /// The fixed held-out set and how often it is measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EvalConfig {
     /// Distinct problems in the held-out set, all from the task's held-out split
     /// (`aha_tasks::Split::HeldOut`), which training never draws from.
     pub problems: usize,
     /// Seed of the order the held-out split's problems are taken in.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub seed: u64,
     /// Evaluate every this many steps (and before the first); 0 never.
     pub every: usize,
@@ -27,6 +29,7 @@ pub struct EvalConfig {
 
 /// The sparser evaluation schedule after the onset (see [`EvalConfig::late`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LateEval {
     /// The last step measured at `EvalConfig::every`.
     pub after: usize,
@@ -48,6 +51,7 @@ impl EvalConfig {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RunConfig {
     pub preset: String,
     pub grpo: GrpoConfig,
@@ -129,9 +133,11 @@ impl RunConfig {
 /// shared link is reported instead of silently ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RunSettings {
     pub preset: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub seed: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompts_per_step: Option<usize>,
@@ -179,6 +185,7 @@ impl RunSettings {
 /// One evaluation of the policy on the held-out set: sampled at the training temperature (one
 /// sample per problem) and greedy. Flat, so it writes as one CSV row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EvalRow {
     pub step: usize,
     /// Held-out problems evaluated (each sampled once and decoded greedily once).

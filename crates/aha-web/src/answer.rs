@@ -24,6 +24,7 @@ pub struct GenerateOptions {
 
 /// What the page shows after a completion.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Completion {
     pub prompt: String,
     pub completion: String,
@@ -38,8 +39,11 @@ pub struct Completion {
 
 /// Facts about the loaded model for the page.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ModelInfo {
     pub parameters: usize,
+    /// The model's `config.json`.
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
     pub config: ModelConfig,
 }
 

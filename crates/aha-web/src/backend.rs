@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// What the page shows on its backend line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum BackendInfo {
     /// Burn's wgpu runtime on the browser's WebGPU adapter.
     Webgpu {

@@ -16,6 +16,7 @@ use crate::answer::{Completion, GenerateOptions, ModelInfo, answer, next_draw};
 
 /// One answer of the group on show, with what the reward and the detectors made of it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AnswerView {
     pub completion: String,
     pub reward: f32,
@@ -33,6 +34,7 @@ pub struct AnswerView {
 
 /// G answers to one prompt: what the page's group view shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GroupView {
     pub prompt: String,
     pub expected: String,
@@ -41,6 +43,7 @@ pub struct GroupView {
 
 /// A completion in which the check turned a wrong guess into a right answer (the aha gallery).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Correction {
     pub step: usize,
     pub prompt: String,
@@ -51,6 +54,7 @@ pub struct Correction {
 
 /// Everything the page draws after one step.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StepReport {
     pub metrics: GrpoStepMetrics,
     pub group: GroupView,
@@ -63,6 +67,7 @@ pub struct StepReport {
 
 /// Which expert each token went to, per layer: the page's expert view of one completion.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Routes {
     /// The text, a token (character) each.
     pub tokens: Vec<String>,
