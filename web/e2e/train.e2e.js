@@ -217,6 +217,14 @@ describe('training on the page', () => {
       expect(await tab.textContent('#settings-error')).toContain('learning_rate must be in (0, 1], got 1e300');
       expect(await tab.evaluate(() => location.hash)).toBe('#preset=tiny');
       expect(await steps(tab)).toBeGreaterThanOrEqual(1);
+      // Choosing another preset empties the knobs and shows that preset's values, as Rust has
+      // them (`runPresets`), as placeholders until the reset.
+      await tab.selectOption('#preset', 'default');
+      expect(await tab.inputValue('#knobs [name="num_generations"]')).toBe('');
+      expect(await tab.getAttribute('#knobs [name="num_generations"]', 'placeholder')).toBe('8');
+      expect(await tab.getAttribute('#knobs [name="prompts_per_step"]', 'placeholder')).toBe('8');
+      await tab.selectOption('#preset', 'tiny');
+      expect(await tab.getAttribute('#knobs [name="num_generations"]', 'placeholder')).toBe('4');
       expect(browser.foreignRequests).toEqual([]);
     } finally {
       await browser.close();

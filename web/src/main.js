@@ -211,6 +211,7 @@ const on = {
     $('#backend').dataset.simd = String(message.build.simd128);
     $('#backend').dataset.threads = String(message.build.cpu_threads);
     backendInfo = message.backend;
+    form.showPresets(message.presets);
     bench.backendReady(performance.now());
   },
   configured(message) {

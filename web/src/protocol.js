@@ -2,7 +2,7 @@
 // Every message is a plain object `{v, kind, ...}`; `v` is the protocol version so that a page and a
 // Worker from different builds refuse each other clearly instead of misreading fields.
 
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 /** Fields each message kind must carry, and their types ("object?": an object or null; "array"). */
 const SCHEMA = {
@@ -45,8 +45,8 @@ const SCHEMA = {
   /** The bench panel's measurements: the wasm's size as served and gzipped, the matmul peak. */
   measure: { id: 'number' },
   // worker → page
-  /** `build`: `{simd128, cpu_threads}` of the wasm. */
-  ready: { backend: 'object', selfTest: 'number', build: 'object' },
+  /** `build`: `{simd128, cpu_threads}` of the wasm; `presets`: each GRPO preset's RunConfig, by name. */
+  ready: { backend: 'object', selfTest: 'number', build: 'object', presets: 'object' },
   /** Run `id` is ready at step 0: the model's size and the whole run configuration. */
   configured: { id: 'number', parameters: 'number', run: 'object' },
   /** Run `id` continues a saved run: as `configured`, plus `page`, the `log` of its reports
@@ -128,7 +128,7 @@ const SCHEMA = {
  *   export: {id: number},
  *   route: {id: number, text: string},
  *   measure: {id: number},
- *   ready: {backend: BackendInfo, selfTest: number, build: {simd128: boolean, cpu_threads: number}},
+ *   ready: {backend: BackendInfo, selfTest: number, build: {simd128: boolean, cpu_threads: number}, presets: Record<string, RunConfig>},
  *   configured: {id: number, parameters: number, run: RunConfig},
  *   resumed: {id: number, parameters: number, run: RunConfig, page: PageRecord, log: Array<{kind: 'evaluated', row: EvalRow} | {kind: 'stepped', report: StepReport}>, steps: number},
  *   savedRuns: {runs: Array<{id: string, steps: number, saved_at: string, page: PageRecord, open: boolean}>, damaged: Array<{id: string, message: string}>},

@@ -17,7 +17,7 @@ const EXAMPLES = {
   export: { id: 1 },
   route: { id: 4, text: '347*5=g1735 a1735.' },
   measure: { id: 5 },
-  ready: { backend: { kind: 'cpu', reason: 'x' }, selfTest: 54, build: { simd128: true, cpu_threads: 1 } },
+  ready: { backend: { kind: 'cpu', reason: 'x' }, selfTest: 54, build: { simd128: true, cpu_threads: 1 }, presets: {} },
   configured: { id: 2, parameters: 5, run: {} },
   resumed: { id: 7, parameters: 5, run: {}, page: { settings: { preset: 'tiny' } }, log: [], steps: 0 },
   savedRuns: { runs: [{ id: 'a-1', steps: 2, saved_at: '2026-11-29T12:00:00Z', page: {}, open: false }], damaged: [] },

@@ -5,12 +5,13 @@
 /**
  * The page's presets: a GRPO preset (`grpo`, the name aha-train's `RunConfig::named` knows) on a
  * base model (`model`). The page's `ablation` is the GRPO `default` on the no-check base model.
+ * Labels name no knob values: the form shows each knob's value as Rust's preset has it.
  */
 export const PRESETS = {
   default: {
     grpo: 'default',
     model: 'base-model/',
-    label: 'default — B 8 × G 8 on the shipped base model',
+    label: 'default — the measured run, on the shipped base model',
   },
   ablation: {
     grpo: 'default',
@@ -20,7 +21,7 @@ export const PRESETS = {
   tiny: {
     grpo: 'tiny',
     model: 'base-model/',
-    label: 'tiny — B 4 × G 4, fast, for a first look',
+    label: 'tiny — fewer, smaller groups: fast, for a first look',
   },
 };
 

@@ -27,10 +27,29 @@ export class SettingsForm {
       knobsBox.append(label);
       this.inputs.set(knob.name, input);
     }
-    // A new preset starts from its own values: the knobs show them after the reset.
+    /** Each GRPO preset's knob values, by GRPO preset name, from Rust (`showPresets`). */
+    this.presetValues = {};
+    // A new preset starts from its own values: the fields empty, each showing the preset's value
+    // as its placeholder until the reset.
     presetSelect.addEventListener('change', () => {
       for (const input of this.inputs.values()) input.value = '';
+      this.#showPlaceholders();
     });
+  }
+
+  /**
+   * Keeps `presets` (each GRPO preset's RunConfig, by name, as the Worker reports them) to show the
+   * chosen preset's values as placeholders.
+   * @param {Record<string, import('./types/boundary').RunConfig>} presets
+   */
+  showPresets(presets) {
+    this.presetValues = Object.fromEntries(Object.entries(presets).map(([name, config]) => [name, config.grpo]));
+    this.#showPlaceholders();
+  }
+
+  #showPlaceholders() {
+    const values = this.presetValues[PRESETS[this.presetSelect.value]?.grpo] ?? {};
+    for (const [name, input] of this.inputs) input.placeholder = values[name] === undefined ? '' : String(values[name]);
   }
 
   /** The knob values `run` (`{settings, config}` or null) ran with, for a form on `preset`. */
@@ -43,6 +62,7 @@ export class SettingsForm {
     this.presetSelect.value = settings.preset;
     const effective = SettingsForm.effective(run, settings.preset);
     for (const [name, input] of this.inputs) input.value = String(settings[name] ?? effective[name] ?? '');
+    this.#showPlaceholders();
   }
 
   /** Reads the form into new settings, or throws an Error naming the first bad knob. */

@@ -5,7 +5,7 @@
 // The run (session.js) is saved to IndexedDB (store.js) every CHECKPOINT_EVERY steps, after a single
 // step and when training pauses; if the GPU is lost the page starts a fresh Worker and resumes that
 // run from there.
-import init, { Backend, Trainer } from './pkg/aha_web.js';
+import init, { Backend, Trainer, runPresets } from './pkg/aha_web.js';
 import { checkMessage, makeMessage } from './protocol.js';
 import { newRunId } from './record.js';
 import { RunSession } from './session.js';
@@ -77,7 +77,7 @@ async function start(prefer) {
   wasm = await init();
   backend = await pickBackend(prefer);
   const selfTest = await backend.selfTest();
-  post('ready', { backend: backend.info(), selfTest, build: Backend.buildInfo() });
+  post('ready', { backend: backend.info(), selfTest, build: Backend.buildInfo(), presets: runPresets() });
   await postSavedRuns();
 }
 

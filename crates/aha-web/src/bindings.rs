@@ -15,6 +15,17 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
+/// Every named GRPO preset's whole config (`RunConfig::named`), by name: the page shows a preset's
+/// values from here instead of repeating them.
+#[wasm_bindgen(js_name = runPresets)]
+pub fn run_presets() -> Result<JsValue, JsError> {
+    let presets: std::collections::BTreeMap<&str, aha_train::RunConfig> = aha_train::RunConfig::NAMES
+        .iter()
+        .filter_map(|&name| aha_train::RunConfig::named(name).map(|config| (name, config)))
+        .collect();
+    to_js(&presets)
+}
+
 /// A started compute backend. Create it once per Worker with [`Backend::webgpu`] or
 /// [`Backend::cpu`].
 #[wasm_bindgen]
