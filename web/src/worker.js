@@ -32,6 +32,13 @@ const baseFiles = new Map();
  */
 let broken = null;
 
+/**
+ * Posts a message of `kind` to the page, its fields checked against the protocol (at run time by
+ * `makeMessage`, and by `tsc` against the message types).
+ * @template {keyof import('./protocol.js').Payloads} K
+ * @param {K} kind
+ * @param {import('./protocol.js').Payloads[K]} [fields]
+ */
 const post = (kind, fields) => self.postMessage(makeMessage(kind, fields));
 const messageOf = (error) => String(error?.message ?? error);
 
@@ -45,7 +52,8 @@ function enqueue(task, onError) {
  * name}`, or null when there is no adapter. Burn asks for the adapter again when it starts.
  */
 async function probeAdapter() {
-  const adapter = await navigator.gpu.requestAdapter();
+  // TypeScript's libraries do not declare WebGPU yet.
+  const adapter = await /** @type {any} */ (navigator).gpu.requestAdapter();
   if (adapter === null) return null;
   const info = adapter.info ?? {};
   const fallback = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter);
@@ -188,6 +196,9 @@ async function failed(error, what) {
 /**
  * For requests other than steps: a trap breaks the Worker; other errors answer request `id` with
  * `kind` (`failed`, or `refused` for a run that was not made).
+ * @param {number} id
+ * @param {unknown} error
+ * @param {'failed' | 'refused'} [kind]
  */
 function requestFailed(id, error, kind = 'failed') {
   if (isTrap(error)) breakDown('trap', trapMessage(error));

@@ -278,14 +278,17 @@ fn test(only: &[Suite]) -> Result<ExitCode> {
     if wanted(Suite::E2e) {
         // The workshop test serves a `--dist` copy of the page with Python's plain http.server.
         let static_copy = run::target_dir().join("e2e-static-page");
-        let built = summary.step("page build (wasm dev profile + vite) and its --dist copy", || {
-            wasm::build_page_wasm(wasm::Profile::Dev)?;
-            run::npm(&web, &["run", "build"])?;
-            if static_copy.exists() {
-                std::fs::remove_dir_all(&static_copy)?;
-            }
-            wasm::write_dist(&web.join("dist"), &static_copy).map(|_| ())
-        });
+        let built =
+            summary.step("page build (wasm dev profile + vite), the Worker's types, --dist copy", || {
+                wasm::build_page_wasm(wasm::Profile::Dev)?;
+                // The Worker against the wasm API wasm-bindgen just declared, and the message types.
+                run::npm(&web, &["run", "typecheck:worker"])?;
+                run::npm(&web, &["run", "build"])?;
+                if static_copy.exists() {
+                    std::fs::remove_dir_all(&static_copy)?;
+                }
+                wasm::write_dist(&web.join("dist"), &static_copy).map(|_| ())
+            });
         if built {
             summary.step("page end-to-end tests (playwright-core)", || {
                 let dir = static_copy.to_str().context("non-UTF-8 target path")?;

@@ -54,7 +54,7 @@ pub fn build_page_wasm(profile: Profile) -> Result<PathBuf> {
         &[
             "--target",
             "web",
-            "--no-typescript",
+            // aha_web.d.ts: `tsc -p web/tsconfig.worker.json` checks the Worker against it.
             "--out-dir",
             out_dir.to_str().context("non-UTF-8 path")?,
             wasm.to_str().context("non-UTF-8 path")?,
