@@ -10,10 +10,7 @@ use aha_train::{
     EvalConfig, EvalRow, GrpoConfig, GrpoStepMetrics, LateEval, LossType, RunConfig, RunSettings,
     ScaleRewards,
 };
-use aha_web::{
-    AnswerView, BackendInfo, Completion, Correction, GenerateOptions, GroupView, ModelInfo, Routes,
-    StepReport,
-};
+use aha_web::{AnswerView, BackendInfo, Completion, Correction, GroupView, ModelInfo, Routes, StepReport};
 use ts_rs::TS;
 
 /// The declarations, in dependency order, as one module.

@@ -7,6 +7,7 @@ use aha_tokenizer::CharTokenizer;
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::error::WebError;
 use crate::prompt::{CheckedPrompt, check_prompt};
 
 /// How the page asks for a completion. Unknown fields are an error (a typo must not be ignored).
@@ -63,7 +64,7 @@ pub(crate) async fn answer(
     options: &GenerateOptions,
     seed: u64,
     mut on_token: impl FnMut(&str, f32),
-) -> Result<Completion, String> {
+) -> Result<Completion, WebError> {
     let CheckedPrompt { problem, prompt, ids, .. } = check_prompt(text, tokenizer)?;
     let ids: Vec<i64> = ids.into_iter().map(i64::from).collect();
     let room = model.max_seq_len().saturating_sub(ids.len());
@@ -82,10 +83,9 @@ pub(crate) async fn answer(
         let piece = tokenizer.decode(&[id], true).unwrap_or_default();
         on_token(&piece, lp);
     })
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     let tokens = generation.tokens.into_iter().next().unwrap_or_default();
-    let completion = tokenizer.decode(&tokens, true).map_err(|e| e.to_string())?;
+    let completion = tokenizer.decode(&tokens, true)?;
     let parsed = parse_completion(&completion);
     Ok(Completion {
         correct: is_correct(&problem, &parsed),
@@ -104,7 +104,11 @@ mod tests {
     use super::*;
     use aha_model::MoeConfig;
 
-    fn answer_with(text: &str, options: &GenerateOptions, pieces: &mut String) -> Result<Completion, String> {
+    fn answer_with(
+        text: &str,
+        options: &GenerateOptions,
+        pieces: &mut String,
+    ) -> Result<Completion, WebError> {
         let tok = CharTokenizer::new();
         let device = Device::flex();
         let config = ModelConfig::new(tok.vocab_size(), MoeConfig::new().with_d_expert(16))
@@ -128,10 +132,11 @@ mod tests {
 
     #[test]
     fn bad_input_is_a_sentence_not_a_panic() {
-        let err = answer_with("hello", &GenerateOptions::default(), &mut String::new()).unwrap_err();
+        let err =
+            answer_with("hello", &GenerateOptions::default(), &mut String::new()).unwrap_err().to_string();
         assert!(err.starts_with("expected a problem like 347*5"), "{err}");
         let bad = GenerateOptions { temperature: -2.0, ..Default::default() };
-        let err = answer_with("1*2", &bad, &mut String::new()).unwrap_err();
+        let err = answer_with("1*2", &bad, &mut String::new()).unwrap_err().to_string();
         assert!(err.contains("temperature"), "{err}");
     }
 

@@ -142,7 +142,7 @@ impl Trainer {
         let settings = run_settings(settings)?;
         RunSession::new(&backend.device, weights, config, tokenizer, &settings)
             .map(|inner| Trainer { inner })
-            .map_err(|e| JsError::new(&e))
+            .map_err(JsError::from)
     }
 
     /// A run saved with [`Trainer::save_state`], continued on `backend`: the other arguments are
@@ -158,14 +158,14 @@ impl Trainer {
         let settings = run_settings(settings)?;
         RunSession::resume(&backend.device, weights, config, tokenizer, &settings, &state)
             .map(|inner| Trainer { inner })
-            .map_err(|e| JsError::new(&e))
+            .map_err(JsError::from)
     }
 
     /// Everything needed to continue this run later, as bytes (one readback): policy, optimiser,
     /// step counters.
     #[wasm_bindgen(js_name = saveState)]
     pub async fn save_state(&self) -> Result<js_sys::Uint8Array, JsError> {
-        let bytes = self.inner.save_state().await.map_err(|e| JsError::new(&e))?;
+        let bytes = self.inner.save_state().await?;
         Ok(js_sys::Uint8Array::from(bytes.as_slice()))
     }
 
@@ -201,18 +201,18 @@ impl Trainer {
 
     /// The held-out evaluation of the current policy: `{step, sampled_acc, greedy_acc, ...}`.
     pub async fn evaluate(&self) -> Result<JsValue, JsError> {
-        to_js(&self.inner.evaluate().await.map_err(|e| JsError::new(&e))?)
+        to_js(&self.inner.evaluate().await?)
     }
 
     /// The base model's held-out evaluation (the run's step 0), whenever it is asked for.
     #[wasm_bindgen(js_name = evaluateBase)]
     pub async fn evaluate_base(&self) -> Result<JsValue, JsError> {
-        to_js(&self.inner.evaluate_base().await.map_err(|e| JsError::new(&e))?)
+        to_js(&self.inner.evaluate_base().await?)
     }
 
     /// One GRPO step: `{metrics, group, corrections, expert_load, eval}`.
     pub async fn step(&mut self) -> Result<JsValue, JsError> {
-        to_js(&self.inner.step().await.map_err(|e| JsError::new(&e))?)
+        to_js(&self.inner.step().await?)
     }
 
     /// The current policy answers `prompt` (like `"347*5"`): calls `onToken(text, logprob)` for
@@ -226,25 +226,21 @@ impl Trainer {
         on_token: js_sys::Function,
     ) -> Result<JsValue, JsError> {
         let options = generate_options(options)?;
-        let completion = self
-            .inner
-            .generate(&prompt, &options, streamer(&on_token))
-            .await
-            .map_err(|e| JsError::new(&e))?;
+        let completion = self.inner.generate(&prompt, &options, streamer(&on_token)).await?;
         to_js(&completion)
     }
 
     /// Which expert each token of `text` goes to in every layer: `{tokens, experts}` with
     /// `experts[layer][token]`.
     pub async fn routes(&self, text: String) -> Result<JsValue, JsError> {
-        to_js(&self.inner.routes(&text).await.map_err(|e| JsError::new(&e))?)
+        to_js(&self.inner.routes(&text).await?)
     }
 
     /// The current policy's files: `{safetensors, weights, config, tokenizer}` (bytes as
     /// Uint8Array, the rest as text).
     #[wasm_bindgen(js_name = exportModel)]
     pub async fn export_model(&self) -> Result<js_sys::Object, JsError> {
-        let exported = self.inner.export().await.map_err(|e| JsError::new(&e))?;
+        let exported = self.inner.export().await?;
         let object = js_sys::Object::new();
         let set = |key: &str, value: JsValue| {
             js_sys::Reflect::set(&object, &JsValue::from_str(key), &value)

@@ -5,6 +5,8 @@ use aha_tasks::Problem;
 use aha_tokenizer::CharTokenizer;
 use serde::Serialize;
 
+use crate::error::WebError;
+
 /// A typed problem, ready for the model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckedPrompt {
@@ -19,10 +21,10 @@ pub struct CheckedPrompt {
 }
 
 /// Checks `text` from the prompt box. The error is a sentence for the page.
-pub fn check_prompt(text: &str, tokenizer: &CharTokenizer) -> Result<CheckedPrompt, String> {
-    let problem = Problem::parse(text).map_err(|e| e.to_string())?;
+pub fn check_prompt(text: &str, tokenizer: &CharTokenizer) -> Result<CheckedPrompt, WebError> {
+    let problem = Problem::parse(text)?;
     let prompt = problem.prompt();
-    let ids = tokenizer.encode(&prompt).map_err(|e| e.to_string())?;
+    let ids = tokenizer.encode(&prompt)?;
     Ok(CheckedPrompt { problem, prompt, ids, answer: problem.answer_text() })
 }
 
@@ -43,10 +45,13 @@ mod tests {
     fn bad_input_gets_a_sentence() {
         let tok = CharTokenizer::new();
         assert_eq!(
-            check_prompt("347 / 5", &tok).unwrap_err(),
+            check_prompt("347 / 5", &tok).unwrap_err().to_string(),
             "expected a problem like 347*5 (two whole numbers with +, - or * between them)"
         );
-        assert_eq!(check_prompt("", &tok).unwrap_err(), "the problem is empty: type something like 347*5");
+        assert_eq!(
+            check_prompt("", &tok).unwrap_err().to_string(),
+            "the problem is empty: type something like 347*5"
+        );
         assert!(check_prompt(&"9".repeat(10_000), &tok).is_err());
     }
 }

@@ -13,6 +13,7 @@ use burn::tensor::{Device, Int, Tensor, Transaction};
 use serde::Serialize;
 
 use crate::answer::{Completion, GenerateOptions, ModelInfo, answer, next_draw};
+use crate::error::WebError;
 
 /// One answer of the group on show, with what the reward and the detectors made of it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -102,7 +103,7 @@ impl RunSession {
         config_json: &str,
         tokenizer_json: &str,
         settings: &RunSettings,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, WebError> {
         Self::start(device, weights, config_json, tokenizer_json, settings, None)
     }
 
@@ -116,7 +117,7 @@ impl RunSession {
         tokenizer_json: &str,
         settings: &RunSettings,
         state: &[u8],
-    ) -> Result<Self, String> {
+    ) -> Result<Self, WebError> {
         Self::start(device, weights, config_json, tokenizer_json, settings, Some(state))
     }
 
@@ -127,22 +128,20 @@ impl RunSession {
         tokenizer_json: &str,
         settings: &RunSettings,
         state: Option<&[u8]>,
-    ) -> Result<Self, String> {
-        let checkpoint =
-            Checkpoint::from_parts(config_json, tokenizer_json, weights).map_err(|e| e.to_string())?;
-        let model = checkpoint.load_model(device).map_err(|e| e.to_string())?;
+    ) -> Result<Self, WebError> {
+        let checkpoint = Checkpoint::from_parts(config_json, tokenizer_json, weights)?;
+        let model = checkpoint.load_model(device)?;
         let tokenizer = checkpoint.tokenizer.clone();
         let run = match state {
             None => {
-                let config = settings.to_config().map_err(|e| e.to_string())?;
+                let config = settings.to_config()?;
                 GrpoRun::new(model, config, tokenizer, device)
             }
             Some(state) => {
                 let older = settings.to_config().ok();
                 GrpoRun::resume(model, tokenizer, device, state, older.as_ref())
             }
-        }
-        .map_err(|e| e.to_string())?;
+        }?;
         Ok(Self {
             run,
             model_config: checkpoint.config,
@@ -171,20 +170,20 @@ impl RunSession {
     }
 
     /// The current policy on the fixed held-out set (sampled and greedy).
-    pub async fn evaluate(&self) -> Result<EvalRow, String> {
-        self.run.evaluate().await.map_err(|e| e.to_string())
+    pub async fn evaluate(&self) -> Result<EvalRow, WebError> {
+        Ok(self.run.evaluate().await?)
     }
 
     /// The base model on the held-out set: the run's step-0 evaluation, the same row
     /// [`RunSession::evaluate`] gives before the first step, whenever it is asked for — so the
     /// page can run the first step first and chart the base model after it.
-    pub async fn evaluate_base(&self) -> Result<EvalRow, String> {
-        self.run.evaluate_base().await.map_err(|e| e.to_string())
+    pub async fn evaluate_base(&self) -> Result<EvalRow, WebError> {
+        Ok(self.run.evaluate_base().await?)
     }
 
     /// One GRPO step, plus the held-out evaluation when it completes an evaluation interval.
-    pub async fn step(&mut self) -> Result<StepReport, String> {
-        let RunStep { step, eval } = self.run.step().await.map_err(|e| e.to_string())?;
+    pub async fn step(&mut self) -> Result<StepReport, WebError> {
+        let RunStep { step, eval } = self.run.step().await?;
         let GrpoStep { metrics, rollout, expert_load } = step;
         let group_size = self.run.config().grpo.num_generations;
         let view = |row: usize| AnswerView {
@@ -232,7 +231,7 @@ impl RunSession {
         text: &str,
         options: &GenerateOptions,
         on_token: impl FnMut(&str, f32),
-    ) -> Result<Completion, String> {
+    ) -> Result<Completion, WebError> {
         let seed = options.seed.unwrap_or_else(|| next_draw(&self.draws));
         let policy = self.run.policy();
         answer(&policy, &self.tokenizer, &self.device, text, options, seed, on_token).await
@@ -240,21 +239,20 @@ impl RunSession {
 
     /// Which expert each token of `text` (a prompt and its completion) goes to in every layer of
     /// the current policy: one forward pass, one readback.
-    pub async fn routes(&self, text: &str) -> Result<Routes, String> {
-        let ids = self.tokenizer.encode(text).map_err(|e| e.to_string())?;
+    pub async fn routes(&self, text: &str) -> Result<Routes, WebError> {
+        let ids = self.tokenizer.encode(text)?;
         let max = self.model_config.max_seq_len;
         if ids.is_empty() || ids.len() > max {
-            return Err(format!("the text must have 1 to {max} tokens, it has {}", ids.len()));
+            return Err(format!("the text must have 1 to {max} tokens, it has {}", ids.len()).into());
         }
         let n = ids.len();
         let ids_i64: Vec<i64> = ids.iter().map(|&id| i64::from(id)).collect();
         let tokens = Tensor::<1, Int>::from_ints(ids_i64.as_slice(), &self.device).reshape([1, n]);
         let mask = Tensor::<2>::ones([1, n], &self.device);
         let chosen = self.run.policy().forward(tokens, mask).gates.argmax(2); // [layers, n, 1]
-        let data =
-            readback::read(Transaction::default().register(chosen)).await.map_err(|e| e.to_string())?;
+        let data = readback::read(Transaction::default().register(chosen)).await?;
         let data = data.into_iter().next().ok_or("empty result")?;
-        let flat = readback::values::<i64>(data).map_err(|e| e.to_string())?;
+        let flat = readback::values::<i64>(data)?;
         Ok(Routes {
             tokens: ids.iter().map(|&id| self.tokenizer.decode(&[id], false).unwrap_or_default()).collect(),
             experts: flat.chunks(n).map(|layer| layer.iter().map(|&e| e as u32).collect()).collect(),
@@ -263,20 +261,19 @@ impl RunSession {
 
     /// Everything needed to continue the run later (policy, optimiser, counters; one readback):
     /// what the page saves to IndexedDB.
-    pub async fn save_state(&self) -> Result<Vec<u8>, String> {
-        self.run.save_state().await.map_err(|e| e.to_string())
+    pub async fn save_state(&self) -> Result<Vec<u8>, WebError> {
+        Ok(self.run.save_state().await?)
     }
 
     /// The current policy as safetensors, Burn record, config and tokenizer (one readback).
-    pub async fn export(&self) -> Result<ExportedModel, String> {
-        let cpu = copy_to_cpu(&self.run.policy(), &self.model_config).await.map_err(|e| e.to_string())?;
-        let checkpoint =
-            Checkpoint::from_model(&cpu, &self.model_config, &self.tokenizer).map_err(|e| e.to_string())?;
+    pub async fn export(&self) -> Result<ExportedModel, WebError> {
+        let cpu = copy_to_cpu(&self.run.policy(), &self.model_config).await?;
+        let checkpoint = Checkpoint::from_model(&cpu, &self.model_config, &self.tokenizer)?;
         Ok(ExportedModel {
-            safetensors: export_safetensors(&cpu, &self.model_config).map_err(|e| e.to_string())?,
+            safetensors: export_safetensors(&cpu, &self.model_config)?,
             weights: checkpoint.weights().to_vec(),
             config: self.model_config.to_json(),
-            tokenizer: self.tokenizer.to_json().map_err(|e| e.to_string())?,
+            tokenizer: self.tokenizer.to_json()?,
         })
     }
 }
@@ -296,7 +293,7 @@ mod tests {
         (ck.weights().to_vec(), config.to_json(), tok.to_json().unwrap())
     }
 
-    fn tiny_session(settings: RunSettings) -> Result<RunSession, String> {
+    fn tiny_session(settings: RunSettings) -> Result<RunSession, WebError> {
         let (weights, config, tokenizer) = small_checkpoint();
         RunSession::new(&Device::flex(), weights, &config, &tokenizer, &settings)
     }
@@ -386,14 +383,14 @@ mod tests {
         assert_eq!(routes.tokens.concat(), "347*5=g1735 a1735.");
         assert_eq!(routes.experts.len(), 2);
         assert!(routes.experts.iter().all(|layer| layer.len() == 18 && layer.iter().all(|&e| e < 4)));
-        let err = pollster::block_on(run.routes(&"1".repeat(65))).unwrap_err();
+        let err = pollster::block_on(run.routes(&"1".repeat(65))).unwrap_err().to_string();
         assert!(err.contains("1 to 64 tokens"), "{err}");
         assert!(pollster::block_on(run.routes("")).is_err());
     }
 
     #[test]
     fn bad_settings_and_checkpoints_are_sentences() {
-        let err = |json: &str| tiny_session(settings(json)).err().unwrap();
+        let err = |json: &str| tiny_session(settings(json)).err().unwrap().to_string();
         assert!(err(r#"{"preset":"fast"}"#).contains("unknown preset"));
         assert!(err(r#"{"preset":"tiny","num_generations":1}"#).contains("num_generations"));
         // The small model has 64 positions: a longer completion cannot fit.
@@ -401,6 +398,6 @@ mod tests {
         let (weights, config, tokenizer) = small_checkpoint();
         let plain = settings(r#"{"preset":"tiny"}"#);
         let truncated = RunSession::new(&Device::flex(), weights[..40].to_vec(), &config, &tokenizer, &plain);
-        assert!(truncated.err().unwrap().starts_with("model.bpk"));
+        assert!(truncated.err().unwrap().to_string().starts_with("model.bpk"));
     }
 }
