@@ -87,3 +87,12 @@ export function toCsv(rows, columns) {
   };
   return [columns.join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\n') + '\n';
 }
+
+/** "tiny · loss_type dr_grpo · 5 steps": what a run was, for the comparison's legend. */
+export function describeRun(about, runTable) {
+  const changed = Object.entries(about?.settings ?? {})
+    .filter(([name]) => name !== 'preset')
+    .map(([name, value]) => `${name} ${value}`);
+  const steps = runTable.rows().filter((row) => typeof row.reward_mean === 'number').length;
+  return [about?.source ?? about?.settings.preset ?? 'run', ...changed, `${steps} step${steps === 1 ? '' : 's'}`].join(' · ');
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeBackend, describeCompletion, segments, signed, smooth, toCsv } from './format.js';
+import { describeBackend, describeCompletion, describeRun, segments, signed, smooth, toCsv } from './format.js';
 
 describe('describeBackend', () => {
   it('names the adapter and flags a software fallback', () => {
@@ -82,5 +82,16 @@ describe('numbers', () => {
 
   it('writes CSV with empty cells for missing values and quotes where needed', () => {
     expect(toCsv([{ a: 1, b: null }, { a: 'x,y', b: 2 }], ['a', 'b'])).toBe('a,b\n1,\n"x,y",2\n');
+  });
+});
+
+describe('describeRun', () => {
+  it('names the preset or source, the changed knobs and the steps that trained', () => {
+    const table = { rows: () => [{ reward_mean: 0.5 }, { eval_sampled_acc: 0.3 }, { reward_mean: 0.7 }] };
+    expect(describeRun({ settings: { preset: 'tiny', loss_type: 'dr_grpo' } }, table)).toBe('tiny · loss_type dr_grpo · 2 steps');
+    expect(describeRun({ settings: { preset: 'default' }, source: 'Imported model' }, { rows: () => [{ reward_mean: 1 }] })).toBe(
+      'Imported model · 1 step',
+    );
+    expect(describeRun(null, { rows: () => [] })).toBe('run · 0 steps');
   });
 });

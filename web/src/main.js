@@ -9,7 +9,7 @@ import { $, show, showError } from './dom.js';
 import { offerDownloads, wireModelExport } from './downloads.js';
 import { showExperts } from './expertspanel.js';
 import { drawGroup, pinCorrections } from './feed.js';
-import { describeBackend, toCsv } from './format.js';
+import { describeBackend, describeRun, toCsv } from './format.js';
 import { FrameQueue } from './frames.js';
 import { wireLessons } from './lessonspanel.js';
 import { readModelFiles } from './modelfiles.js';
@@ -56,15 +56,6 @@ function configure(next, linkErrors = []) {
   const page = { settings: next };
   worker.postMessage(makeMessage('configure', { id: asked.id, settings: runSettings(next), page, model }));
   return asked;
-}
-
-/** "tiny · loss_type dr_grpo · 5 steps": what a run was, for the comparison's legend. */
-function describeRun(about, runTable) {
-  const changed = Object.entries(about?.settings ?? {})
-    .filter(([name]) => name !== 'preset')
-    .map(([name, value]) => `${name} ${value}`);
-  const steps = runTable.rows().filter((row) => typeof row.reward_mean === 'number').length;
-  return [about?.source ?? about?.settings.preset ?? 'run', ...changed, `${steps} step${steps === 1 ? '' : 's'}`].join(' · ');
 }
 
 /** Queues every chart's redraw, one chart per frame, from the table as it is when each runs. */
