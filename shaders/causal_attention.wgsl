@@ -20,15 +20,7 @@
 // Reference: `aha_kernels::causal_attention::causal_attention_reference` (Burn tensor ops);
 //   context must match it within 1e-5.
 
-const H: u32 = {{ heads }}u;
-const DH: u32 = {{ d_head }}u;
-const SCALE: f32 = {{ scale }};
-const WORKGROUP: u32 = {{ workgroup_size }}u;
-const D: u32 = H * DH;
-// The kernels read and write four floats at a time: d_head is a multiple of 4 (the host checks),
-// so every head's slice starts on a vec4. Positions below are in vec4s.
-const DH4: u32 = DH / 4u;
-const D4: u32 = D / 4u;
+{{ attention_layout }}
 const LOWEST: f32 = -3.4028234663852886e38;
 
 @group(0) @binding(0) var<storage, read_write> qkv: array<vec4<f32>>;
@@ -36,19 +28,13 @@ const LOWEST: f32 = -3.4028234663852886e38;
 @group(0) @binding(2) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(3) var<storage, read_write> sizes: array<u32>;
 
-@compute @workgroup_size({{ workgroup_size }})
-fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lane: u32) {
-    let rows = sizes[0];
+{{ one_invocation_per_item }}
+
+fn one_item(row: u32) {
     let n = sizes[1];
-    let row = (group.y * groups.x + group.x) * WORKGROUP + lane;
-    if row >= rows {
-        return;
-    }
     let i = row % n;
-    let head = (row / n) % H;
-    let sequence = (row / n / H) * n * 3u * D4;
-    let query_at = sequence + i * 3u * D4 + head * DH4;
+    let qkv_at = head_in_qkv(row, n);
+    let query_at = qkv_at + i * QKV_STRIDE;
 
     var q: array<vec4<f32>, DH4>;
     for (var c = 0u; c < DH4; c++) {
@@ -60,7 +46,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups
     var total = 0.0;
     var acc: array<vec4<f32>, DH4>;
     for (var j = 0u; j <= i; j++) {
-        let key_at = sequence + j * 3u * D4 + D4 + head * DH4;
+        let key_at = qkv_at + j * QKV_STRIDE + D4;
         var s = 0.0;
         for (var c = 0u; c < DH4; c++) {
             s += dot(q[c], qkv[key_at + c]);
@@ -74,7 +60,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups
         }
         top = new_top;
     }
-    let out_at = (row / n / H) * n * D4 + i * D4 + head * DH4;
+    let out_at = head_in_out(row, n) + i * D4;
     for (var c = 0u; c < DH4; c++) {
         context[out_at + c] = acc[c] / total;
     }

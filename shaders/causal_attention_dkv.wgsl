@@ -13,15 +13,7 @@
 // Template variables and dispatch: as `causal_attention.wgsl` (a row is a key here).
 // Reference: the gradient autodiff derives for `causal_attention_reference`; within 1e-4.
 
-const H: u32 = {{ heads }}u;
-const DH: u32 = {{ d_head }}u;
-const SCALE: f32 = {{ scale }};
-const WORKGROUP: u32 = {{ workgroup_size }}u;
-const D: u32 = H * DH;
-// The kernels read and write four floats at a time: d_head is a multiple of 4 (the host checks),
-// so every head's slice starts on a vec4. Positions below are in vec4s.
-const DH4: u32 = DH / 4u;
-const D4: u32 = D / 4u;
+{{ attention_layout }}
 
 @group(0) @binding(0) var<storage, read_write> qkv: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read_write> lse: array<f32>;
@@ -30,20 +22,15 @@ const D4: u32 = D / 4u;
 @group(0) @binding(4) var<storage, read_write> dqkv: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> sizes: array<u32>;
 
-@compute @workgroup_size({{ workgroup_size }})
-fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lane: u32) {
-    let rows = sizes[0];
+{{ one_invocation_per_item }}
+
+fn one_item(row: u32) {
     let n = sizes[1];
-    let row = (group.y * groups.x + group.x) * WORKGROUP + lane;
-    if row >= rows {
-        return;
-    }
     let j = row % n;
     let head_rows = row - j; // this (batch, head)'s first row in lse and delta
-    let head = (row / n) % H;
-    let sequence = (row / n / H) * n * 3u * D4;
-    let key_at = sequence + j * 3u * D4 + D4 + head * DH4;
+    let qkv_at = head_in_qkv(row, n);
+    let out_head = head_in_out(row, n);
+    let key_at = qkv_at + j * QKV_STRIDE + D4;
 
     var k: array<vec4<f32>, DH4>;
     var v: array<vec4<f32>, DH4>;
@@ -54,8 +41,8 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups
     var dk: array<vec4<f32>, DH4>;
     var dv: array<vec4<f32>, DH4>;
     for (var i = j; i < n; i++) {
-        let query_at = sequence + i * 3u * D4 + head * DH4;
-        let out_at = (row / n / H) * n * D4 + i * D4 + head * DH4;
+        let query_at = qkv_at + i * QKV_STRIDE;
+        let out_at = out_head + i * D4;
         var s = 0.0;
         var dp = 0.0;
         for (var c = 0u; c < DH4; c++) {

@@ -11,7 +11,6 @@
 // Dispatch: one invocation per element, workgroups along x then y (x · y · workgroup_size ≥ len).
 // Reference: `burn::tensor::activation::gelu` (`aha_kernels::gelu::gelu_reference`); within 1e-6.
 
-const WORKGROUP: u32 = {{ workgroup_size }}u;
 
 @group(0) @binding(0) var<storage, read_write> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
@@ -19,12 +18,8 @@ const WORKGROUP: u32 = {{ workgroup_size }}u;
 
 {{ gelu_functions }}
 
-@compute @workgroup_size({{ workgroup_size }})
-fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lane: u32) {
-    let index = (group.y * groups.x + group.x) * WORKGROUP + lane;
-    if index >= sizes[0] {
-        return;
-    }
+{{ one_invocation_per_item }}
+
+fn one_item(index: u32) {
     y[index] = gelu(x[index]);
 }

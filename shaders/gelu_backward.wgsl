@@ -12,20 +12,15 @@
 // Template variables and dispatch: as `gelu.wgsl`.
 // Reference: the gradient autodiff derives for `burn::tensor::activation::gelu`; within 1e-5.
 
-const WORKGROUP: u32 = {{ workgroup_size }}u;
 
 @group(0) @binding(0) var<storage, read_write> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<storage, read_write> sizes: array<u32>;
 
-@compute @workgroup_size({{ workgroup_size }})
-fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lane: u32) {
-    let index = (group.y * groups.x + group.x) * WORKGROUP + lane;
-    if index >= sizes[0] {
-        return;
-    }
+{{ one_invocation_per_item }}
+
+fn one_item(index: u32) {
     let v = x[index];
     let cube = v * v * v;
     let inner1 = cube * 0.0356774 + v * 0.797885;

@@ -15,7 +15,6 @@
 // Reference: `aha_kernels::attention::masked_softmax_reference` (softmax of Burn tensor ops);
 //   weights must match it within 1e-5.
 
-const WORKGROUP: u32 = {{ workgroup_size }}u;
 const SCALE: f32 = {{ scale }};
 
 @group(0) @binding(0) var<storage, read_write> scores: array<f32>;
@@ -23,13 +22,9 @@ const SCALE: f32 = {{ scale }};
 @group(0) @binding(2) var<storage, read_write> probs: array<f32>;
 @group(0) @binding(3) var<storage, read_write> sizes: array<u32>;
 
-@compute @workgroup_size({{ workgroup_size }})
-fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lane: u32) {
-    let index = (group.y * groups.x + group.x) * WORKGROUP + lane;
-    if index >= sizes[0] {
-        return;
-    }
+{{ one_invocation_per_item }}
+
+fn one_item(index: u32) {
     let K = sizes[1];
     let row = index * K;
     let mask = (index % sizes[2]) * K;

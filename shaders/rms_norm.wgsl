@@ -15,7 +15,6 @@
 //   than they save on the CPU adapters (SwiftShader, lavapipe) this runs on here.
 // Reference: `aha_kernels::norm::rms_norm_reference` (Burn's RmsNorm formula); within 1e-5.
 
-const WORKGROUP: u32 = {{ workgroup_size }}u;
 const EPS: f32 = {{ eps }};
 
 @group(0) @binding(0) var<storage, read_write> x: array<f32>;
@@ -24,13 +23,9 @@ const EPS: f32 = {{ eps }};
 @group(0) @binding(3) var<storage, read_write> rms: array<f32>;
 @group(0) @binding(4) var<storage, read_write> sizes: array<u32>;
 
-@compute @workgroup_size({{ workgroup_size }})
-fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lane: u32) {
-    let row = (group.y * groups.x + group.x) * WORKGROUP + lane;
-    if row >= sizes[0] {
-        return;
-    }
+{{ one_invocation_per_item }}
+
+fn one_item(row: u32) {
     let d = sizes[1];
     let base = row * d;
     var sum = 0.0;

@@ -16,7 +16,6 @@
 // Reference: the gradients autodiff derives for `aha_kernels::norm::rms_norm_reference`; within
 //   1e-5 of the largest.
 
-const WORKGROUP: u32 = {{ workgroup_size }}u;
 
 @group(0) @binding(0) var<storage, read_write> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> gamma: array<f32>;
@@ -26,13 +25,9 @@ const WORKGROUP: u32 = {{ workgroup_size }}u;
 @group(0) @binding(5) var<storage, read_write> gamma_parts: array<f32>;
 @group(0) @binding(6) var<storage, read_write> sizes: array<u32>;
 
-@compute @workgroup_size({{ workgroup_size }})
-fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lane: u32) {
-    let row = (group.y * groups.x + group.x) * WORKGROUP + lane;
-    if row >= sizes[0] {
-        return;
-    }
+{{ one_invocation_per_item }}
+
+fn one_item(row: u32) {
     let d = sizes[1];
     let base = row * d;
     let r = rms[row];

@@ -15,7 +15,6 @@
 // Reference: `aha_kernels::logprobs::token_logprobs_reference` and `token_entropy_reference`
 //   (Burn's log_softmax, gather, softmax); within 1e-5.
 
-const WORKGROUP: u32 = {{ workgroup_size }}u;
 
 @group(0) @binding(0) var<storage, read_write> logits: array<f32>;
 @group(0) @binding(1) var<storage, read_write> targets: array<i32>;
@@ -24,13 +23,9 @@ const WORKGROUP: u32 = {{ workgroup_size }}u;
 @group(0) @binding(4) var<storage, read_write> entropy: array<f32>;
 @group(0) @binding(5) var<storage, read_write> sizes: array<u32>;
 
-@compute @workgroup_size({{ workgroup_size }})
-fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lane: u32) {
-    let row = (group.y * groups.x + group.x) * WORKGROUP + lane;
-    if row >= sizes[0] {
-        return;
-    }
+{{ one_invocation_per_item }}
+
+fn one_item(row: u32) {
     let vocab = sizes[1];
     let base = row * vocab;
     var largest = logits[base];

@@ -8,13 +8,12 @@
 //   2 lse     [rows]        f32, read   the forward's log-sum-exp
 //   3 grad    [rows]        f32, read   the loss's gradient with respect to each log-probability
 //   4 dlogits [rows, vocab] f32, write
-//   5 sizes   [2]           u32, read   rows, vocab
+//   5 sizes   [2]           u32, read   rows · vocab (the logits, one invocation each), vocab
 // Template variables: {{ workgroup_size }}.
 // Dispatch: one invocation per logit, workgroups along x then y (x · y · workgroup_size ≥ rows · vocab).
 // Reference: the gradient autodiff derives for `aha_kernels::logprobs::token_logprobs_reference`;
 //   within 1e-5.
 
-const WORKGROUP: u32 = {{ workgroup_size }}u;
 
 @group(0) @binding(0) var<storage, read_write> logits: array<f32>;
 @group(0) @binding(1) var<storage, read_write> targets: array<i32>;
@@ -23,14 +22,10 @@ const WORKGROUP: u32 = {{ workgroup_size }}u;
 @group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;
 @group(0) @binding(5) var<storage, read_write> sizes: array<u32>;
 
-@compute @workgroup_size({{ workgroup_size }})
-fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lane: u32) {
-    let index = (group.y * groups.x + group.x) * WORKGROUP + lane;
+{{ one_invocation_per_item }}
+
+fn one_item(index: u32) {
     let vocab = sizes[1];
-    if index >= sizes[0] * vocab {
-        return;
-    }
     let row = index / vocab;
     let hit = select(0.0, 1.0, index - row * vocab == u32(targets[row]));
     dlogits[index] = grad[row] * (hit - exp(logits[index] - lse[row]));

@@ -100,10 +100,10 @@ struct Forward {
     entropy: CubeTensor,
 }
 
-/// `[rows, vocab]` for the kernels' `sizes` binding.
-fn sizes(logits: &CubeTensor) -> Handle {
-    let dims = logits.shape();
-    wgsl::sizes_buffer(logits, &[dims[0] as u32, dims[1] as u32])
+/// `[invocations, vocab]` for the kernels' `sizes` binding: the forward runs one invocation per
+/// row, the backward one per logit.
+fn sizes(logits: &CubeTensor, invocations: usize) -> Handle {
+    wgsl::sizes_buffer(logits, &[invocations as u32, logits.shape()[1] as u32])
 }
 
 fn launch(shader: wgsl::Shader, like: &CubeTensor, invocations: usize, buffers: &[&Handle]) {
@@ -115,7 +115,7 @@ fn launch(shader: wgsl::Shader, like: &CubeTensor, invocations: usize, buffers: 
 fn forward(logits: &CubeTensor, targets: &CubeTensor) -> Forward {
     let rows = logits.shape()[0];
     let [logp, lse, entropy] = [(); 3].map(|_| wgsl::empty_like(logits, Shape::new([rows]), DType::F32));
-    let sizes = sizes(logits);
+    let sizes = sizes(logits, rows);
     let buffers = [&logits.handle, &targets.handle, &logp.handle, &lse.handle, &entropy.handle, &sizes];
     launch(wgsl::TOKEN_LOGPROBS, logits, rows, &buffers);
     Forward { logp, lse, entropy }
@@ -139,10 +139,11 @@ impl Backward<CubeBackend, 1> for TokenLogprobsBackward {
         unary::<CubeBackend, _>(ops.parents, ops.node, grads, |grad| {
             let grad = into_contiguous(grad);
             let dlogits = wgsl::empty_like(&logits, logits.shape(), DType::F32);
-            let sizes = sizes(&logits);
+            let logit_count = logits.shape().num_elements();
+            let sizes = sizes(&logits, logit_count);
             let buffers =
                 [&logits.handle, &targets.handle, &lse.handle, &grad.handle, &dlogits.handle, &sizes];
-            launch(wgsl::TOKEN_LOGPROBS_BACKWARD, &logits, logits.shape().num_elements(), &buffers);
+            launch(wgsl::TOKEN_LOGPROBS_BACKWARD, &logits, logit_count, &buffers);
             dlogits
         });
     }

@@ -7,9 +7,15 @@ use burn::tensor::{DType, Int, Shape, Tensor};
 use cubecl::prelude::{CubeCount, CubeDim, KernelId};
 use cubecl::server::{Handle, KernelArguments};
 
-/// `shaders/include/gelu.wgsl`: erf and GELU, pasted into every shader that writes
-/// `{{ gelu_functions }}` so that they all compute the same GELU.
-const GELU_FUNCTIONS: &str = include_str!("../../../shaders/include/gelu.wgsl");
+/// `shaders/include/`: pieces of WGSL pasted where a shader names them (before its template
+/// variables are filled), so that the kernels needing one share a single copy: erf and GELU (every
+/// GELU computes the same function), the entry point of the one-invocation-per-item kernels, and
+/// the attention kernels' sizes and layout.
+const INCLUDES: &[(&str, &str)] = &[
+    ("gelu_functions", include_str!("../../../shaders/include/gelu.wgsl")),
+    ("one_invocation_per_item", include_str!("../../../shaders/include/items.wgsl")),
+    ("attention_layout", include_str!("../../../shaders/include/attention.wgsl")),
+];
 
 /// One shader file and the template variables it needs.
 #[derive(Debug, Clone, Copy)]
@@ -22,105 +28,41 @@ pub struct Shader {
     pub example_values: &'static [(&'static str, &'static str)],
 }
 
-pub const ROUTER_TOPK: Shader = Shader {
-    file: "router_topk.wgsl",
-    source: include_str!("../../../shaders/router_topk.wgsl"),
-    example_values: &[("workgroup_size", "64"), ("experts", "4"), ("top_k", "2")],
-};
+/// `shader!("foo.wgsl", example values)`: the file `shaders/foo.wgsl`, compiled into the crate.
+macro_rules! shader {
+    ($file:literal, $example_values:expr) => {
+        Shader {
+            file: $file,
+            source: include_str!(concat!("../../../shaders/", $file)),
+            example_values: $example_values,
+        }
+    };
+}
 
-pub const SAMPLE: Shader = Shader {
-    file: "sample.wgsl",
-    source: include_str!("../../../shaders/sample.wgsl"),
-    example_values: &[("workgroup_size", "64"), ("vocab", "40")],
-};
-
-pub const RMS_NORM: Shader = Shader {
-    file: "rms_norm.wgsl",
-    source: include_str!("../../../shaders/rms_norm.wgsl"),
-    example_values: &[("eps", "1e-5"), ("workgroup_size", "64")],
-};
-
-pub const RMS_NORM_BACKWARD: Shader = Shader {
-    file: "rms_norm_backward.wgsl",
-    source: include_str!("../../../shaders/rms_norm_backward.wgsl"),
-    example_values: &[("workgroup_size", "64")],
-};
-
-pub const MASKED_SOFTMAX: Shader = Shader {
-    file: "masked_softmax.wgsl",
-    source: include_str!("../../../shaders/masked_softmax.wgsl"),
-    example_values: &[("scale", "0.25"), ("workgroup_size", "64")],
-};
-
-pub const EXPERT_MIX: Shader = Shader {
-    file: "expert_mix.wgsl",
-    source: include_str!("../../../shaders/expert_mix.wgsl"),
-    example_values: &[("d", "64"), ("hidden", "128"), ("top_k", "2"), ("workgroup_size", "128")],
-};
-
+pub const ROUTER_TOPK: Shader =
+    shader!("router_topk.wgsl", &[("workgroup_size", "64"), ("experts", "4"), ("top_k", "2")]);
+pub const SAMPLE: Shader = shader!("sample.wgsl", &[("workgroup_size", "64"), ("vocab", "40")]);
+pub const RMS_NORM: Shader = shader!("rms_norm.wgsl", &[("eps", "1e-5"), ("workgroup_size", "64")]);
+pub const RMS_NORM_BACKWARD: Shader = shader!("rms_norm_backward.wgsl", &[("workgroup_size", "64")]);
+pub const MASKED_SOFTMAX: Shader =
+    shader!("masked_softmax.wgsl", &[("scale", "0.25"), ("workgroup_size", "64")]);
+pub const EXPERT_MIX: Shader =
+    shader!("expert_mix.wgsl", &[("d", "64"), ("hidden", "128"), ("top_k", "2"), ("workgroup_size", "128")]);
 /// The three attention kernels share their template variables.
 const ATTENTION_VALUES: &[(&str, &str)] =
     &[("heads", "4"), ("d_head", "16"), ("scale", "0.25"), ("workgroup_size", "64")];
 
-pub const CAUSAL_ATTENTION: Shader = Shader {
-    file: "causal_attention.wgsl",
-    source: include_str!("../../../shaders/causal_attention.wgsl"),
-    example_values: ATTENTION_VALUES,
-};
-
-pub const CAUSAL_ATTENTION_DQ: Shader = Shader {
-    file: "causal_attention_dq.wgsl",
-    source: include_str!("../../../shaders/causal_attention_dq.wgsl"),
-    example_values: ATTENTION_VALUES,
-};
-
-pub const CAUSAL_ATTENTION_DKV: Shader = Shader {
-    file: "causal_attention_dkv.wgsl",
-    source: include_str!("../../../shaders/causal_attention_dkv.wgsl"),
-    example_values: ATTENTION_VALUES,
-};
-
-pub const GELU: Shader = Shader {
-    file: "gelu.wgsl",
-    source: include_str!("../../../shaders/gelu.wgsl"),
-    example_values: &[("workgroup_size", "64")],
-};
-
-pub const GELU_BACKWARD: Shader = Shader {
-    file: "gelu_backward.wgsl",
-    source: include_str!("../../../shaders/gelu_backward.wgsl"),
-    example_values: &[("workgroup_size", "64")],
-};
-
-pub const TOKEN_LOGPROBS: Shader = Shader {
-    file: "token_logprobs.wgsl",
-    source: include_str!("../../../shaders/token_logprobs.wgsl"),
-    example_values: &[("workgroup_size", "64")],
-};
-
-pub const TOKEN_LOGPROBS_BACKWARD: Shader = Shader {
-    file: "token_logprobs_backward.wgsl",
-    source: include_str!("../../../shaders/token_logprobs_backward.wgsl"),
-    example_values: &[("workgroup_size", "64")],
-};
-
-pub const ADAM_NORM: Shader = Shader {
-    file: "adam_norm.wgsl",
-    source: include_str!("../../../shaders/adam_norm.wgsl"),
-    example_values: &[("workgroup_size", "256")],
-};
-
-pub const ADAM: Shader = Shader {
-    file: "adam.wgsl",
-    source: include_str!("../../../shaders/adam.wgsl"),
-    example_values: &[("workgroup_size", "256")],
-};
-
-pub const MATMUL_TILED: Shader = Shader {
-    file: "matmul_tiled.wgsl",
-    source: include_str!("../../../shaders/matmul_tiled.wgsl"),
-    example_values: &[],
-};
+pub const CAUSAL_ATTENTION: Shader = shader!("causal_attention.wgsl", ATTENTION_VALUES);
+pub const CAUSAL_ATTENTION_DQ: Shader = shader!("causal_attention_dq.wgsl", ATTENTION_VALUES);
+pub const CAUSAL_ATTENTION_DKV: Shader = shader!("causal_attention_dkv.wgsl", ATTENTION_VALUES);
+pub const GELU: Shader = shader!("gelu.wgsl", &[("workgroup_size", "64")]);
+pub const GELU_BACKWARD: Shader = shader!("gelu_backward.wgsl", &[("workgroup_size", "64")]);
+pub const TOKEN_LOGPROBS: Shader = shader!("token_logprobs.wgsl", &[("workgroup_size", "64")]);
+pub const TOKEN_LOGPROBS_BACKWARD: Shader =
+    shader!("token_logprobs_backward.wgsl", &[("workgroup_size", "64")]);
+pub const ADAM_NORM: Shader = shader!("adam_norm.wgsl", &[("workgroup_size", "256")]);
+pub const ADAM: Shader = shader!("adam.wgsl", &[("workgroup_size", "256")]);
+pub const MATMUL_TILED: Shader = shader!("matmul_tiled.wgsl", &[]);
 
 /// Every shader in `shaders/`; a test checks that this list and the folder agree.
 pub const SHADERS: &[Shader] = &[
@@ -149,8 +91,12 @@ impl Shader {
     }
 
     fn template(&self, values: &[(&str, String)]) -> SourceTemplate {
-        let shared = SourceTemplate::new(self.source).register("gelu_functions", GELU_FUNCTIONS);
-        values.iter().fold(shared, |template, (name, value)| template.register(*name, value.clone()))
+        let pasted = INCLUDES.iter().fold(self.source.to_string(), |source, (name, include)| {
+            source.replace(&format!("{{{{ {name} }}}}"), include)
+        });
+        values.iter().fold(SourceTemplate::new(pasted), |template, (name, value)| {
+            template.register(*name, value.clone())
+        })
     }
 }
 
