@@ -17,7 +17,7 @@ const WORKGROUP: u32 = {{ workgroup_size }}u;
 @group(0) @binding(0) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(1) var<storage, read_write> params: array<u32>;
 
-var<workgroup> partial: array<f32, WORKGROUP>;
+{{ workgroup_sum }}
 
 @compute @workgroup_size({{ workgroup_size }})
 fn main(@builtin(local_invocation_index) lane: u32) {
@@ -27,15 +27,8 @@ fn main(@builtin(local_invocation_index) lane: u32) {
         let g = grad[i];
         sum += g * g;
     }
-    partial[lane] = sum;
-    workgroupBarrier();
-    for (var stride = WORKGROUP / 2u; stride > 0u; stride /= 2u) {
-        if lane < stride {
-            partial[lane] += partial[lane + stride];
-        }
-        workgroupBarrier();
-    }
+    let total = workgroup_sum(lane, sum);
     if lane == 0u {
-        params[0] = bitcast<u32>(partial[0]);
+        params[0] = bitcast<u32>(total);
     }
 }

@@ -42,7 +42,7 @@ var<workgroup> scaled: array<f32, V>;
 var<workgroup> kept: array<f32, V>;
 var<workgroup> best_value: array<f32, WORKGROUP>;
 var<workgroup> best_index: array<u32, WORKGROUP>;
-var<workgroup> partial: array<f32, WORKGROUP>;
+{{ workgroup_sum }}
 
 // PCG-RXS-M-XS as a hash (Jarzynski & Olano, "Hash Functions for GPU Rendering", 2020).
 fn pcg(v: u32) -> u32 {
@@ -120,15 +120,7 @@ fn main(
     for (var i = lane; i < V; i += WORKGROUP) {
         sum += exp(kept[i] - shift);
     }
-    partial[lane] = sum;
-    workgroupBarrier();
-    for (var width = WORKGROUP / 2u; width > 0u; width /= 2u) {
-        if lane < width {
-            partial[lane] += partial[lane + width];
-        }
-        workgroupBarrier();
-    }
-    let log_total = shift + log(partial[0]);
+    let log_total = shift + log(workgroup_sum(lane, sum));
 
     if lane != 0u {
         return;

@@ -9,12 +9,13 @@ use cubecl::server::{Handle, KernelArguments};
 
 /// `shaders/include/`: pieces of WGSL pasted where a shader names them (before its template
 /// variables are filled), so that the kernels needing one share a single copy: erf and GELU (every
-/// GELU computes the same function), the entry point of the one-invocation-per-item kernels, and
-/// the attention kernels' sizes and layout.
+/// GELU computes the same function), the entry point of the one-invocation-per-item kernels, the
+/// attention kernels' sizes and layout, and a workgroup's sum.
 const INCLUDES: &[(&str, &str)] = &[
     ("gelu_functions", include_str!("../../../shaders/include/gelu.wgsl")),
     ("one_invocation_per_item", include_str!("../../../shaders/include/items.wgsl")),
     ("attention_layout", include_str!("../../../shaders/include/attention.wgsl")),
+    ("workgroup_sum", include_str!("../../../shaders/include/workgroup_sum.wgsl")),
 ];
 
 /// One shader file and the template variables it needs.
