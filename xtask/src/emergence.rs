@@ -291,6 +291,13 @@ fn report(runs: &[Run], out_dir: &Path, built_from: Option<&(String, bool)>) -> 
             (kept(&rows[0]), kept(at_step(&rows, AFTER_STEP)), kept(&rows[rows.len() - 1]));
         let last_step = rows[rows.len() - 1]["step"].as_u64();
         let s = run.seed;
+        // What every seed's summary holds; each arm adds its own figures below.
+        let mut summary = json!({
+            "seed": s,
+            "before": before,
+            "after": after,
+            "last": { "step": last_step, "metrics": last },
+        });
         match run.arm {
             Arm::Default => {
                 default_steps = default_steps.or(Some(last_step));
@@ -316,38 +323,23 @@ fn report(runs: &[Run], out_dir: &Path, built_from: Option<&(String, bool)>) -> 
                         f(a, key) >= bound,
                     );
                 }
-                seeds.push(json!({
-                    "seed": s,
-                    "before": before,
-                    "after": after,
-                    "last": { "step": last_step, "metrics": last },
-                    "first_step_check_over_half": onset,
-                }));
+                summary["first_step_check_over_half"] = json!(onset);
+                seeds.push(summary);
             }
             Arm::Ablation => {
                 let highest = rows.iter().map(|r| f(r, "check_rate")).fold(0.0, f64::max);
                 accept(format!("ablation_seed{s}_check_rate_below_0.02_throughout"), highest < 0.02);
-                ablation_seeds.push(json!({
-                    "seed": s,
-                    "before": before,
-                    "after": after,
-                    "last": { "step": last_step, "metrics": last },
-                    "highest_check_rate": highest,
-                    "sampled_acc_change": f(&last, "sampled_acc") - f(&before, "sampled_acc"),
-                }));
+                summary["highest_check_rate"] = json!(highest);
+                summary["sampled_acc_change"] = json!(f(&last, "sampled_acc") - f(&before, "sampled_acc"));
+                ablation_seeds.push(summary);
             }
             Arm::Control => {
                 accept(
                     "control_check_rate_after_at_most_before_plus_0.05".into(),
                     f(&last, "check_rate") <= f(&before, "check_rate") + 0.05,
                 );
-                control = json!({
-                    "seed": s,
-                    "before": before,
-                    "after": after,
-                    "last": { "step": last_step, "metrics": last },
-                    "base_check_pays": control_pays,
-                });
+                summary["base_check_pays"] = control_pays.clone();
+                control = summary;
             }
         }
     }

@@ -96,20 +96,12 @@ impl CorpusMix {
     };
 
     /// No check traces at all: the ablation that shows RL does not invent checking.
+    /// Otherwise as [`Self::RECIPE_B_STAGE1`].
     pub const NO_CHECK: CorpusMix = CorpusMix {
         skill_fraction: 0.0,
         natural_check_rate: 0.0,
-        natural_wrong_rate: 0.25,
         skill_wrong_rate: 0.0,
-        guess_mask: GuessMask::WrongOnly,
-        skill_far_wrong_rate: 0.0,
-        step_format: StepFormat::Natural,
-        restate_guess: false,
-        compare_digits: false,
-        verdict_fraction: 0.0,
-        verdict_corrupt_rate: 0.0,
-        check_copy_rate: 0.0,
-        skill_verdict_masked: false,
+        ..Self::RECIPE_B_STAGE1
     };
 
     pub fn validate(&self) -> Result<(), CorpusError> {

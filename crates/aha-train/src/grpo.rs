@@ -216,18 +216,17 @@ impl GrpoTrainer {
     }
 
     /// Behaviour of `policy` (this run's current one or an earlier one, e.g. the base model kept
-    /// for the step-0 evaluation) on `problems` (a fixed held-out set), `repeats` samples each at
-    /// `temperature` (0: greedy, where one sample suffices). Every evaluation uses the same draws
-    /// (`seed`), so changes between evaluations come from the policy, not the dice.
+    /// for the step-0 evaluation) on `problems` (a fixed held-out set), one sample each at
+    /// `temperature` (0: greedy). Every evaluation uses the same draws (`seed`), so changes
+    /// between evaluations come from the policy, not the dice.
     pub async fn evaluate_policy(
         &self,
         policy: &Model,
         problems: &[Problem],
-        repeats: usize,
         temperature: f32,
         seed: u64,
     ) -> Result<BehaviourStats, TrainError> {
-        let (rows, completed) = self.complete_with(policy, problems, repeats, temperature, seed).await?;
+        let (rows, completed) = self.complete_with(policy, problems, 1, temperature, seed).await?;
         let behaviours: Vec<Behaviour> =
             rows.iter().zip(&completed.texts).map(|(p, c)| behaviour(p, c)).collect();
         Ok(BehaviourStats::from_behaviours(&behaviours))

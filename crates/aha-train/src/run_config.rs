@@ -247,8 +247,8 @@ pub(crate) async fn evaluate_policy(
     held_out: &[Problem],
 ) -> Result<EvalRow, TrainError> {
     let seed = trainer.config().seed ^ 0xe7a1;
-    let sampled = trainer.evaluate_policy(policy, held_out, 1, trainer.config().temperature, seed).await?;
-    let greedy = trainer.evaluate_policy(policy, held_out, 1, 0.0, seed).await?;
+    let sampled = trainer.evaluate_policy(policy, held_out, trainer.config().temperature, seed).await?;
+    let greedy = trainer.evaluate_policy(policy, held_out, 0.0, seed).await?;
     Ok(EvalRow::new(step, &sampled, &greedy))
 }
 
