@@ -10,7 +10,10 @@ use aha_train::{
     EvalConfig, EvalRow, GrpoConfig, GrpoStepMetrics, LateEval, LossType, RunConfig, RunSettings,
     ScaleRewards,
 };
-use aha_web::{AnswerView, BackendInfo, Completion, Correction, GroupView, ModelInfo, Routes, StepReport};
+use aha_web::{
+    AnswerView, BackendInfo, Completion, Correction, GenerateOptions, GroupView, ModelInfo, Routes,
+    StepReport,
+};
 use ts_rs::TS;
 
 /// The declarations, in dependency order, as one module.
@@ -35,7 +38,8 @@ fn declarations() -> String {
         Correction::decl(),
         StepReport::decl(),
         Routes::decl(),
-        // The prompt box's answer, the model and the backend.
+        // The prompt box's question and answer, the model and the backend.
+        GenerateOptions::decl(),
         Completion::decl(),
         ModelInfo::decl(),
         BackendInfo::decl(),

@@ -9,12 +9,27 @@ export const CHECKPOINT_EVERY = 10;
 
 const messageOf = (error) => String(error?.message ?? error);
 
+/**
+ * What a run needs of the wasm `Trainer` (declared in pkg/aha_web.d.ts); Vitest passes a stand-in.
+ * @typedef {object} SessionTrainer
+ * @property {() => Promise<import('./types/boundary').StepReport>} step
+ * @property {() => Promise<import('./types/boundary').EvalRow>} evaluateBase
+ * @property {() => number} stepsDone
+ * @property {() => Promise<Uint8Array>} saveState
+ * @property {() => void} free
+ */
+
+/**
+ * The Worker makes it with the wasm `Trainer`, so `session.trainer` keeps that type there.
+ * @template {SessionTrainer} [T=SessionTrainer]
+ */
 export class RunSession {
   /**
    * `trainer`: the wasm Trainer (or a stand-in with `step`, `evaluateBase`, `stepsDone`,
    * `saveState`, `free`); `source`: `{settings, page, model}` or `{settings, page, files}`. A
    * resumed run passes its record's `id`, `log`, `baselined` and `savedSteps`; `release` lets go
    * of the run's Web Lock (store.js `claimRun`).
+   * @param {T} trainer
    */
   constructor(trainer, source, { id = newRunId(), log = [], baselined = false, savedSteps = null, release = () => {} } = {}) {
     this.trainer = trainer;

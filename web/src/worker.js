@@ -19,7 +19,10 @@ const PEAK_REPEATS = 10;
 let wasm = null;
 let backend = null;
 let baseUrl = null;
-/** The current run (session.js), or null before the first one is made. */
+/**
+ * The current run (session.js), or null before the first one is made.
+ * @type {RunSession<Trainer> | null}
+ */
 let session = null;
 let running = false;
 let stepQueued = false;

@@ -13,13 +13,18 @@ use crate::prompt::{CheckedPrompt, check_prompt};
 /// How the page asks for a completion. Unknown fields are an error (a typo must not be ignored).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GenerateOptions {
     /// 0 (the default) is greedy.
+    #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
     pub temperature: f32,
+    #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
     pub top_k: usize,
     /// Longest completion; default: what the model's length allows.
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub max_new_tokens: Option<usize>,
     /// Seeds the sampler, for a reproducible sample; without one each request draws anew.
+    #[cfg_attr(feature = "ts", ts(as = "Option<u32>", optional))]
     pub seed: Option<u64>,
 }
 

@@ -9,6 +9,29 @@ use crate::answer::GenerateOptions;
 use crate::backend::{self, BackendInfo};
 use crate::session::RunSession;
 
+// The wasm API's results and settings in TypeScript: the types generated from Rust
+// (web/src/types/boundary.d.ts, by tests/tests/native_page_types.rs) and, below, the few small
+// shapes built in this file. The `unchecked_*_type` attributes below name them, so wasm-bindgen's
+// `aha_web.d.ts` declares them instead of `any`, and the page build type-checks the Worker's calls.
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+import type {
+    BackendInfo, Completion, EvalRow, GenerateOptions, ModelInfo, Routes, RunConfig, RunSettings, StepReport,
+} from '../types/boundary';
+
+/** How this wasm was built (`Backend.buildInfo`). */
+export type BuildInfo = { simd128: boolean, cpu_threads: number };
+/** `Backend.matmulPeak`: our tiled kernel's rate and error, and Burn's matmul rate at the same shape. */
+export type MatmulBounds = {
+    shape: [number, number, number], repeats: number, gflops: number, max_relative_error: number,
+    burn_gflops: number,
+};
+/** What the GPU memory pools hold (`Trainer.deviceMemory`). */
+export type DeviceMemory = { allocations: number, bytes_in_use: number, bytes_reserved: number };
+/** `Trainer.exportModel`: the current policy's files. */
+export type ExportedFiles = { safetensors: Uint8Array, weights: Uint8Array, config: string, tokenizer: string };
+"#;
+
 /// Routes Rust panics to `console.error` with a message, so the Worker can report them.
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -17,7 +40,7 @@ pub fn start() {
 
 /// Every named GRPO preset's whole config (`RunConfig::named`), by name: the page shows a preset's
 /// values from here instead of repeating them.
-#[wasm_bindgen(js_name = runPresets)]
+#[wasm_bindgen(js_name = runPresets, unchecked_return_type = "Record<string, RunConfig>")]
 pub fn run_presets() -> Result<JsValue, JsError> {
     let presets: std::collections::BTreeMap<&str, aha_train::RunConfig> = aha_train::RunConfig::NAMES
         .iter()
@@ -55,7 +78,7 @@ impl Backend {
     /// How this wasm was built, for the bench: `{simd128, cpu_threads}` — whether the CPU backend's
     /// kernels use wasm SIMD, and how many threads it computes on (the Worker's own: this build
     /// has no thread pool).
-    #[wasm_bindgen(js_name = buildInfo)]
+    #[wasm_bindgen(js_name = buildInfo, unchecked_return_type = "BuildInfo")]
     pub fn build_info() -> Result<JsValue, JsError> {
         #[derive(serde::Serialize)]
         struct BuildInfo {
@@ -92,7 +115,7 @@ impl Backend {
     /// WebGPU device and checks it against a CPU product, then Burn's own matmul at the same shape:
     /// resolves to `{shape, repeats, gflops, max_relative_error, burn_gflops}`, or null on the CPU
     /// backend.
-    #[wasm_bindgen(js_name = matmulPeak)]
+    #[wasm_bindgen(js_name = matmulPeak, unchecked_return_type = "MatmulBounds | null")]
     pub async fn matmul_peak(&self, m: u32, k: u32, n: u32, repeats: u32) -> Result<JsValue, JsError> {
         let Some((gpu, queue)) = &self.gpu else {
             return Ok(JsValue::NULL);
@@ -109,6 +132,7 @@ impl Backend {
     }
 
     /// `{kind: "webgpu", adapter, fallback_adapter}` or `{kind: "cpu", reason}`.
+    #[wasm_bindgen(unchecked_return_type = "BackendInfo")]
     pub fn info(&self) -> Result<JsValue, JsError> {
         serde_wasm_bindgen::to_value(&self.info).map_err(|e| JsError::new(&e.to_string()))
     }
@@ -137,7 +161,7 @@ impl Trainer {
         weights: Vec<u8>,
         config: &str,
         tokenizer: &str,
-        settings: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RunSettings")] settings: JsValue,
     ) -> Result<Trainer, JsError> {
         let settings = run_settings(settings)?;
         RunSession::new(&backend.device, weights, config, tokenizer, &settings)
@@ -152,7 +176,7 @@ impl Trainer {
         weights: Vec<u8>,
         config: &str,
         tokenizer: &str,
-        settings: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RunSettings")] settings: JsValue,
         state: Vec<u8>,
     ) -> Result<Trainer, JsError> {
         let settings = run_settings(settings)?;
@@ -176,12 +200,13 @@ impl Trainer {
     }
 
     /// `{parameters, config}` of the model being trained.
+    #[wasm_bindgen(unchecked_return_type = "ModelInfo")]
     pub fn info(&self) -> Result<JsValue, JsError> {
         to_js(&self.inner.info())
     }
 
     /// The whole run configuration: `{preset, grpo: {...}, eval: {...}}`.
-    #[wasm_bindgen(js_name = runConfig)]
+    #[wasm_bindgen(js_name = runConfig, unchecked_return_type = "RunConfig")]
     pub fn run_config(&self) -> Result<JsValue, JsError> {
         to_js(self.inner.config())
     }
@@ -194,23 +219,25 @@ impl Trainer {
 
     /// What the GPU memory pools hold: `{allocations, bytes_in_use, bytes_reserved}`, or null on
     /// the CPU backend.
-    #[wasm_bindgen(js_name = deviceMemory)]
+    #[wasm_bindgen(js_name = deviceMemory, unchecked_return_type = "DeviceMemory | null")]
     pub fn device_memory(&self) -> Result<JsValue, JsError> {
         to_js(&self.inner.device_memory())
     }
 
     /// The held-out evaluation of the current policy: `{step, sampled_acc, greedy_acc, ...}`.
+    #[wasm_bindgen(unchecked_return_type = "EvalRow")]
     pub async fn evaluate(&self) -> Result<JsValue, JsError> {
         to_js(&self.inner.evaluate().await?)
     }
 
     /// The base model's held-out evaluation (the run's step 0), whenever it is asked for.
-    #[wasm_bindgen(js_name = evaluateBase)]
+    #[wasm_bindgen(js_name = evaluateBase, unchecked_return_type = "EvalRow")]
     pub async fn evaluate_base(&self) -> Result<JsValue, JsError> {
         to_js(&self.inner.evaluate_base().await?)
     }
 
     /// One GRPO step: `{metrics, group, corrections, expert_load, eval}`.
+    #[wasm_bindgen(unchecked_return_type = "StepReport")]
     pub async fn step(&mut self) -> Result<JsValue, JsError> {
         to_js(&self.inner.step().await?)
     }
@@ -219,10 +246,12 @@ impl Trainer {
     /// every token as it is sampled and resolves to `{prompt, completion, answer, expected, correct,
     /// checked, tokens, logprobs}`. `options`: `{temperature, top_k, max_new_tokens, seed}`, all
     /// optional.
+    #[wasm_bindgen(unchecked_return_type = "Completion")]
     pub async fn generate(
         &self,
         prompt: String,
-        options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "GenerateOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "(text: string, logprob: number) => void")]
         on_token: js_sys::Function,
     ) -> Result<JsValue, JsError> {
         let options = generate_options(options)?;
@@ -232,13 +261,14 @@ impl Trainer {
 
     /// Which expert each token of `text` goes to in every layer: `{tokens, experts}` with
     /// `experts[layer][token]`.
+    #[wasm_bindgen(unchecked_return_type = "Routes")]
     pub async fn routes(&self, text: String) -> Result<JsValue, JsError> {
         to_js(&self.inner.routes(&text).await?)
     }
 
     /// The current policy's files: `{safetensors, weights, config, tokenizer}` (bytes as
     /// Uint8Array, the rest as text).
-    #[wasm_bindgen(js_name = exportModel)]
+    #[wasm_bindgen(js_name = exportModel, unchecked_return_type = "ExportedFiles")]
     pub async fn export_model(&self) -> Result<js_sys::Object, JsError> {
         let exported = self.inner.export().await?;
         let object = js_sys::Object::new();

@@ -173,6 +173,20 @@ tokens: Array<string>,
  */
 experts: Array<Array<number>>, };
 
+export type GenerateOptions = { 
+/**
+ * 0 (the default) is greedy.
+ */
+temperature?: number, top_k?: number, 
+/**
+ * Longest completion; default: what the model's length allows.
+ */
+max_new_tokens?: number, 
+/**
+ * Seeds the sampler, for a reproducible sample; without one each request draws anew.
+ */
+seed?: number, };
+
 export type Completion = { prompt: string, completion: string, 
 /**
  * The final answer if the completion is well formed.
