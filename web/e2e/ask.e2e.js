@@ -2,7 +2,7 @@
 // bad input gets an inline message and leaves the model working.
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { launch } from './harness.js';
+import { inBrowser } from './harness.js';
 import { servedPage } from './served-page.js';
 
 const pageUrl = servedPage();
@@ -14,8 +14,7 @@ async function ask(tab, text) {
 
 describe('prompt box', () => {
   it('answers with the shipped model, and refuses bad input clearly', async () => {
-    const browser = await launch({ webgpu: true });
-    try {
+    await inBrowser({ webgpu: true }, async (browser) => {
       const tab = await browser.context.newPage();
       await tab.goto(pageUrl());
       await tab.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
@@ -36,8 +35,6 @@ describe('prompt box', () => {
       await tab.screenshot({ path: 'test-results/ask.png', fullPage: true });
       expect(browser.consoleErrors).toEqual([]);
       expect(browser.foreignRequests).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 });

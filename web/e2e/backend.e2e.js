@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PAGE_CSP, WORKER_CSP, isWorkerScript } from '../csp.js';
-import { launch } from './harness.js';
+import { inBrowser } from './harness.js';
 import { servedPage } from './served-page.js';
 
 const pageUrl = servedPage();
@@ -17,8 +17,7 @@ async function backendLine(browser, hash = '') {
 
 describe('backend line', () => {
   it('leaves a software adapter for the CPU, and says why', async () => {
-    const browser = await launch({ webgpu: true });
-    try {
+    await inBrowser({ webgpu: true }, async (browser) => {
       // Chromium here offers WebGPU only through SwiftShader, a fallback adapter.
       const { text, state } = await backendLine(browser);
       expect(state, text).toBe('cpu');
@@ -26,14 +25,11 @@ describe('backend line', () => {
       expect(text).toContain('#backend=webgpu');
       expect(text).toContain('self-test passed');
       expect(browser.consoleErrors).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it('uses the WebGPU adapter when the address asks for it, even a software one', async () => {
-    const browser = await launch({ webgpu: true });
-    try {
+    await inBrowser({ webgpu: true }, async (browser) => {
       const { tab, text, state } = await backendLine(browser, '#backend=webgpu');
       mkdirSync('test-results', { recursive: true });
       await tab.screenshot({ path: 'test-results/backend-webgpu.png' });
@@ -42,32 +38,26 @@ describe('backend line', () => {
       expect(text).toContain('self-test passed');
       expect(browser.consoleErrors).toEqual([]);
       expect(browser.foreignRequests).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it('falls back to the CPU, with the reason, when there is no adapter', async () => {
-    const browser = await launch({ webgpu: false });
-    try {
+    await inBrowser({ webgpu: false }, async (browser) => {
       const { text, state } = await backendLine(browser);
       expect(state, text).toBe('cpu');
       expect(text).toMatch(/^Backend: CPU \(WebAssembly\) — .*WebGPU/);
       expect(text).toContain('self-test passed');
       expect(browser.foreignRequests).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it('uses the CPU when the address asks for it; the page and its Worker each carry their policy', async () => {
-    const browser = await launch({ webgpu: true });
-    const policies = new Map();
-    browser.context.on('response', async (response) => {
-      const { pathname } = new URL(response.url());
-      policies.set(pathname, (await response.allHeaders())['content-security-policy'] ?? null);
-    });
-    try {
+    await inBrowser({ webgpu: true }, async (browser) => {
+      const policies = new Map();
+      browser.context.on('response', async (response) => {
+        const { pathname } = new URL(response.url());
+        policies.set(pathname, (await response.allHeaders())['content-security-policy'] ?? null);
+      });
       const { text, state } = await backendLine(browser, '#backend=cpu');
       expect(state, text).toBe('cpu');
       expect(text).toContain('CPU requested');
@@ -78,8 +68,6 @@ describe('backend line', () => {
       console.log(`page: ${page}\nworker ${workerPath}: ${worker}`);
       expect(page).toBe(PAGE_CSP);
       expect(worker).toBe(WORKER_CSP);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 });

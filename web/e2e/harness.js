@@ -61,3 +61,16 @@ export async function launch({ webgpu }) {
   };
   return { context, consoleErrors, foreignRequests, close };
 }
+
+/**
+ * Runs `body(browser)` in a fresh headless Chromium (`launch`) and closes it whether or not the
+ * body throws, so a failed test leaves no browser behind.
+ */
+export async function inBrowser(options, body) {
+  const browser = await launch(options);
+  try {
+    return await body(browser);
+  } finally {
+    await browser.close();
+  }
+}

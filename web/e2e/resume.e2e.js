@@ -3,7 +3,7 @@
 // offers to resume that run in a fresh Worker, and after a reload it lists the saved run. No metric
 // row up to the save is lost.
 import { describe, expect, it } from 'vitest';
-import { launch } from './harness.js';
+import { inBrowser } from './harness.js';
 import { servedPage } from './served-page.js';
 
 const pageUrl = servedPage();
@@ -25,8 +25,7 @@ async function openOnWebgpu(browser) {
 
 describe('saving and resuming a run', () => {
   it('resumes after the GPU is lost mid-step, and after a reload', async () => {
-    const browser = await launch({ webgpu: true });
-    try {
+    await inBrowser({ webgpu: true }, async (browser) => {
       const tab = await openOnWebgpu(browser);
       expect(await tab.isHidden('#resume-offer')).toBe(true);
       expect(await tab.isHidden('#saved-runs')).toBe(true); // a fresh profile has nothing saved
@@ -89,14 +88,11 @@ describe('saving and resuming a run', () => {
       const unrelated = browser.consoleErrors.filter((text) => !/lost|destroy|poison/i.test(text));
       expect(unrelated).toEqual([]);
       expect(browser.foreignRequests).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   }, 1_500_000);
 
   it('starts a fresh Worker on Reset when the GPU is lost before anything was saved', async () => {
-    const browser = await launch({ webgpu: true });
-    try {
+    await inBrowser({ webgpu: true }, async (browser) => {
       const tab = await openOnWebgpu(browser);
       await tab.click('#bench summary');
       await tab.click('#lose-device');
@@ -112,8 +108,6 @@ describe('saving and resuming a run', () => {
       expect(await tab.isHidden('#run-error')).toBe(true);
       const unrelated = browser.consoleErrors.filter((text) => !/lost|destroy|poison/i.test(text));
       expect(unrelated).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   }, 1_200_000);
 });

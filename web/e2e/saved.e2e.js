@@ -2,7 +2,7 @@
 // a fresh run never replaces the run the page offered, and a resume of a run that is gone says so.
 // CPU backend, tiny preset: these are about storage, not compute.
 import { describe, expect, it } from 'vitest';
-import { launch } from './harness.js';
+import { inBrowser } from './harness.js';
 import { servedPage } from './served-page.js';
 
 const pageUrl = servedPage();
@@ -44,8 +44,7 @@ async function savedThenReloaded(browser) {
 
 describe('saved runs', () => {
   it('keeps both runs of two tabs on the same preset, across a reload', async () => {
-    const browser = await launch({ webgpu: false });
-    try {
+    await inBrowser({ webgpu: false }, async (browser) => {
       const first = await openTab(browser);
       const second = await openTab(browser);
       await stepAndSave(first);
@@ -81,14 +80,11 @@ describe('saved runs', () => {
       expect(new Set(after.map(({ id }) => id))).toEqual(new Set(runs.map(({ id }) => id)));
       expect(after.every(({ resumable }) => resumable)).toBe(true);
       expect(browser.consoleErrors).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   }, 900_000);
 
   it('keeps the run it offered after a reload when a fresh run is trained instead', async () => {
-    const browser = await launch({ webgpu: false });
-    try {
+    await inBrowser({ webgpu: false }, async (browser) => {
       const tab = await savedThenReloaded(browser);
       const [offered] = await listed(tab);
 
@@ -105,14 +101,11 @@ describe('saved runs', () => {
       expect(runs.map(({ id }) => id)).toContain(offered.id);
       expect(runs.find(({ id }) => id === offered.id).text).toMatch(/^tiny, 1 step, saved /);
       expect(browser.consoleErrors).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   }, 900_000);
 
   it('says so when the run to resume is gone, instead of waiting forever', async () => {
-    const browser = await launch({ webgpu: false });
-    try {
+    await inBrowser({ webgpu: false }, async (browser) => {
       const tab = await savedThenReloaded(browser);
       const deleted = await tab.evaluate(
         () =>
@@ -135,14 +128,11 @@ describe('saved runs', () => {
       // The run on show still trains.
       await stepAndSave(tab);
       expect(browser.consoleErrors).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   }, 600_000);
 
   it('recovers from a crash in the wasm: Reset, or Resume from the save, in a fresh Worker', async () => {
-    const browser = await launch({ webgpu: false });
-    try {
+    await inBrowser({ webgpu: false }, async (browser) => {
       const tab = await openTab(browser);
       await tab.click('#bench summary');
 
@@ -169,8 +159,6 @@ describe('saved runs', () => {
       // The console holds the two panics asked for, and nothing else.
       const unexpected = browser.consoleErrors.filter((text) => !/Crash the wasm now|RuntimeError: unreachable|panicked/.test(text));
       expect(unexpected).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   }, 600_000);
 });

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { launch } from './harness.js';
+import { inBrowser } from './harness.js';
 import { servedPage } from './served-page.js';
 
 const pageUrl = servedPage();
@@ -20,8 +20,7 @@ const steps = (tab) => tab.locator('#charts').getAttribute('data-steps').then(Nu
 
 describe('training on the page', () => {
   it('trains the tiny preset live and exports the run and the model', async () => {
-    const browser = await launch({ webgpu: true });
-    try {
+    await inBrowser({ webgpu: true }, async (browser) => {
       const tab = await browser.context.newPage();
       // The main thread while training: the page must only draw. Long tasks say that the thread was
       // busy; long animation frames also say with what (page scripts, style and layout, or neither).
@@ -188,14 +187,11 @@ describe('training on the page', () => {
 
       expect(browser.consoleErrors).toEqual([]);
       expect(browser.foreignRequests).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   }, 900_000);
 
   it('names bad settings in a link and still opens a working run', async () => {
-    const browser = await launch({ webgpu: false });
-    try {
+    await inBrowser({ webgpu: false }, async (browser) => {
       const tab = await browser.context.newPage();
       await tab.goto(pageUrl('#preset=tiny&beta=abc&num_generations=1'));
       await tab.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
@@ -226,9 +222,7 @@ describe('training on the page', () => {
       await tab.selectOption('#preset', 'tiny');
       expect(await tab.getAttribute('#knobs [name="num_generations"]', 'placeholder')).toBe('4');
       expect(browser.foreignRequests).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it('refuses an imported tokenizer that is not Aha’s vocabulary or a huge model file, and the current run still steps', async () => {
@@ -256,8 +250,7 @@ describe('training on the page', () => {
       t.model.vocab['!'] = 5000;
       variants.push(['extra token at 5000', t, 'it has 51 tokens']);
     }
-    const browser = await launch({ webgpu: false });
-    try {
+    await inBrowser({ webgpu: false }, async (browser) => {
       const tab = await browser.context.newPage();
       await tab.goto(pageUrl('#preset=tiny&backend=cpu'));
       await tab.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
@@ -293,9 +286,7 @@ describe('training on the page', () => {
       });
       expect(await tab.isHidden('#run-error')).toBe(true);
       expect(browser.consoleErrors.filter((e) => /panicked|RuntimeError|unreachable/.test(e))).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   }, 600_000);
 
   it('refuses knobs that would wrap or break a run, by name, and the plain preset still steps', async () => {
@@ -312,8 +303,7 @@ describe('training on the page', () => {
       ['seed=-1', 'seed must be a whole number ≥ 0, got "-1"'],
       ['num_generations=abc', 'num_generations must be a number, got "abc"'],
     ];
-    const browser = await launch({ webgpu: false });
-    try {
+    await inBrowser({ webgpu: false }, async (browser) => {
       for (const [knobs, message] of links) {
         const tab = await browser.context.newPage();
         await tab.goto(pageUrl(`#preset=tiny&${knobs}&backend=cpu`));
@@ -327,8 +317,6 @@ describe('training on the page', () => {
         await tab.close();
       }
       expect(browser.consoleErrors.filter((e) => /panicked|RuntimeError|unreachable/.test(e))).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   }, 600_000);
 });

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch } from './harness.js';
+import { inBrowser } from './harness.js';
 
 const folder = process.env.AHA_STATIC_DIR ?? new URL('../dist', import.meta.url).pathname;
 
@@ -56,8 +56,7 @@ const metricsOf = (rows, n) =>
 
 describe('a workshop from a static folder', () => {
   it('walks the lessons, repeats a seeded run exactly, and overlays an ablation', async () => {
-    const browser = await launch({ webgpu: false });
-    try {
+    await inBrowser({ webgpu: false }, async (browser) => {
       const tab = await browser.context.newPage();
       await tab.goto(`${site.url}#preset=tiny&backend=cpu`);
       await tab.locator('#model[data-state="ready"]').waitFor({ timeout: 240_000 });
@@ -105,8 +104,6 @@ describe('a workshop from a static folder', () => {
 
       expect(browser.consoleErrors).toEqual([]);
       expect(browser.foreignRequests).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   }, 900_000);
 });
