@@ -14,7 +14,7 @@ import { FrameQueue } from './frames.js';
 import { wireLessons } from './lessonspanel.js';
 import { readModelFiles } from './modelfiles.js';
 import { checkMessage, makeMessage } from './protocol.js';
-import { Requests } from './requests.js';
+import { Latest, Requests } from './requests.js';
 import { SavedRunsView, savedAt } from './savedruns.js';
 import { PRESETS, parseHash, runSettings, toHash } from './settings.js';
 import { SettingsForm, wireCopyLink } from './settingsform.js';
@@ -29,10 +29,12 @@ let table = new RunTable();
 let previous = null; // {table, label} of the run before the current one, drawn faded for comparison
 let lastReport = null;
 let writtenHash = null;
-let pendingConfigure = null;
+/** The run asked for last (`askForRun`) and the resume (`resumeSaved`): a later one supersedes each. */
+const runRequest = new Latest();
+const resumeRequest = new Latest();
 let bench = new BenchFigures();
 /** Requests the Worker answers (`Requests`); `worker` is whichever Worker runs now. */
-const requests = new Requests((kind, fields) => worker.postMessage(makeMessage(kind, fields)));
+const requests = new Requests((kind, fields, transfer) => worker.postMessage(makeMessage(kind, fields), transfer));
 
 const frames = new FrameQueue();
 
@@ -47,15 +49,45 @@ const form = new SettingsForm($('#preset'), $('#knobs'));
 /**
  * Asks the Worker for a fresh run with `next`. `linkErrors` are the address's values that were left
  * out: they stay on show once the run starts, so a shared link's bad value is never silently lost.
- * Returns the request, which `pendingConfigure` now holds.
+ * Returns the request (`askForRun`).
  */
 function configure(next, linkErrors = []) {
-  const asked = { id: requests.newId(), settings: next, linkErrors, fallback: false };
-  pendingConfigure = asked;
   const model = PRESETS[next.preset].model;
-  const page = { settings: next };
-  worker.postMessage(makeMessage('configure', { id: asked.id, settings: runSettings(next), page, model }));
+  const fields = { settings: runSettings(next), page: { settings: next }, model };
+  return askForRun('configure', fields, { settings: next, linkErrors, fallback: false });
+}
+
+/**
+ * Sends `kind` (`configure` or `import`) for the run `asked` describes (`{settings, linkErrors?,
+ * source?, fallback}`) and begins it when the Worker made it, or says why it did not, unless a
+ * later request (another run, or a resume) superseded this one. Returns `asked`.
+ */
+function askForRun(kind, fields, asked, transfer = []) {
+  const request = requests.send(kind, fields, null, transfer);
+  runRequest.track(request, (reply) => runMade(asked, reply), (reason) => runRefused(asked, reason));
   return asked;
+}
+
+/** The Worker made the run `asked` for. */
+function runMade(asked, { run: config, parameters }) {
+  const keepErrors = asked.fallback === true || (asked.linkErrors ?? []).length > 0;
+  beginRun({ settings: asked.settings, config, parameters, source: asked.source }, { keepErrors });
+}
+
+/** The Worker refused the run `asked` for, saying why in `reason`. */
+function runRefused(asked, reason) {
+  const target = asked.source ? $('#files-error') : $('#settings-error');
+  if (run) {
+    showError(target, `${reason} — the current run is unchanged.`);
+    // The address keeps describing the run that is on show, not the refused one.
+    if (location.hash !== writtenHash) history.replaceState(null, '', writtenHash);
+  }
+  else showError(target, [...(asked.linkErrors ?? []), reason].join('; '));
+  if (run === null && Object.keys(asked.settings).length > 1) {
+    // A bad link must still open a working page: fall back to the plain preset.
+    settings = { preset: asked.settings.preset };
+    configure(settings).fallback = true;
+  }
 }
 
 /** Queues every chart's redraw, one chart per frame, from the table as it is when each runs. */
@@ -98,7 +130,6 @@ let resumeOnReady = null;
 let workerBroken = false;
 /** The id of the run whose save the lost-GPU (or crash) offer resumes. */
 let lostRun = null;
-let pendingResume = null;
 
 /** Starts a Worker (a fresh wasm module and GPU device) and its backend. */
 function startWorker() {
@@ -126,9 +157,37 @@ function startWorker() {
 function resumeSaved(runId) {
   $('#resume').disabled = true;
   savedRuns.setBusy(true);
-  pendingResume = { id: requests.newId(), modelLine: $('#model').textContent };
+  const modelLine = $('#model').textContent;
   show($('#model'), 'Resuming the saved run…', 'loading');
-  worker.postMessage(makeMessage('resume', { id: pendingResume.id, run: runId }));
+  resumeRequest.track(requests.send('resume', { run: runId }), runResumed, (reason) => resumeRefused(modelLine, reason));
+}
+
+/** The Worker continued a saved run: it replaces the run on show, with its log drawn again. */
+function runResumed(message) {
+  runRequest.drop(); // a fresh run asked for before the resume is superseded
+  $('#resume-offer').hidden = true;
+  savedRuns.setBusy(false);
+  const { settings: resumedSettings, source } = message.page;
+  beginRun({ settings: resumedSettings, config: message.run, parameters: message.parameters, source }, { keepErrors: false });
+  const steps = message.log.filter((entry) => entry.kind === 'stepped');
+  for (const entry of message.log) {
+    if (entry.kind === 'evaluated') table.addEval(entry.row);
+    else addStep(entry.report);
+  }
+  drawCharts();
+  if (steps.length > 0) showLatest(steps.at(-1).report);
+  show($('#model'), `Saved run resumed at step ${message.steps}: ${message.parameters.toLocaleString('en')} parameters`, 'ready');
+  show($('#saved'), `Resumed from the save at step ${message.steps}.`, 'saved');
+  $('#saved').dataset.steps = String(message.steps);
+}
+
+/** The Worker could not resume: the run on show stays (after a lost GPU it cannot step, and the error says why). */
+function resumeRefused(modelLine, reason) {
+  const usable = run !== null && !workerBroken;
+  show($('#model'), usable ? modelLine : 'No run: reset to start again.', usable ? 'ready' : 'error');
+  showError($('#run-error'), `Could not resume: ${reason}`);
+  $('#resume').disabled = false;
+  savedRuns.setBusy(false);
 }
 
 const savedRuns = new SavedRunsView($('#saved-runs'), $('#saved-list'), {
@@ -205,32 +264,6 @@ const on = {
     form.showPresets(message.presets);
     bench.backendReady(performance.now());
   },
-  configured(message) {
-    if (pendingConfigure?.id !== message.id) return;
-    const keepErrors = pendingConfigure.fallback === true || (pendingConfigure.linkErrors ?? []).length > 0;
-    const { settings: next, source } = pendingConfigure;
-    pendingConfigure = null;
-    beginRun({ settings: next, config: message.run, parameters: message.parameters, source }, { keepErrors });
-  },
-  resumed(message) {
-    if (pendingResume?.id !== message.id) return;
-    pendingResume = null;
-    pendingConfigure = null; // a fresh run asked for before the resume is superseded
-    $('#resume-offer').hidden = true;
-    savedRuns.setBusy(false);
-    const { settings: resumedSettings, source } = message.page;
-    beginRun({ settings: resumedSettings, config: message.run, parameters: message.parameters, source }, { keepErrors: false });
-    const steps = message.log.filter((entry) => entry.kind === 'stepped');
-    for (const entry of message.log) {
-      if (entry.kind === 'evaluated') table.addEval(entry.row);
-      else addStep(entry.report);
-    }
-    drawCharts();
-    if (steps.length > 0) showLatest(steps.at(-1).report);
-    show($('#model'), `Saved run resumed at step ${message.steps}: ${message.parameters.toLocaleString('en')} parameters`, 'ready');
-    show($('#saved'), `Resumed from the save at step ${message.steps}.`, 'saved');
-    $('#saved').dataset.steps = String(message.steps);
-  },
   savedRuns(message) {
     savedRuns.show(message.runs, message.damaged);
     if (resumeOnReady !== null) {
@@ -260,33 +293,6 @@ const on = {
     $('#resume-text').textContent = `${what}. Resume from the save at step ${message.steps}? Steps after it are run again.`;
     $('#resume-offer').hidden = false;
     $('#resume').disabled = false;
-  },
-  refused(message) {
-    if (message.id === pendingResume?.id) {
-      const { modelLine } = pendingResume;
-      pendingResume = null;
-      // The run on show stays; after a lost GPU it cannot step, and the error says why.
-      show($('#model'), run && !workerBroken ? modelLine : 'No run: reset to start again.', run && !workerBroken ? 'ready' : 'error');
-      showError($('#run-error'), `Could not resume: ${message.message}`);
-      $('#resume').disabled = false;
-      savedRuns.setBusy(false);
-      return;
-    }
-    if (pendingConfigure?.id !== message.id) return;
-    const refused = pendingConfigure;
-    const target = refused.source ? $('#files-error') : $('#settings-error');
-    pendingConfigure = null;
-    if (run) {
-      showError(target, `${message.message} — the current run is unchanged.`);
-      // The address keeps describing the run that is on show, not the refused one.
-      if (location.hash !== writtenHash) history.replaceState(null, '', writtenHash);
-    }
-    else showError(target, [...(refused.linkErrors ?? []), message.message].join('; '));
-    if (run === null && Object.keys(refused.settings).length > 1) {
-      // A bad link must still open a working page: fall back to the plain preset.
-      settings = { preset: refused.settings.preset };
-      configure(settings).fallback = true;
-    }
   },
   state(message) {
     setRunning(message.running, message.steps);
@@ -324,7 +330,7 @@ const on = {
 function restartWorker() {
   worker.terminate();
   requests.abandon('the compute backend was restarted before it answered');
-  pendingResume = null;
+  resumeRequest.drop();
   show($('#backend'), 'Starting the compute backend again…', 'starting');
   startWorker();
 }
@@ -430,10 +436,9 @@ $('#import-model').addEventListener('change', async (event) => {
   }
   showError($('#files-error'), '');
   const { weights, config, tokenizer } = files;
-  pendingConfigure = { id: requests.newId(), settings, source: 'Imported model' };
-  const page = { settings, source: 'Imported model' };
-  const message = makeMessage('import', { id: pendingConfigure.id, settings: runSettings(settings), page, weights, config, tokenizer });
-  worker.postMessage(message, [weights]);
+  const source = 'Imported model';
+  const fields = { settings: runSettings(settings), page: { settings, source }, weights, config, tokenizer };
+  askForRun('import', fields, { settings, source, fallback: false }, [weights]);
 });
 
 // --- start

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { RequestFailed, Requests } from './requests.js';
+import { Latest, RequestFailed, Requests } from './requests.js';
 
 /** A Requests whose posts are recorded instead of sent. */
 function recorded() {
   const sent = [];
-  const requests = new Requests((kind, fields) => sent.push({ kind, ...fields }));
+  const requests = new Requests((kind, fields, transfer) => sent.push({ kind, ...fields, transfer }));
   return { requests, sent };
 }
 
@@ -48,13 +48,24 @@ describe('Requests', () => {
     expect(requests.settle({ kind: 'token', id, text: 'x' })).toBe(false);
   });
 
+  it('makes a run from a configure or an import, moving the imported weights', async () => {
+    const { requests, sent } = recorded();
+    const weights = new ArrayBuffer(8);
+    const imported = requests.send('import', { weights }, null, [weights]);
+    const configured = requests.send('configure', { settings: { preset: 'tiny' } });
+    expect(sent[0].transfer).toEqual([weights]);
+    expect(sent[1].transfer).toEqual([]);
+    requests.settle({ kind: 'refused', id: sent[0].id, message: 'tokenizer.json: token 22 is ","' });
+    requests.settle({ kind: 'configured', id: sent[1].id, parameters: 5, run: {} });
+    await expect(imported).rejects.toMatchObject({ message: 'tokenizer.json: token 22 is ","', abandoned: false });
+    await expect(configured).resolves.toMatchObject({ parameters: 5 });
+  });
+
   it('leaves events and replies to requests it did not send to the page', () => {
     const { requests, sent } = recorded();
     requests.send('route', { text: 'a' });
-    const configureId = requests.newId();
-    expect(configureId).not.toBe(sent[0].id);
     expect(requests.settle({ kind: 'stepped', report: {} })).toBe(false);
-    expect(requests.settle({ kind: 'refused', id: configureId, message: 'bad knob' })).toBe(false);
+    expect(requests.settle({ kind: 'refused', id: sent[0].id + 1, message: 'bad knob' })).toBe(false);
     // An event that happens to carry an open request's id does not settle it.
     expect(requests.settle({ kind: 'saved', id: sent[0].id, steps: 3 })).toBe(false);
   });
@@ -64,8 +75,34 @@ describe('Requests', () => {
     const a = requests.send('route', { text: 'a' });
     const b = requests.send('export');
     requests.abandon('restarted');
-    await expect(a).rejects.toThrow('restarted');
+    await expect(a).rejects.toMatchObject({ message: 'restarted', abandoned: true });
     await expect(b).rejects.toThrow('restarted');
     expect(requests.settle({ kind: 'exported', id: sent[1].id, files: {} })).toBe(false);
+  });
+
+  it('keeps only the latest run request: an earlier answer, a dropped one and an abandoned one are ignored', async () => {
+    const { requests, sent } = recorded();
+    const latest = new Latest();
+    const seen = [];
+    const track = (name) =>
+      latest.track(requests.send('configure', { name }), (reply) => seen.push(`${name} made ${reply.parameters}`), (reason) => seen.push(`${name} refused: ${reason}`));
+    // Each reply is its own task in the page (a Worker message), so callbacks run before the next.
+    const reply = async (message) => {
+      requests.settle(message);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    };
+    track('first');
+    track('second'); // supersedes the first
+    await reply({ kind: 'configured', id: sent[0].id, parameters: 1, run: {} });
+    await reply({ kind: 'refused', id: sent[1].id, message: 'bad knob' });
+    track('third');
+    latest.drop(); // e.g. a resume superseded it
+    await reply({ kind: 'configured', id: sent[2].id, parameters: 3, run: {} });
+    track('fourth');
+    requests.abandon('restarted');
+    await reply({ kind: 'stepped', report: {} });
+    track('fifth');
+    await reply({ kind: 'configured', id: sent[4].id, parameters: 5, run: {} });
+    expect(seen).toEqual(['second refused: bad knob', 'fifth made 5']);
   });
 });
