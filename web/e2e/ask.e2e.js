@@ -31,6 +31,17 @@ describe('prompt box', () => {
       // Greedy: `g` and a 4-digit guess, maybe a check, then `a`, the final answer and `.`.
       expect(await tab.textContent('#answer')).toMatch(/^347\*5=g\d{4} .*a\d{4}\.$/);
       expect(await tab.textContent('#verdict')).toMatch(/^(right \(1735\)|wrong: the answer is 1735)/);
+      expect(await tab.textContent('#ask-task')).toBe(
+        'This run trains it on 3-digit × 1-digit multiplication; other problems get answers it never learned.',
+      );
+
+      // A problem the model never learned is answered, and marked as such.
+      await ask(tab, '1+1');
+      await tab.waitForFunction(() => document.querySelector('#answer').textContent.startsWith('1+1='), null, { timeout: 60_000 });
+      await tab.waitForFunction(() => /outside what this run trains on/.test(document.querySelector('#verdict').textContent), null, { timeout: 240_000 });
+      expect(await tab.textContent('#verdict')).toMatch(
+        /^(right|wrong).* · outside what this run trains on \(3-digit × 1-digit multiplication\): the model never learned it$/,
+      );
       mkdirSync('test-results', { recursive: true });
       await tab.screenshot({ path: 'test-results/ask.png', fullPage: true });
       expect(browser.consoleErrors).toEqual([]);

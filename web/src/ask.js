@@ -9,9 +9,10 @@ function showPromptError(message) {
 
 /**
  * Wires the prompt box to the Worker through `requests` (`Requests`); `broken()` says whether
- * the Worker can compute (the button stays disabled after a crash until a fresh run begins).
+ * the Worker can compute (the button stays disabled after a crash until a fresh run begins), and
+ * `task()` what the run trains on, in words.
  */
-export function wireAsk(requests, broken) {
+export function wireAsk(requests, broken, task) {
   $('#ask').addEventListener('submit', (event) => {
     event.preventDefault();
     const text = $('#prompt').value.trim();
@@ -29,7 +30,7 @@ export function wireAsk(requests, broken) {
       .send('generate', { prompt: text, sampled: $('#sampled').checked }, streamed)
       .then(({ result }) => {
         $('#answer').textContent = result.prompt + result.completion;
-        $('#verdict').textContent = describeCompletion(result);
+        $('#verdict').textContent = describeCompletion(result, task());
         $('#verdict').dataset.correct = String(result.correct);
       })
       .catch((error) => {

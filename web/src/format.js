@@ -13,13 +13,22 @@ export function describeBackend(backend) {
   return `unknown backend ${JSON.stringify(backend.kind)}`;
 }
 
-/** One line about a finished answer: right or wrong, and whether the model checked its guess. */
-export function describeCompletion(result) {
+/**
+ * One line about a finished answer: right or wrong, whether the model checked its guess, and
+ * whether the problem is outside `task` (what the run trains on, in words) or held out from
+ * training.
+ */
+export function describeCompletion(result, task) {
   const verdict = result.correct
     ? `right (${result.expected})`
     : `wrong: the answer is ${result.expected}${result.answer ? `, it said ${result.answer}` : ', it gave no answer'}`;
   const check = result.checked ? 'it checked its guess' : 'it did not check';
-  return `${verdict} · ${check}`;
+  const known = !result.in_task
+    ? ` · outside what this run trains on (${task}): the model never learned it`
+    : result.held_out
+      ? ' · a held-out problem: no training ever showed it'
+      : '';
+  return `${verdict} · ${check}${known}`;
 }
 
 /**

@@ -20,7 +20,7 @@ describe('describeBackend', () => {
 
 describe('describeCompletion', () => {
   it('says right or wrong and whether it checked', () => {
-    const base = { expected: '1735', answer: '1735', correct: true, checked: false };
+    const base = { expected: '1735', answer: '1735', correct: true, checked: false, in_task: true, held_out: false };
     expect(describeCompletion(base)).toBe('right (1735) · it did not check');
     expect(describeCompletion({ ...base, answer: '1745', correct: false, checked: true })).toBe(
       'wrong: the answer is 1735, it said 1745 · it checked its guess',
@@ -28,6 +28,16 @@ describe('describeCompletion', () => {
     expect(describeCompletion({ ...base, answer: null, correct: false })).toBe(
       'wrong: the answer is 1735, it gave no answer · it did not check',
     );
+  });
+
+  it('marks a problem outside the run\'s task, and one held out from training', () => {
+    const task = '3-digit × 1-digit multiplication';
+    const outside = { expected: '02', answer: '0000', correct: false, checked: false, in_task: false, held_out: true };
+    expect(describeCompletion(outside, task)).toBe(
+      'wrong: the answer is 02, it said 0000 · it did not check · outside what this run trains on (3-digit × 1-digit multiplication): the model never learned it',
+    );
+    const heldOut = { expected: '1735', answer: '1735', correct: true, checked: true, in_task: true, held_out: true };
+    expect(describeCompletion(heldOut, task)).toBe('right (1735) · it checked its guess · a held-out problem: no training ever showed it');
   });
 });
 

@@ -69,9 +69,9 @@ function askForRun(kind, fields, asked, transfer = []) {
 }
 
 /** The Worker made the run `asked` for. */
-function runMade(asked, { run: config, parameters }) {
+function runMade(asked, { run: config, parameters, task }) {
   const keepErrors = asked.fallback === true || (asked.linkErrors ?? []).length > 0;
-  beginRun({ settings: asked.settings, config, parameters, source: asked.source }, { keepErrors });
+  beginRun({ settings: asked.settings, config, parameters, task, source: asked.source }, { keepErrors });
 }
 
 /** The Worker refused the run `asked` for, saying why in `reason`. */
@@ -168,7 +168,7 @@ function runResumed(message) {
   $('#resume-offer').hidden = true;
   savedRuns.setBusy(false);
   const { settings: resumedSettings, source } = message.page;
-  beginRun({ settings: resumedSettings, config: message.run, parameters: message.parameters, source }, { keepErrors: false });
+  beginRun({ settings: resumedSettings, config: message.run, parameters: message.parameters, task: message.task, source }, { keepErrors: false });
   const steps = message.log.filter((entry) => entry.kind === 'stepped');
   for (const entry of message.log) {
     if (entry.kind === 'evaluated') table.addEval(entry.row);
@@ -203,6 +203,7 @@ function beginRun(about, { keepErrors }) {
   settings = run.settings;
   const source = run.source ?? 'Base model';
   show($('#model'), `${source} loaded: ${run.parameters.toLocaleString('en')} parameters`, 'ready');
+  $('#ask-task').textContent = `This run trains it on ${run.task}; other problems get answers it never learned.`;
   writtenHash = toHash(settings, backendChoice);
   if (location.hash !== writtenHash) history.replaceState(null, '', writtenHash);
   if (table.rows().some((row) => typeof row.reward_mean === 'number')) {
@@ -404,7 +405,7 @@ window.addEventListener('hashchange', () => {
 });
 
 // --- prompt box
-wireAsk(requests, () => workerBroken);
+wireAsk(requests, () => workerBroken, () => run?.task ?? 'unknown');
 
 // --- export and import
 $('#export-run').addEventListener('click', () => {

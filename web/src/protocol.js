@@ -2,7 +2,7 @@
 // Every message is a plain object `{v, kind, ...}`; `v` is the protocol version so that a page and a
 // Worker from different builds refuse each other clearly instead of misreading fields.
 
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 
 /** Fields each message kind must carry, and their types ("object?": an object or null; "array"). */
 const SCHEMA = {
@@ -48,10 +48,10 @@ const SCHEMA = {
   /** `build`: `{simd128, cpu_threads}` of the wasm; `presets`: each GRPO preset's RunConfig, by name. */
   ready: { backend: 'object', selfTest: 'number', build: 'object', presets: 'object' },
   /** Run `id` is ready at step 0: the model's size and the whole run configuration. */
-  configured: { id: 'number', parameters: 'number', run: 'object' },
+  configured: { id: 'number', parameters: 'number', task: 'string', run: 'object' },
   /** Run `id` continues a saved run: as `configured`, plus `page`, the `log` of its reports
    * (`{kind: 'evaluated', row}` and `{kind: 'stepped', report}`, oldest first) and its `steps`. */
-  resumed: { id: 'number', parameters: 'number', run: 'object', page: 'object', log: 'array', steps: 'number' },
+  resumed: { id: 'number', parameters: 'number', task: 'string', run: 'object', page: 'object', log: 'array', steps: 'number' },
   /**
    * The saved runs other than the one open here, newest first: `runs` of `{id, steps, saved_at,
    * page, open}` (`open`: another tab has it open), `damaged` of `{id, message}`.
@@ -129,8 +129,8 @@ const SCHEMA = {
  *   route: {id: number, text: string},
  *   measure: {id: number},
  *   ready: {backend: BackendInfo, selfTest: number, build: {simd128: boolean, cpu_threads: number}, presets: Record<string, RunConfig>},
- *   configured: {id: number, parameters: number, run: RunConfig},
- *   resumed: {id: number, parameters: number, run: RunConfig, page: PageRecord, log: Array<{kind: 'evaluated', row: EvalRow} | {kind: 'stepped', report: StepReport}>, steps: number},
+ *   configured: {id: number, parameters: number, task: string, run: RunConfig},
+ *   resumed: {id: number, parameters: number, task: string, run: RunConfig, page: PageRecord, log: Array<{kind: 'evaluated', row: EvalRow} | {kind: 'stepped', report: StepReport}>, steps: number},
  *   savedRuns: {runs: Array<{id: string, steps: number, saved_at: string, page: PageRecord, open: boolean}>, damaged: Array<{id: string, message: string}>},
  *   saved: {steps: number, saved_at: string, run: string},
  *   unsaved: {steps: number, savedSteps: number, message: string},

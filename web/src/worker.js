@@ -135,7 +135,8 @@ async function configure(id, from, files) {
     release?.();
     throw error;
   }
-  post('configured', { id, parameters: session.trainer.info().parameters, run: session.trainer.runConfig() });
+  const { parameters, task } = session.trainer.info();
+  post('configured', { id, parameters, task, run: session.trainer.runConfig() });
   post('state', { running: false, steps: 0 });
   await postSavedRuns(); // the run this one replaced may now be resumed from the list
 }
@@ -163,7 +164,8 @@ async function resume(id, runId) {
     const kept = { id: saved.id, log: saved.log, baselined: saved.baselined, savedSteps: saved.steps, release };
     replaceSession(new RunSession(resumed, from, kept));
     const { trainer } = session;
-    post('resumed', { id, parameters: trainer.info().parameters, run: trainer.runConfig(), page: saved.page, log: saved.log, steps: trainer.stepsDone() });
+    const { parameters, task } = trainer.info();
+    post('resumed', { id, parameters, task, run: trainer.runConfig(), page: saved.page, log: saved.log, steps: trainer.stepsDone() });
   } catch (error) {
     if (session?.release !== release) release();
     throw error;

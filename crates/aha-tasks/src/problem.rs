@@ -184,12 +184,38 @@ impl ProblemSpec {
     /// Every problem of the shape (a subtraction's pairs with `a < b` excluded), in order. Only
     /// for small shapes: it enumerates.
     fn all_problems(self) -> impl Iterator<Item = Problem> {
-        let range = |digits: u32| (if digits == 1 { 0 } else { 10u64.pow(digits - 1) })..10u64.pow(digits);
-        range(self.a_digits).flat_map(move |a| {
-            range(self.b_digits)
+        operand_range(self.a_digits).flat_map(move |a| {
+            operand_range(self.b_digits)
                 .filter_map(move |b| Problem::new(a, self.op, b, self.a_digits, self.b_digits).ok())
         })
     }
+
+    /// Whether `problem` is one of this shape's problems (whichever split): the same operation,
+    /// operands of these widths (no leading zeros past one digit), and for a subtraction `a ≥ b`.
+    /// `12*5` is not a 3-digit × 1-digit problem, though its answer is written as one.
+    pub fn contains(&self, problem: &Problem) -> bool {
+        problem.op == self.op
+            && operand_range(self.a_digits).contains(&problem.a)
+            && operand_range(self.b_digits).contains(&problem.b)
+            && (self.op != Op::Sub || problem.a >= problem.b)
+    }
+}
+
+/// The shape in words: `3-digit × 1-digit multiplication`.
+impl std::fmt::Display for ProblemSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (sign, name) = match self.op {
+            Op::Add => ('+', "addition"),
+            Op::Sub => ('−', "subtraction"),
+            Op::Mul => ('×', "multiplication"),
+        };
+        write!(f, "{}-digit {sign} {}-digit {name}", self.a_digits, self.b_digits)
+    }
+}
+
+/// The operands of width `digits`: any value for one digit, else no leading zero.
+fn operand_range(digits: u32) -> std::ops::Range<u64> {
+    (if digits == 1 { 0 } else { 10u64.pow(digits - 1) })..10u64.pow(digits)
 }
 
 /// Which part of a shape's problems a stream draws from. Every problem belongs to exactly one
@@ -258,10 +284,9 @@ impl ProblemGenerator {
         Ok(generator)
     }
 
-    /// A width-`digits` operand: any value for one digit, else no leading zero.
+    /// A width-`digits` operand ([`operand_range`]).
     fn operand(&mut self, digits: u32) -> u64 {
-        let low = if digits == 1 { 0 } else { 10u64.pow(digits - 1) };
-        self.rng.random_range(low..10u64.pow(digits))
+        self.rng.random_range(operand_range(digits))
     }
 
     /// The next problem of the shape, whatever its split.
@@ -313,6 +338,26 @@ pub fn held_out_set(spec: ProblemSpec, count: usize, seed: u64) -> Result<Vec<Pr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shape_contains_its_own_problems_only_and_says_what_it_is() {
+        let task = ProblemSpec::MUL_3X1;
+        assert_eq!(task.to_string(), "3-digit × 1-digit multiplication");
+        let typed = |text: &str| Problem::parse(text).unwrap();
+        assert!(task.contains(&typed("347*5")) && task.contains(&typed("100*0")));
+        for outside in ["1+1", "12*5", "1000*5", "347*12", "347-5"] {
+            assert!(!task.contains(&typed(outside)), "{outside}");
+        }
+        // Everything the generator draws, from either split, is in the shape.
+        for split in [Split::Train, Split::HeldOut] {
+            let drawn = ProblemGenerator::of_split(task, split, 7).unwrap().take(200);
+            assert!(drawn.into_iter().all(|p| task.contains(&p)));
+        }
+        let sub = ProblemSpec { op: Op::Sub, a_digits: 2, b_digits: 2 };
+        assert_eq!(sub.to_string(), "2-digit − 2-digit subtraction");
+        assert!(sub.contains(&typed("42-17")));
+        assert!(Problem::parse("17-42").map_or(true, |p| !sub.contains(&p)));
+    }
 
     #[test]
     fn answers_are_zero_padded_to_the_shape() {

@@ -2,7 +2,7 @@
 //! tested natively too; `bindings.rs` only converts values for JavaScript.
 
 use aha_model::{Model, ModelConfig, SamplingConfig, generate_streaming};
-use aha_tasks::{is_correct, parse_completion};
+use aha_tasks::{ProblemSpec, is_correct, is_held_out, parse_completion};
 use aha_tokenizer::CharTokenizer;
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
@@ -39,6 +39,11 @@ pub struct Completion {
     pub expected: String,
     pub correct: bool,
     pub checked: bool,
+    /// The problem is of the shape the run trains on ([`ModelInfo::task`]): outside it, the model
+    /// answers something it never learned.
+    pub in_task: bool,
+    /// The problem is in the held-out split: no training, SFT or GRPO, ever showed it.
+    pub held_out: bool,
     pub tokens: Vec<u32>,
     pub logprobs: Vec<f32>,
 }
@@ -51,6 +56,8 @@ pub struct ModelInfo {
     /// The model's `config.json`.
     #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
     pub config: ModelConfig,
+    /// The problems the run trains the model on, in words (`3-digit × 1-digit multiplication`).
+    pub task: String,
 }
 
 /// The next sampler seed of an unseeded request, so that requests still differ from one another.
@@ -60,14 +67,15 @@ pub(crate) fn next_draw(draws: &std::cell::Cell<u64>) -> u64 {
     next
 }
 
-/// `model` answers a typed problem, calling `on_token(text, logprob)` for each token as it comes.
+/// `model`, trained on `task`, answers a typed problem, calling `on_token(text, logprob)` for each
+/// token as it comes. The sampler draws from `options.seed` (0 without one).
 pub(crate) async fn answer(
     model: &Model,
+    task: &ProblemSpec,
     tokenizer: &CharTokenizer,
     device: &Device,
     text: &str,
     options: &GenerateOptions,
-    seed: u64,
     mut on_token: impl FnMut(&str, f32),
 ) -> Result<Completion, WebError> {
     let CheckedPrompt { problem, prompt, ids, .. } = check_prompt(text, tokenizer)?;
@@ -81,7 +89,7 @@ pub(crate) async fn answer(
         pad_token: tokenizer.special_ids().pad,
         stop_check_every: 0,
         first_stop_check: 0,
-        seed,
+        seed: options.seed.unwrap_or(0),
     };
     let prompt_tensor = Tensor::<1, Int>::from_ints(ids.as_slice(), device).reshape([1, ids.len()]);
     let generation = generate_streaming(model, prompt_tensor, &config, |id, lp| {
@@ -95,6 +103,8 @@ pub(crate) async fn answer(
     Ok(Completion {
         correct: is_correct(&problem, &parsed),
         checked: parsed.check.is_some(),
+        in_task: task.contains(&problem),
+        held_out: is_held_out(&problem),
         answer: parsed.answer,
         expected: problem.answer_text(),
         prompt,
@@ -120,7 +130,8 @@ mod tests {
             .with_d_model(16)
             .with_n_heads(2);
         let model = config.init_seeded(&device, 5);
-        pollster::block_on(answer(&model, &tok, &device, text, options, 0, |p, _| pieces.push_str(p)))
+        let task = ProblemSpec::MUL_3X1;
+        pollster::block_on(answer(&model, &task, &tok, &device, text, options, |p, _| pieces.push_str(p)))
     }
 
     #[test]
@@ -130,6 +141,7 @@ mod tests {
         let out = answer_with("12*3", &options, &mut pieces).unwrap();
         assert_eq!(out.prompt, "12*3=");
         assert_eq!(out.expected, "036");
+        assert!(!out.in_task, "12*3 is not a 3-digit × 1-digit problem");
         assert_eq!(pieces, out.completion);
         assert_eq!(out.tokens.len(), out.logprobs.len());
         assert!(out.tokens.len() <= 6);

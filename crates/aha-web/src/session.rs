@@ -157,7 +157,11 @@ impl RunSession {
     }
 
     pub fn info(&self) -> ModelInfo {
-        ModelInfo { parameters: self.model_config.num_params(), config: self.model_config.clone() }
+        ModelInfo {
+            parameters: self.model_config.num_params(),
+            config: self.model_config.clone(),
+            task: self.config().grpo.task.to_string(),
+        }
     }
 
     pub fn steps_done(&self) -> usize {
@@ -233,8 +237,10 @@ impl RunSession {
         on_token: impl FnMut(&str, f32),
     ) -> Result<Completion, WebError> {
         let seed = options.seed.unwrap_or_else(|| next_draw(&self.draws));
+        let options = GenerateOptions { seed: Some(seed), ..options.clone() };
         let policy = self.run.policy();
-        answer(&policy, &self.tokenizer, &self.device, text, options, seed, on_token).await
+        let task = &self.config().grpo.task;
+        answer(&policy, task, &self.tokenizer, &self.device, text, &options, on_token).await
     }
 
     /// Which expert each token of `text` (a prompt and its completion) goes to in every layer of

@@ -191,13 +191,26 @@ export type Completion = { prompt: string, completion: string,
 /**
  * The final answer if the completion is well formed.
  */
-answer: string | null, expected: string, correct: boolean, checked: boolean, tokens: Array<number>, logprobs: Array<number>, };
+answer: string | null, expected: string, correct: boolean, checked: boolean, 
+/**
+ * The problem is of the shape the run trains on ([`ModelInfo::task`]): outside it, the model
+ * answers something it never learned.
+ */
+in_task: boolean, 
+/**
+ * The problem is in the held-out split: no training, SFT or GRPO, ever showed it.
+ */
+held_out: boolean, tokens: Array<number>, logprobs: Array<number>, };
 
 export type ModelInfo = { parameters: number, 
 /**
  * The model's `config.json`.
  */
-config: Record<string, unknown>, };
+config: Record<string, unknown>, 
+/**
+ * The problems the run trains the model on, in words (`3-digit × 1-digit multiplication`).
+ */
+task: string, };
 
 export type BackendInfo = { "kind": "webgpu", 
 /**
