@@ -36,11 +36,14 @@ describe('training on the page', () => {
             const scripts = frame.scripts.map((s) => ({
               source: `${s.invoker} ${s.sourceURL.split('/').pop()}:${s.sourceFunctionName}`,
               ms: s.duration,
+              // The page's own files; Playwright's polling (waitForFunction) runs as a timer with
+              // no source URL, in the page's thread but not page code.
+              page: s.sourceURL.startsWith(location.origin),
             }));
             window.longFrames.push({
               start: frame.startTime,
               ms: frame.duration,
-              scriptMs: scripts.reduce((total, s) => total + s.ms, 0),
+              scriptMs: scripts.filter((s) => s.page).reduce((total, s) => total + s.ms, 0),
               styleAndLayoutMs: frame.styleAndLayoutStart ? end - frame.styleAndLayoutStart : 0,
               scripts,
             });
@@ -78,7 +81,8 @@ describe('training on the page', () => {
       );
       console.log(`while training: ${JSON.stringify({ longTasks, longFrames })}`);
       // No frame in which page scripts plus style and layout took over 50 ms (a long task is one
-      // over 50 ms). Time a frame spends waiting on the browser itself is printed above, not failed:
+      // over 50 ms). Time a frame spends in the browser itself, or in the test's own polling (a
+      // 53 ms `TimerHandler:setTimeout` with no source file failed CI once), is printed above, not failed:
       // SwiftShader runs the Worker's WebGPU compute on these same two cores, and CI twice saw one
       // main-thread long task (63 ms, 569 ms) in runs whose page code had none before or after.
       expect(await tab.evaluate(() => PerformanceObserver.supportedEntryTypes)).toContain('long-animation-frame');
