@@ -134,7 +134,7 @@ impl Backend {
     /// `{kind: "webgpu", adapter, fallback_adapter}` or `{kind: "cpu", reason}`.
     #[wasm_bindgen(unchecked_return_type = "BackendInfo")]
     pub fn info(&self) -> Result<JsValue, JsError> {
-        serde_wasm_bindgen::to_value(&self.info).map_err(|e| JsError::new(&e.to_string()))
+        to_js(&self.info)
     }
 
     /// Runs a known computation on the device and resolves to its result (54).
@@ -199,7 +199,7 @@ impl Trainer {
         self.inner.config().update_matmul_shape(&self.inner.info().config).to_vec()
     }
 
-    /// `{parameters, config}` of the model being trained.
+    /// `{parameters, config, task}`: the model being trained and what the run trains it on.
     #[wasm_bindgen(unchecked_return_type = "ModelInfo")]
     pub fn info(&self) -> Result<JsValue, JsError> {
         to_js(&self.inner.info())
@@ -244,8 +244,8 @@ impl Trainer {
 
     /// The current policy answers `prompt` (like `"347*5"`): calls `onToken(text, logprob)` for
     /// every token as it is sampled and resolves to `{prompt, completion, answer, expected, correct,
-    /// checked, tokens, logprobs}`. `options`: `{temperature, top_k, max_new_tokens, seed}`, all
-    /// optional.
+    /// checked, in_task, held_out, tokens, logprobs}`. `options`: `{temperature, top_k,
+    /// max_new_tokens, seed}`, all optional.
     #[wasm_bindgen(unchecked_return_type = "Completion")]
     pub async fn generate(
         &self,
