@@ -2,7 +2,8 @@
 //! `aha_tests::gpu_checks!` — each kernel against its plain-tensor reference, the kernels inside
 //! the model, and a full GRPO rollout with exactly one readback (every read goes through the
 //! instrumented `aha_kernels::readback::read`, and a synchronous read would panic here).
-//! `native_kernels.rs` runs the same list natively. A run without WebGPU fails.
+//! `native_kernels.rs` runs the same list natively. A run without WebGPU fails. Last, the CPU
+//! backend's kernels, which the page's CPU path runs.
 #![cfg(target_family = "wasm")]
 
 use aha_tests::webgpu;
@@ -24,3 +25,15 @@ macro_rules! on_webgpu {
 }
 
 aha_tests::gpu_checks!(on_webgpu);
+
+/// The CPU backend's kernels in wasm (the page's CPU path), against the same references.
+#[wasm_bindgen_test]
+async fn cpu_kernels_match_their_references() {
+    let device = burn::tensor::Device::flex();
+    if let Err(e) = aha_kernels::causal_attention::checks::causal_attention_matches_reference(&device).await {
+        panic!("attention: {e}");
+    }
+    if let Err(e) = aha_kernels::gelu::checks::gelu_matches_reference(&device).await {
+        panic!("GELU: {e}");
+    }
+}

@@ -7,7 +7,7 @@
 
 use std::sync::OnceLock;
 
-use aha_kernels::matmul_peak;
+use aha_kernels::{causal_attention, gelu, matmul_peak};
 use aha_tests::{model_checks, soak};
 use burn::tensor::Device;
 use burn::tensor::wgpu::WgpuSetup;
@@ -88,6 +88,16 @@ fn grpo_memory_stays_flat_on_wgpu() {
     // stay put to step 1,000 (allocations flat throughout; dev/LOG.md). Long soaks warm up longer.
     let warmup = if steps >= 100 { 20 } else { 3 };
     soak::flat_after_warmup(&memory, warmup, 0.1).unwrap();
+}
+
+/// The CPU backend's own kernels (plain loops), against the same references as the WGSL kernels.
+#[test]
+fn cpu_kernels_match_their_references() {
+    let device = Device::flex();
+    let rows = pollster::block_on(causal_attention::checks::causal_attention_matches_reference(&device));
+    println!("attention: {} rows", rows.unwrap());
+    let elements = pollster::block_on(gelu::checks::gelu_matches_reference(&device));
+    println!("GELU: {} elements", elements.unwrap());
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `aha bench`: speed figures on one backend, timed after warm-up steps — SFT steps/s and trained
 //! tokens/s (the base recipe's corpus), sampled tokens/s (one GRPO rollout's worth of rows), a GRPO
 //! step of a preset split into rollout and update, with its readbacks, and each WGSL kernel against
-//! its plain-tensor reference (on wgpu; the CPU backend has only the references). First of all, a
+//! its plain-tensor reference (on wgpu; on the CPU backend only the attention has a kernel). First of all, a
 //! cold start as the page makes it: device, model, the step-0 held-out evaluation and the first
 //! GRPO step, with every kernel compiled on first use. Figures, not assertions: speed lives here,
 //! not in timed tests.
@@ -45,7 +45,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Backend::Cpu)]
     backend: Backend,
     /// Force the plain-tensor references instead of our WGSL kernels in the model (for a
-    /// before/after comparison on wgpu; the CPU backend always runs the references).
+    /// before/after comparison; on the CPU backend this turns off its attention and GELU loops).
     #[arg(long)]
     reference_kernels: bool,
     /// Also write the figures here as JSON.

@@ -1,5 +1,6 @@
-//! Causal self-attention for training — forward and backward as our own kernels on wgpu
-//! (`shaders/causal_attention*.wgsl`), [`causal_attention_reference`] elsewhere.
+//! Causal self-attention for training — forward and backward as our own kernels: WGSL on wgpu
+//! (`shaders/causal_attention*.wgsl`), plain loops on the CPU backend ([`cpu`]);
+//! [`causal_attention_reference`] elsewhere.
 //!
 //! Why: in Burn's formulation each head's matmuls are `[n, 16] × [16, n]` and `[n, n] × [n, 16]`
 //! on strided views, and in the default preset's GRPO update those ran at a tenth of the rate of
@@ -10,22 +11,25 @@
 //! (queries, then keys and values) instead of keeping the `[batch, heads, n, n]` weights.
 //!
 //! Gradients: unlike the decode kernels, this one is differentiable. [`CausalAttentionBackend`]
-//! is a Burn backend extension with a hand-written backward for `Autodiff<Cube>`, so autodiff
-//! tensors take the kernels too.
+//! is a Burn backend extension with a hand-written backward for `Autodiff<Cube>` and
+//! `Autodiff<Flex>`, so autodiff tensors take the kernels too.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, unary};
+use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor, into_contiguous};
-use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
+use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, DType, Device, Shape, Tensor, TensorData};
 use cubecl::server::Handle;
 
-use crate::KernelChoice;
 use crate::wgsl::{self, FilledShader};
+use crate::{KernelChoice, flex};
+
+mod cpu;
 
 /// Added to the scores of masked key slots: small enough that `exp` underflows to exactly 0, finite
 /// so that no row can become NaN.
@@ -38,9 +42,9 @@ const WORKGROUP: u32 = 64;
 /// kernels also need `d_head` to be a multiple of 4: they move vec4s.
 pub const MAX_D_HEAD: usize = 64;
 
-/// Burn's wgpu backend plus our attention. The macro routes `Dispatch` calls on wgpu tensors,
-/// with or without autodiff, to the implementations below.
-#[backend_extension(Autodiff, Cube: cfg(all()))]
+/// Burn's wgpu and CPU backends plus our attention. The macro routes `Dispatch` calls on wgpu
+/// and CPU tensors, with or without autodiff, to the implementations below.
+#[backend_extension(Autodiff, Cube: cfg(all()), Flex: cfg(all()))]
 pub trait CausalAttentionBackend: Backend {
     /// `qkv: [batch, n, 3·d]` (queries, keys, values side by side, `heads` heads each) →
     /// `[batch, n, d]`: every query attends to the keys at or before its position.
@@ -49,9 +53,9 @@ pub trait CausalAttentionBackend: Backend {
 
 /// Self-attention of every position of `qkv: [batch, n, 3·d]` over the positions at or before it,
 /// `heads` heads of `d / heads` each, scaled by `1 / sqrt(d_head)` → `[batch, n, d]` with the
-/// heads side by side (ready for the output projection). The kernels on wgpu f32 tensors (with or
-/// without gradients) whose head fits (a multiple of 4 up to [`MAX_D_HEAD`]), the reference
-/// otherwise.
+/// heads side by side (ready for the output projection). The kernels on f32 tensors (with or
+/// without gradients) on the CPU, and on wgpu where the head fits (a multiple of 4 up to
+/// [`MAX_D_HEAD`]); the reference otherwise.
 pub fn causal_attention(qkv: Tensor<3>, heads: usize, choice: KernelChoice) -> Tensor<3> {
     if choice == KernelChoice::Auto && kernel_fits(&qkv, heads) {
         return Tensor::from_dispatch(Dispatch::causal_attention(qkv.into_dispatch(), heads));
@@ -92,18 +96,17 @@ pub fn causal_mask(start: usize, n: usize, key_len: usize, device: &Device) -> T
     Tensor::from_data(TensorData::new(after, [n, key_len]), device)
 }
 
-/// A wgpu f32 tensor of a shape the kernels take.
+/// A CPU or wgpu f32 tensor of a shape the kernels take.
 fn kernel_fits(qkv: &Tensor<3>, heads: usize) -> bool {
     let [batch, n, three_d] = qkv.dims();
-    let on_wgpu = wgsl::is_cube_f32(qkv);
     let rows = batch * heads * n;
-    on_wgpu
-        && heads > 0
-        && three_d % (3 * heads) == 0
-        && (1..=MAX_D_HEAD).contains(&(three_d / 3 / heads))
-        && (three_d / 3 / heads).is_multiple_of(4)
-        && rows > 0
-        && wgsl::groups_covering(rows, WORKGROUP).is_some()
+    let heads_fit = heads > 0 && three_d % (3 * heads) == 0 && three_d > 0 && rows > 0;
+    let d_head = if heads_fit { three_d / 3 / heads } else { 0 };
+    let fits_wgpu = wgsl::is_cube_f32(qkv)
+        && d_head <= MAX_D_HEAD
+        && d_head.is_multiple_of(4)
+        && wgsl::groups_covering(rows, WORKGROUP).is_some();
+    heads_fit && (fits_wgpu || flex::is_flex_f32(qkv))
 }
 
 /// The sizes of one call: the head's are compiled into the pipelines ([`Sizes::values`]), the
@@ -185,12 +188,13 @@ impl CausalAttentionBackend for CubeBackend {
     }
 }
 
-/// What the backward pass needs: the forward's (contiguous) input, its output, the log-sum-exp.
+/// What the backward pass needs: the forward's (contiguous) input, its output, and the softmax's
+/// log-sum-exp (wgpu) or its weights (CPU).
 #[derive(Debug, Clone)]
-struct Saved {
-    qkv: CubeTensor,
-    context: CubeTensor,
-    lse: CubeTensor,
+struct Saved<T> {
+    qkv: T,
+    context: T,
+    softmax: T,
     heads: usize,
 }
 
@@ -198,10 +202,10 @@ struct Saved {
 struct CausalAttentionBackward;
 
 impl Backward<CubeBackend, 1> for CausalAttentionBackward {
-    type State = Saved;
+    type State = Saved<CubeTensor>;
 
-    fn backward(self, ops: Ops<Saved, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let Saved { qkv, context, lse, heads } = ops.state;
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let Saved { qkv, context, softmax: lse, heads } = ops.state;
         unary::<CubeBackend, _>(ops.parents, ops.node, grads, |grad| {
             backward(&qkv, &context, &lse, grad, &Sizes::of(&qkv, heads))
         });
@@ -217,9 +221,63 @@ impl<C: CheckpointStrategy> CausalAttentionBackend for Autodiff<CubeBackend, C> 
                 let input = into_contiguous(primitive);
                 let sizes = Sizes::of(&input, heads);
                 let (context, lse) = forward(&input, &sizes);
-                prep.finish(Saved { qkv: input, context: context.clone(), lse, heads }, context)
+                prep.finish(Saved { qkv: input, context: context.clone(), softmax: lse, heads }, context)
             }
             OpsKind::UnTracked(prep) => prep.finish(CubeBackend::causal_attention(primitive, heads)),
+        }
+    }
+}
+
+/// The sizes of a contiguous CPU input and its values.
+fn flex_input(qkv: &FlexTensor, heads: usize) -> (cpu::Sizes, &[f32]) {
+    let dims = qkv.shape();
+    let sizes = cpu::Sizes { batch: dims[0], n: dims[1], heads, d: dims[2] / 3 };
+    (sizes, flex::f32s(qkv))
+}
+
+/// The CPU forward: the context `[batch, n, d]` and the weights (flat, see [`cpu::forward`]).
+fn flex_forward(qkv: &FlexTensor, heads: usize) -> (FlexTensor, FlexTensor) {
+    let (sizes, values) = flex_input(qkv, heads);
+    let (context, weights) = cpu::forward(values, sizes);
+    let cpu::Sizes { batch, n, d, .. } = sizes;
+    let count = weights.len();
+    (flex::tensor(context, [batch, n, d]), flex::tensor(weights, [count]))
+}
+
+impl CausalAttentionBackend for Flex {
+    fn causal_attention(qkv: FlexTensor, heads: usize) -> FlexTensor {
+        flex_forward(&qkv.to_contiguous(), heads).0
+    }
+}
+
+#[derive(Debug)]
+struct CpuAttentionBackward;
+
+impl Backward<Flex, 1> for CpuAttentionBackward {
+    type State = Saved<FlexTensor>;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let Saved { qkv, context, softmax: weights, heads } = ops.state;
+        unary::<Flex, _>(ops.parents, ops.node, grads, |grad| {
+            let (sizes, values) = flex_input(&qkv, heads);
+            let grad = grad.to_contiguous();
+            let dqkv =
+                cpu::backward(values, flex::f32s(&context), flex::f32s(&weights), flex::f32s(&grad), sizes);
+            flex::tensor(dqkv, qkv.shape())
+        });
+    }
+}
+
+impl<C: CheckpointStrategy> CausalAttentionBackend for Autodiff<Flex, C> {
+    fn causal_attention(qkv: FloatTensor<Self>, heads: usize) -> FloatTensor<Self> {
+        let (primitive, node) = qkv.into_parts();
+        match CpuAttentionBackward.prepare::<C>([node]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let input = primitive.to_contiguous();
+                let (context, weights) = flex_forward(&input, heads);
+                prep.finish(Saved { qkv: input, context: context.clone(), softmax: weights, heads }, context)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(Flex::causal_attention(primitive, heads)),
         }
     }
 }
@@ -247,12 +305,13 @@ mod tests {
     }
 
     #[test]
-    fn the_cpu_backend_takes_the_reference() {
-        let qkv = Tensor::<3>::ones([1, 3, 12], &Device::flex());
-        assert!(causal_attention_kernel(&qkv, 2).is_none());
+    fn the_cpu_backend_takes_its_kernel_for_any_head() {
+        let qkv = Tensor::<3>::ones([1, 3, 18], &Device::flex());
+        assert!(causal_attention_kernel(&qkv, 2).is_some());
+        assert!(causal_attention_kernel(&qkv, 4).is_none(), "18 is not 3 × 4 heads × a width");
         // Equal values everywhere: every weighted mean of them is 1.
         let context = causal_attention(qkv, 2, KernelChoice::Auto).into_data().try_into_vec::<f32>().unwrap();
-        assert_eq!(context, vec![1.0; 12]);
+        assert_eq!(context, vec![1.0; 18]);
     }
 }
 
@@ -265,19 +324,26 @@ pub mod checks {
     use crate::check::{max_abs_diff, noise, outputs_and_grads};
 
     /// The training attention kernels match Burn's formulation — the context within 1e-5, the
-    /// gradient with respect to qkv (forward and both backward kernels) within 1e-4 of the largest
+    /// gradient with respect to qkv (forward and both backward passes) within 1e-4 of the largest
     /// gradient — at the default preset's shape, odd sizes, one position, more rows than a workgroup
-    /// and large scores. Returns the rows checked.
+    /// and large scores; on the CPU also heads the WGSL kernels do not take. Returns the rows
+    /// checked.
     pub async fn causal_attention_matches_reference(device: &Device) -> Result<usize, String> {
         let mut checked = 0;
         let autodiff = device.clone().autodiff();
-        let cases = [
+        let on_cpu = crate::flex::is_flex_f32(&Tensor::<3>::zeros([1, 1, 3], device));
+        // Heads the WGSL kernels do not take (not a multiple of 4, wider than 64).
+        let odd_heads = [(2, 6), (1, 68)];
+        let mut cases = vec![
             (2, 72, 4, 16, 1.0),
             (3, 5, 2, 8, 1.0),
             (1, 1, 1, 4, 1.0),
             (1, 130, 2, 32, 1.0),
             (2, 9, 3, 4, 8.0),
         ];
+        if on_cpu {
+            cases.extend(odd_heads.map(|(heads, d_head)| (2, 7, heads, d_head, 1.0)));
+        }
         for (case, (batch, n, heads, d_head, scale)) in cases.into_iter().enumerate() {
             let seed = 200 + 10 * case as u64;
             let d = heads * d_head;
@@ -304,8 +370,8 @@ pub mod checks {
             }
             checked += batch * heads * n;
         }
-        // Heads the kernels do not take (not a multiple of 4, wider than 64) fall back to the reference.
-        for (heads, d_head) in [(2, 6), (1, 68)] {
+        // On wgpu those heads fall back to the reference.
+        for (heads, d_head) in odd_heads.into_iter().filter(|_| !on_cpu) {
             let qkv = Tensor::<3>::zeros([1, 3, 3 * heads * d_head], device);
             if causal_attention_kernel(&qkv, heads).is_some() {
                 return Err(format!("the kernels took heads of {d_head}"));

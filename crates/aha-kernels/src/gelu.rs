@@ -1,36 +1,41 @@
 //! GELU for training in one launch each way — `shaders/gelu.wgsl` and `shaders/gelu_backward.wgsl`
-//! on wgpu, Burn's `gelu` elsewhere.
+//! on wgpu, one loop each way on the CPU backend, Burn's `gelu` elsewhere.
 //!
 //! Why: the dense experts' hidden activations `[E, N, h]` are the update's largest element-wise
 //! tensor, and Burn runs GELU as five launches forward and sixteen backward over it — about 90 ms
 //! of the default preset's ~850 ms update on lavapipe (dev/LOG.md, 2026-11-30). Differentiable
 //! like [`crate::causal_attention`]: a Burn backend extension with a hand-written backward for
-//! `Autodiff<Cube>`, which uses the derivative Burn's own autodiff uses.
+//! `Autodiff<Cube>` and `Autodiff<Flex>`, each with the derivative Burn's own backend uses (on
+//! the CPU the exact one). On the CPU, Burn's GELU is one pass each way already, but libm's
+//! `erff` in it was ~7% of a default-preset GRPO step's profile; ours is the polynomial the
+//! shaders use.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, unary};
+use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor, into_contiguous};
-use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
+use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
 use burn::tensor::{DType, Tensor};
 
-use crate::KernelChoice;
 use crate::wgsl::{self, FilledShader};
+use crate::{KernelChoice, flex};
 
 /// Invocations per workgroup (one per element).
 const WORKGROUP: u32 = 64;
 
-/// Burn's wgpu backend plus our GELU; see [`crate::causal_attention::CausalAttentionBackend`].
-#[backend_extension(Autodiff, Cube: cfg(all()))]
+/// Burn's wgpu and CPU backends plus our GELU; see
+/// [`crate::causal_attention::CausalAttentionBackend`].
+#[backend_extension(Autodiff, Cube: cfg(all()), Flex: cfg(all()))]
 pub trait GeluBackend: Backend {
     /// `x · (1 + erf(x / √2)) / 2`, element-wise.
     fn gelu_kernel(x: FloatTensor<Self>) -> FloatTensor<Self>;
 }
 
-/// GELU of every element: the kernels on wgpu f32 tensors (with or without gradients), Burn's
-/// `gelu` otherwise.
+/// GELU of every element: the kernels on wgpu and CPU f32 tensors (with or without gradients),
+/// Burn's `gelu` otherwise.
 pub fn gelu<const D: usize>(x: Tensor<D>, choice: KernelChoice) -> Tensor<D> {
     kernel_or_reference!(choice, gelu_kernel(&x), gelu_reference(x))
 }
@@ -38,9 +43,9 @@ pub fn gelu<const D: usize>(x: Tensor<D>, choice: KernelChoice) -> Tensor<D> {
 /// The kernels, or `None` where [`gelu`] would take the reference; tests call this to be sure the
 /// kernels ran.
 pub fn gelu_kernel<const D: usize>(x: &Tensor<D>) -> Option<Tensor<D>> {
-    let fits = wgsl::is_cube_f32(x)
-        && x.shape().num_elements() > 0
-        && wgsl::groups_covering(x.shape().num_elements(), WORKGROUP).is_some();
+    let len = x.shape().num_elements();
+    let fits_wgpu = wgsl::is_cube_f32(x) && wgsl::groups_covering(len, WORKGROUP).is_some();
+    let fits = len > 0 && (fits_wgpu || flex::is_flex_f32(x));
     fits.then(|| Tensor::from_dispatch(Dispatch::gelu_kernel(x.clone().into_dispatch())))
 }
 
@@ -100,17 +105,79 @@ impl<C: CheckpointStrategy> GeluBackend for Autodiff<CubeBackend, C> {
     }
 }
 
+/// erf by Abramowitz & Stegun 7.1.26 (max error 1.5e-7), as `shaders/include/gelu.wgsl` computes it.
+fn erf(v: f32) -> f32 {
+    let a = v.abs();
+    let t = 1.0 / (1.0 + 0.3275911 * a);
+    let poly = ((((1.0614054 * t - 1.453152) * t + 1.4214137) * t - 0.28449674) * t + 0.2548296) * t;
+    let positive = 1.0 - poly * (-a * a).exp();
+    if v < 0.0 { -positive } else { positive }
+}
+
+/// `x · (1 + erf(x / √2)) / 2`, as `shaders/include/gelu.wgsl`.
+fn gelu_of(v: f32) -> f32 {
+    v * (erf(v / std::f32::consts::SQRT_2) + 1.0) / 2.0
+}
+
+/// The exact derivative, `Φ(x) + x φ(x)`, as Burn's CPU backend computes it (with its `erff`).
+fn gelu_derivative(v: f32) -> f32 {
+    let cdf = 0.5 * (1.0 + erf(v / std::f32::consts::SQRT_2));
+    let pdf = (-0.5 * v * v).exp() / (2.0 * std::f32::consts::PI).sqrt();
+    cdf + v * pdf
+}
+
+impl GeluBackend for Flex {
+    fn gelu_kernel(x: FlexTensor) -> FlexTensor {
+        let x = x.to_contiguous();
+        flex::tensor(flex::f32s(&x).iter().map(|&v| gelu_of(v)).collect(), x.shape())
+    }
+}
+
+#[derive(Debug)]
+struct CpuGeluBackward;
+
+impl Backward<Flex, 1> for CpuGeluBackward {
+    /// The forward's (contiguous) input.
+    type State = FlexTensor;
+
+    fn backward(self, ops: Ops<FlexTensor, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let x = ops.state;
+        unary::<Flex, _>(ops.parents, ops.node, grads, |grad| {
+            let grad = grad.to_contiguous();
+            let pairs = flex::f32s(&x).iter().zip(flex::f32s(&grad));
+            flex::tensor(pairs.map(|(&v, &g)| gelu_derivative(v) * g).collect(), x.shape())
+        });
+    }
+}
+
+impl<C: CheckpointStrategy> GeluBackend for Autodiff<Flex, C> {
+    fn gelu_kernel(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        let (primitive, node) = x.into_parts();
+        match CpuGeluBackward.prepare::<C>([node]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let input = primitive.to_contiguous();
+                let output = Flex::gelu_kernel(input.clone());
+                prep.finish(input, output)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(Flex::gelu_kernel(primitive)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use burn::tensor::Device;
 
     #[test]
-    fn the_cpu_backend_takes_the_reference() {
+    fn the_cpu_backend_takes_its_kernel() {
         let x = Tensor::<1>::from_floats([-2.0, 0.0, 1.0], &Device::flex());
-        assert!(gelu_kernel(&x).is_none());
+        assert!(gelu_kernel(&x).is_some());
         let y = gelu(x.clone(), KernelChoice::Auto).into_data().try_into_vec::<f32>().unwrap();
-        assert_eq!(y, gelu_reference(x).into_data().try_into_vec::<f32>().unwrap());
+        let expected = gelu_reference(x).into_data().try_into_vec::<f32>().unwrap();
+        for (y, expected) in y.iter().zip(expected) {
+            assert!((y - expected).abs() < 1e-6, "{y} vs {expected}");
+        }
     }
 }
 

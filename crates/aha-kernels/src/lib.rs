@@ -1,5 +1,5 @@
-//! Aha's own WGSL kernels on Burn's wgpu backend, and the one function every GPU→CPU read goes
-//! through. Each kernel module holds the kernel (`foo_kernel`, launching `shaders/foo.wgsl`), the
+//! Aha's own WGSL kernels on Burn's wgpu backend, two CPU kernels beside them, and the one
+//! function every GPU→CPU read goes through. Each kernel module holds the kernel (`foo_kernel`, launching `shaders/foo.wgsl`), the
 //! plain-tensor reference it must match (`foo_reference`, which the CPU backend runs), the choice
 //! between them (`foo`), and, with the `checks` feature, its parity check (`foo::checks`, run
 //! natively and in Chromium from one list in `aha-tests`). Each replaces plain Burn where that was
@@ -12,9 +12,11 @@
 //!   seven, for decoding ([`masked_softmax`]; forward only).
 //! - [`causal_attention`]: the whole causal self-attention for training — forward and backward,
 //!   differentiable through a Burn backend extension — instead of Burn's per-head matmuls,
-//!   mask and softmax ([`causal_attention()`]).
+//!   mask and softmax ([`causal_attention()`]); on the CPU backend too, as plain loops over the
+//!   causal half only.
 //! - [`gelu`]: GELU for training in one launch each way instead of five forward and sixteen
-//!   backward, differentiable the same way ([`gelu()`]).
+//!   backward, differentiable the same way ([`gelu()`]); on the CPU backend too, with the
+//!   shaders' erf instead of libm's.
 //! - [`experts`]: the routed experts' output for decoding, reading only the chosen experts
 //!   ([`expert_mix`]; forward only).
 //! - [`norm`]: RMSNorm in one launch each way instead of six forward and about ten backward,
@@ -29,8 +31,9 @@
 //! - [`matmul_peak`]: the adapter's matmul rate with our tiled WGSL matmul, run through wgpu
 //!   directly on Burn's device: the bench figures' "peak".
 //!
-//! [`KernelChoice::Auto`] runs the kernel on wgpu tensors and the reference on every other
-//! backend (the CPU `flex` one); [`KernelChoice::Reference`] forces the reference, for debugging.
+//! [`KernelChoice::Auto`] runs the kernel on wgpu tensors (and the two CPU kernels on the CPU
+//! `flex` backend) and the reference everywhere else; [`KernelChoice::Reference`] forces the
+//! reference, for debugging.
 
 /// The kernel's result where `choice` allows it and the kernel takes these tensors (a `foo_kernel`
 /// answers `None` for tensors it does not take: another backend, a dtype, a size), the reference's
@@ -54,6 +57,7 @@ pub mod causal_attention;
 #[cfg(feature = "checks")]
 pub mod check;
 pub mod experts;
+mod flex;
 pub mod gelu;
 pub mod logprobs;
 pub mod matmul_peak;
@@ -78,11 +82,18 @@ pub use router::{RouterTopK, router_top_k};
 pub use sample::{DecodeStep, SampledStep, sample_step};
 pub use wgsl::{SHADERS, Shader};
 
+/// Whether `tensor` lives where every new shape costs a compiled pipeline (wgpu, where the WGSL
+/// kernels run): there, decoding keeps one shape for every step.
+pub fn compiles_per_shape<const D: usize>(tensor: &burn::tensor::Tensor<D>) -> bool {
+    wgsl::is_cube_f32(tensor)
+}
+
 /// Which implementation of a kernelised function runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KernelChoice {
-    /// The WGSL kernel on wgpu tensors, the reference elsewhere.
+    /// The WGSL kernel on wgpu tensors (and the CPU kernels of attention and GELU on CPU tensors),
+    /// the reference elsewhere.
     #[default]
     Auto,
     /// Always the plain-tensor reference (slower on wgpu; for debugging and comparison).

@@ -60,8 +60,8 @@ impl Attention {
 
     /// `x: [batch, n, d]` at absolute positions `start..start + n`, continuing `cache` (decoding):
     /// this call's keys and values are written into the cache first and the queries attend over
-    /// all of it, `bias: [n, capacity]` ([`causal_bias`]) masking the slots after each query. The
-    /// scale, mask and softmax are one kernel on wgpu ([`aha_kernels::attention`]).
+    /// its first `keys` slots, `bias: [n, keys]` ([`causal_bias`]) masking the slots after each
+    /// query. The scale, mask and softmax are one kernel on wgpu ([`aha_kernels::attention`]).
     pub fn forward_cached(
         &self,
         x: Tensor<3>,
@@ -80,6 +80,13 @@ impl Attention {
         let values = std::mem::replace(&mut cache.values, v.clone()).slice_assign(slots, v);
         cache.keys = keys.clone();
         cache.values = values.clone();
+        let seen = bias.dims()[1];
+        let (keys, values) = if seen < keys.dims()[2] {
+            let slots = [0..batch, 0..heads, 0..seen, 0..d_head];
+            (keys.slice(slots.clone()), values.slice(slots))
+        } else {
+            (keys, values)
+        };
         let scale = 1.0 / (d_head as f32).sqrt();
         let weights = masked_softmax(q.matmul(keys.swap_dims(2, 3)), bias, scale, kernels);
         self.merge(weights.matmul(values))

@@ -244,7 +244,11 @@ impl Model {
         assert!(start + n <= cache.capacity, "KV cache overflow: {start} + {n} > {}", cache.capacity);
         let mut x = self.embed(tokens, start);
         let kernels = self.kernels();
-        let bias = causal_bias(start, n, cache.capacity, &x.device());
+        // On wgpu every decode step attends over the whole buffer, so that its shapes never change
+        // (a new shape is a new compiled pipeline); elsewhere only over the filled slots, which
+        // skips the masked work.
+        let keys = if aha_kernels::compiles_per_shape(&x) { cache.capacity } else { start + n };
+        let bias = causal_bias(start, n, keys, &x.device());
         for (block, layer_cache) in self.blocks.iter().zip(cache.layers.iter_mut()) {
             x = block.forward_cached(x, start, layer_cache, &bias, kernels);
         }
