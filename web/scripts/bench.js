@@ -50,7 +50,11 @@ try {
   await tab.click('#train'); // pause
   await tab.locator('#run-state[data-running="false"]').waitFor({ timeout: 600_000 });
   await tab.click('#bench summary');
-  await tab.locator('#bench-table th', { hasText: 'wasm download' }).waitFor({ timeout: 600_000 });
+  // The download row, or the panel's error (a failed measurement) — not a wait for a row that will
+  // never come.
+  const downloaded = tab.locator('#bench-table th', { hasText: 'wasm download' });
+  await downloaded.or(tab.locator('#bench-error:not([hidden])')).first().waitFor({ timeout: 600_000 });
+  if (!(await downloaded.isVisible())) throw new Error(`the bench panel failed: ${await tab.textContent('#bench-error')}`);
   const { download, ...figures } = JSON.parse(await tab.getAttribute('#bench-table', 'data-summary'));
   const report = {
     page: hash,
