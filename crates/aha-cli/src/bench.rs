@@ -1,8 +1,8 @@
 //! `aha bench`: speed figures on one backend, timed after warm-up steps — SFT steps/s and trained
 //! tokens/s (the base recipe's corpus), sampled tokens/s (one GRPO rollout's worth of rows), a GRPO
 //! step of a preset split into rollout and update, with its readbacks, and each WGSL kernel against
-//! its plain-tensor reference (on wgpu; on the CPU backend only the attention has a kernel). First of all, a
-//! cold start as the page makes it: device, model, the step-0 held-out evaluation and the first
+//! its plain-tensor reference (on wgpu; on the CPU backend, of its two kernels, the attention).
+//! First of all, a cold start as the page makes it: device, model, the step-0 held-out evaluation and the first
 //! GRPO step, with every kernel compiled on first use. Figures, not assertions: speed lives here,
 //! not in timed tests.
 

@@ -1,6 +1,7 @@
 //! Aha's own WGSL kernels on Burn's wgpu backend, two CPU kernels beside them, and the one
-//! function every GPU→CPU read goes through. Each kernel module holds the kernel (`foo_kernel`, launching `shaders/foo.wgsl`), the
-//! plain-tensor reference it must match (`foo_reference`, which the CPU backend runs), the choice
+//! function every GPU→CPU read goes through. Each kernel module holds the kernel (`foo_kernel`,
+//! launching `shaders/foo.wgsl`), the plain-tensor reference it must match (`foo_reference`,
+//! which the CPU backend runs where it has no kernel of its own), the choice
 //! between them (`foo`), and, with the `checks` feature, its parity check (`foo::checks`, run
 //! natively and in Chromium from one list in `aha-tests`). Each replaces plain Burn where that was
 //! slow (many small launches) or wasm-hostile (a synchronous read):
