@@ -115,9 +115,9 @@ pub fn check_against_fixture(actual: &GreedyParity, tolerance: f32) -> Result<()
     Ok(())
 }
 
-/// Three GRPO steps of the tiny preset from the shipped checkpoint. On-policy with β = 0 the
-/// clipped loss is zero by construction (group advantages sum to zero), so "the loss changes" is
-/// checked where it shows: the policy's logits on fixed prompts move away from the base model's.
+/// Three GRPO steps of the tiny preset from the shipped checkpoint. On-policy the clipped term of
+/// the loss is zero by construction (group advantages sum to zero) and the KL term starts at zero,
+/// so "the loss changes" is checked where it shows: the policy's logits on fixed prompts move away from the base model's.
 /// Then the run's saved state resumes with the same policy.
 pub async fn three_grpo_steps_move_the_policy(device: &Device) {
     let ck = checkpoint();

@@ -70,7 +70,7 @@ impl RunConfig {
         [to_u32(rows * model.max_seq_len), to_u32(model.d_model), to_u32(model.moe.d_expert)]
     }
 
-    /// `default`: recipe B's GRPO (B 8 × G 8, lr 3e-4 with 5 warmup steps, clip 0.2, β 0,
+    /// `default`: recipe B's GRPO (B 8 × G 8, lr 3e-4 with 5 warmup steps, clip 0.2, β 0.04,
     /// temperature 1, one update per batch, group-std advantages, per-sequence token mean).
     /// `tiny`: the same at B 4 × G 4 and a small held-out set, stopping rollouts early once every
     /// answer has ended, for quick demos and tests.
@@ -89,7 +89,12 @@ impl RunConfig {
                 stop_check_every: 0,
                 learning_rate: 3e-4,
                 warmup_steps: 5,
-                beta: 0.0,
+                // DeepSeekMath's GRPO weight. The reward never sees the verdict, so without a KL
+                // term nothing held it: at β 0 two seeds of three drifted into "wait" after a
+                // check that agreed (by step 300 and 500); at 0.04 all three stayed faithful to
+                // step 500, for ~2 points of accuracy and a reference forward pass a step
+                // (dev/LOG.md, 2026-12-07).
+                beta: 0.04,
                 epsilon: 0.2,
                 epsilon_high: None,
                 loss_type: LossType::Grpo,
@@ -276,12 +281,12 @@ mod tests {
         let plain = RunSettings { preset: "tiny".into(), ..Default::default() };
         assert_eq!(plain.to_config().unwrap(), RunConfig::named("tiny").unwrap());
         let knobs: RunSettings = serde_json::from_str(
-            r#"{"preset":"default","seed":7,"num_generations":4,"loss_type":"dr_grpo","beta":0.04}"#,
+            r#"{"preset":"default","seed":7,"num_generations":4,"loss_type":"dr_grpo","beta":0.1}"#,
         )
         .unwrap();
         let config = knobs.to_config().unwrap();
         assert_eq!((config.grpo.seed, config.grpo.num_generations), (7, 4));
-        assert_eq!((config.grpo.loss_type, config.grpo.beta), (LossType::DrGrpo, 0.04));
+        assert_eq!((config.grpo.loss_type, config.grpo.beta), (LossType::DrGrpo, 0.1));
         assert_eq!(config.grpo.prompts_per_step, 8);
         // Knobs that are absent stay absent when written back (short links).
         assert_eq!(serde_json::to_string(&plain).unwrap(), r#"{"preset":"tiny"}"#);
