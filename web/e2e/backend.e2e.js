@@ -28,6 +28,19 @@ describe('backend line', () => {
     });
   });
 
+  it('measures the adapter against the CPU when the address asks, keeps the faster and says both times', async () => {
+    await inBrowser({ webgpu: true }, async (browser) => {
+      const { text, state } = await backendLine(browser, '#backend=measure');
+      const times = text.match(/a test step took (\d+) ms on WebGPU and (\d+) ms on the CPU/);
+      expect(times, text).not.toBeNull();
+      const [gpuMs, cpuMs] = [Number(times[1]), Number(times[2])];
+      expect(text).toContain('measured faster at load');
+      if (gpuMs !== cpuMs) expect(state, text).toBe(cpuMs < gpuMs ? 'cpu' : 'webgpu');
+      expect(text).toContain('self-test passed');
+      expect(browser.consoleErrors).toEqual([]);
+    });
+  });
+
   it('uses the WebGPU adapter when the address asks for it, even a software one', async () => {
     await inBrowser({ webgpu: true }, async (browser) => {
       const { tab, text, state } = await backendLine(browser, '#backend=webgpu');

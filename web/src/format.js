@@ -5,7 +5,8 @@ export function describeBackend(backend) {
   if (backend.kind === 'webgpu') {
     const adapter = backend.adapter ? ` on ${backend.adapter}` : '';
     const fallback = backend.fallback_adapter ? ' (software fallback adapter: slow)' : '';
-    return `WebGPU${adapter}${fallback}`;
+    const reason = backend.reason ? ` — ${backend.reason}` : '';
+    return `WebGPU${adapter}${fallback}${reason}`;
   }
   if (backend.kind === 'cpu') {
     return `CPU (WebAssembly) — ${backend.reason}`;

@@ -9,6 +9,13 @@ describe('describeBackend', () => {
     expect(describeBackend({ kind: 'webgpu', adapter: '', fallback_adapter: false })).toBe('WebGPU');
   });
 
+  it('says why a GPU was chosen when that was measured', () => {
+    const reason = 'measured faster at load: a test step took 40 ms on WebGPU and 300 ms on the CPU';
+    expect(describeBackend({ kind: 'webgpu', adapter: 'Arc', fallback_adapter: false, reason })).toBe(
+      `WebGPU on Arc — ${reason}`,
+    );
+  });
+
   it('gives the CPU reason', () => {
     expect(describeBackend({ kind: 'cpu', reason: 'no adapter' })).toBe('CPU (WebAssembly) — no adapter');
   });

@@ -8,8 +8,9 @@ export const PROTOCOL_VERSION = 8;
 const SCHEMA = {
   // page → worker
   /**
-   * Start the backend. `prefer`: "auto" (WebGPU on a real adapter, else the CPU), "webgpu" or
-   * "cpu"; `baseUrl`: where the model folders are.
+   * Start the backend. `prefer`: "auto" (the faster of the CPU and a real adapter, measured; the
+   * CPU beside a software adapter), "webgpu", "cpu" or "measure" (measure any adapter);
+   * `baseUrl`: where the model folders are.
    */
   init: { prefer: 'string', baseUrl: 'string' },
   /**
@@ -114,7 +115,7 @@ const SCHEMA = {
  * @typedef {import('./types/boundary').BackendInfo} BackendInfo
  * @typedef {{settings: {preset: string, [knob: string]: unknown}, source?: string}} PageRecord
  * @typedef {{
- *   init: {prefer: 'auto' | 'webgpu' | 'cpu', baseUrl: string},
+ *   init: {prefer: 'auto' | 'webgpu' | 'cpu' | 'measure', baseUrl: string},
  *   configure: {id: number, settings: RunSettings, page: PageRecord, model: string},
  *   import: {id: number, settings: RunSettings, page: PageRecord, weights: ArrayBuffer, config: string, tokenizer: string},
  *   resume: {id: number, run: string},
@@ -205,8 +206,10 @@ export function checkMessage(data) {
       throw new ProtocolError(`${data.kind}.${field} must be a ${type}, got ${actual}`);
     }
   }
-  if (data.kind === 'init' && !['auto', 'webgpu', 'cpu'].includes(data.prefer)) {
-    throw new ProtocolError(`init.prefer must be "auto", "webgpu" or "cpu", got ${JSON.stringify(data.prefer)}`);
+  if (data.kind === 'init' && !['auto', 'webgpu', 'cpu', 'measure'].includes(data.prefer)) {
+    throw new ProtocolError(
+      `init.prefer must be "auto", "webgpu", "cpu" or "measure", got ${JSON.stringify(data.prefer)}`,
+    );
   }
   return data;
 }

@@ -80,11 +80,11 @@ describe('protocol', () => {
       [{ v: 1, kind: 'init', prefer: 'cpu', baseUrl: '/' }, `protocol version 1 is not ${PROTOCOL_VERSION}: reload the page`],
       [{ v: PROTOCOL_VERSION, kind: 'fly' }, 'unknown message kind "fly"'],
       [{ v: PROTOCOL_VERSION, kind: 'toString' }, 'unknown message kind "toString"'],
-      [{ v: PROTOCOL_VERSION, kind: 'init', prefer: 'tpu', baseUrl: '/' }, 'init.prefer must be "auto", "webgpu" or "cpu", got "tpu"'],
+      [{ v: PROTOCOL_VERSION, kind: 'init', prefer: 'tpu', baseUrl: '/' }, 'init.prefer must be "auto", "webgpu", "cpu" or "measure", got "tpu"'],
     ];
     for (const [data, reason] of cases) {
       expect(() => checkMessage(data)).toThrow(new ProtocolError(reason));
     }
-    for (const prefer of ['auto', 'webgpu', 'cpu']) expect(makeMessage('init', { prefer, baseUrl: '/' }).prefer).toBe(prefer);
+    for (const prefer of ['auto', 'webgpu', 'cpu', 'measure']) expect(makeMessage('init', { prefer, baseUrl: '/' }).prefer).toBe(prefer);
   });
 });

@@ -70,24 +70,29 @@ export function readKnob(name, text) {
   return number;
 }
 
+/** The backends a link may ask for (`auto`, the default, is left out of links). */
+const BACKENDS = ['webgpu', 'cpu', 'measure'];
+
 /**
  * Parses a URL hash into `{settings, backend, errors}`. `settings` is `{preset, ...knobs}` for the
  * Worker; anything wrong is left out and named in `errors`, so a bad link still opens a working page.
- * `backend` is `auto` (the Worker picks: WebGPU on a real adapter, else the CPU), `webgpu` or `cpu`.
+ * `backend` is `auto` (the Worker picks: the faster of the CPU and a real adapter, measured at load;
+ * the CPU where the only adapter is a software one), `webgpu` or `cpu` (forced), or `measure`
+ * (measure even a software adapter against the CPU).
  */
 export function parseHash(hash) {
   const params = new URLSearchParams(String(hash ?? '').replace(/^#/, ''));
   const settings = { preset: 'default' };
   const errors = [];
-  /** @type {'auto' | 'webgpu' | 'cpu'} */
+  /** @type {'auto' | 'webgpu' | 'cpu' | 'measure'} */
   let backend = 'auto';
   for (const [key, value] of params) {
     if (key === 'preset') {
       if (Object.hasOwn(PRESETS, value)) settings.preset = value;
       else errors.push(`unknown preset "${value}"; choose one of ${Object.keys(PRESETS).join(', ')}`);
     } else if (key === 'backend') {
-      if (value === 'cpu' || value === 'webgpu') backend = value;
-      else errors.push(`backend must be webgpu or cpu, got "${value}"`);
+      if (BACKENDS.includes(value)) backend = /** @type {'webgpu' | 'cpu' | 'measure'} */ (value);
+      else errors.push(`backend must be ${BACKENDS.join(', ')}, got "${value}"`);
     } else if (KNOB_NAMES.has(key)) {
       try {
         settings[key] = readKnob(key, value);
@@ -108,7 +113,7 @@ export function toHash(settings, backend = 'auto') {
   for (const { name } of KNOBS) {
     if (settings[name] !== undefined) params.set(name, String(settings[name]));
   }
-  if (backend === 'cpu' || backend === 'webgpu') params.set('backend', backend);
+  if (BACKENDS.includes(backend)) params.set('backend', backend);
   return `#${params}`;
 }
 

@@ -6,6 +6,9 @@ describe('URL hash settings', () => {
     expect(parseHash('')).toEqual({ settings: { preset: 'default' }, backend: 'auto', errors: [] });
     expect(parseHash('#backend=webgpu').backend).toBe('webgpu');
     expect(toHash({ preset: 'tiny' }, 'webgpu')).toBe('#preset=tiny&backend=webgpu');
+    expect(parseHash('#backend=measure').backend).toBe('measure');
+    expect(toHash({ preset: 'tiny' }, 'measure')).toBe('#preset=tiny&backend=measure');
+    expect(toHash({ preset: 'tiny' }, 'auto')).toBe('#preset=tiny');
     expect(toHash({ preset: 'tiny' }, 'auto')).toBe('#preset=tiny');
     expect(parseHash(undefined).errors).toEqual([]);
   });
@@ -28,7 +31,7 @@ describe('URL hash settings', () => {
       'beta must be a number, got "abc"',
       'unknown setting "lr"',
       'loss_type must be one of grpo, dr_grpo, dapo, got "ppo"',
-      'backend must be webgpu or cpu, got "tpu"',
+      'backend must be webgpu, cpu, measure, got "tpu"',
     ]);
   });
 

@@ -137,6 +137,26 @@ impl Backend {
         to_js(&self.info)
     }
 
+    /// Milliseconds for a stand-in of one default-preset GRPO step on this backend
+    /// ([`backend::calibration_ms`]): the Worker times the CPU and a real GPU by it at load and
+    /// keeps the faster.
+    #[wasm_bindgen(js_name = calibrationMs)]
+    pub async fn calibration_ms(&self) -> Result<f64, JsError> {
+        let clock = web_time::Instant::now();
+        backend::calibration_ms(&self.device, || clock.elapsed().as_secs_f64() * 1e3)
+            .await
+            .map_err(|e| JsError::new(&e))
+    }
+
+    /// Puts on the backend line why this backend was chosen (what the calibration measured).
+    #[wasm_bindgen(js_name = setReason)]
+    pub fn set_reason(&mut self, why: String) {
+        match &mut self.info {
+            BackendInfo::Webgpu { reason, .. } => *reason = Some(why),
+            BackendInfo::Cpu { reason } => *reason = why,
+        }
+    }
+
     /// Runs a known computation on the device and resolves to its result (54).
     #[wasm_bindgen(js_name = selfTest)]
     pub async fn self_test(&self) -> Result<f32, JsError> {

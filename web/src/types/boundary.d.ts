@@ -220,7 +220,11 @@ adapter: string,
 /**
  * The browser offered only a fallback (software) adapter, e.g. SwiftShader.
  */
-fallback_adapter: boolean, } | { "kind": "cpu", 
+fallback_adapter: boolean, 
+/**
+ * Why it was chosen, when that was measured (see [`calibration_ms`]).
+ */
+reason?: string, } | { "kind": "cpu", 
 /**
  * Why the GPU is not used, in words for the page.
  */
