@@ -4,6 +4,9 @@
 
 export const PROTOCOL_VERSION = 8;
 
+/** The backends the page may ask the Worker for (`init.prefer`); settings.js reads links by it. */
+export const BACKEND_PREFERENCES = ['auto', 'webgpu', 'cpu', 'measure'];
+
 /** Fields each message kind must carry, and their types ("object?": an object or null; "array"). */
 const SCHEMA = {
   // page → worker
@@ -206,7 +209,7 @@ export function checkMessage(data) {
       throw new ProtocolError(`${data.kind}.${field} must be a ${type}, got ${actual}`);
     }
   }
-  if (data.kind === 'init' && !['auto', 'webgpu', 'cpu', 'measure'].includes(data.prefer)) {
+  if (data.kind === 'init' && !BACKEND_PREFERENCES.includes(data.prefer)) {
     throw new ProtocolError(
       `init.prefer must be "auto", "webgpu", "cpu" or "measure", got ${JSON.stringify(data.prefer)}`,
     );

@@ -1,6 +1,7 @@
-// A run's settings live in the URL hash, so a link reproduces the run: `#preset=tiny&seed=3&beta=0.04`.
+// A run's settings live in the URL hash, so a link reproduces the run: `#preset=tiny&seed=3&beta=0`.
 // Only the knobs a person changed are written; the Worker applies them to the preset (in Rust,
 // where the ranges are checked) and refuses bad values with a message, changing nothing.
+import { BACKEND_PREFERENCES } from './protocol.js';
 
 /**
  * The page's presets: a GRPO preset (`grpo`, the name aha-train's `RunConfig::named` knows) on a
@@ -71,7 +72,7 @@ export function readKnob(name, text) {
 }
 
 /** The backends a link may ask for (`auto`, the default, is left out of links). */
-const BACKENDS = ['webgpu', 'cpu', 'measure'];
+const BACKENDS = BACKEND_PREFERENCES.filter((backend) => backend !== 'auto');
 
 /**
  * Parses a URL hash into `{settings, backend, errors}`. `settings` is `{preset, ...knobs}` for the

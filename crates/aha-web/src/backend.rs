@@ -1,6 +1,7 @@
 //! Backend choice: WebGPU when the browser has a usable adapter, else the CPU, with the reason.
 
 use aha_model::{Model, ModelConfig, MoeConfig, readback};
+use aha_tokenizer::CharTokenizer;
 use burn::module::Module;
 use burn::tensor::wgpu::wgpu;
 use burn::tensor::{Device, Int, Tensor, Transaction};
@@ -80,7 +81,8 @@ const CALIBRATION_DECODE_STEPS: usize = 8;
 /// default-size model, each part read back asynchronously. A first pass warms up (WebGPU compiles
 /// its pipelines then) and is not counted. `now_ms` is a monotonic clock.
 pub async fn calibration_ms(device: &Device, now_ms: impl Fn() -> f64) -> Result<f64, String> {
-    let config = ModelConfig::new(50, MoeConfig::new()).with_max_seq_len(CALIBRATION_POSITIONS);
+    let vocab = CharTokenizer::new().vocab_size();
+    let config = ModelConfig::new(vocab, MoeConfig::new()).with_max_seq_len(CALIBRATION_POSITIONS);
     let model = config.init_seeded(device, 0).train();
     calibration_pass(&model, device, &now_ms).await?;
     calibration_pass(&model, device, &now_ms).await
