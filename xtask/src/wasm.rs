@@ -20,8 +20,9 @@ pub enum Profile {
     /// then wasm-opt to the smallest module (`--converge`: minutes more) — the `--dist` kit and
     /// the benches.
     Release,
-    /// The same build served from this machine by `cargo xtask demo`: one wasm-opt pass, no
-    /// `--converge` (a page on 127.0.0.1 need not be the smallest download).
+    /// The same cargo build served from this machine by `cargo xtask demo`, without wasm-opt: a
+    /// page on 127.0.0.1 need not be the smallest download, and the -Oz pass cost 180 s of a
+    /// fresh 2-core build without making the CPU step faster (dev/LOG.md, 2026-12-07).
     ReleaseServed,
 }
 
@@ -33,7 +34,8 @@ pub fn build_page(profile: Profile) -> Result<()> {
     prereq::wasm_bindgen_cli()?;
     prereq::npm_packages(&web)?;
     let wasm = build_page_wasm(profile)?;
-    report_size(&wasm)?;
+    // Brotli at quality 11 takes most of a minute; the served page's size is not the point.
+    report_size(&wasm, profile == Profile::Release)?;
     crate::run::npm(&web, &["run", "build"])
 }
 
@@ -64,9 +66,8 @@ pub fn build_page_wasm(profile: Profile) -> Result<PathBuf> {
     )?;
     let module = out_dir.join("aha_web_bg.wasm");
     match profile {
-        Profile::Release => optimize_for_size(&module, true)?,
-        Profile::ReleaseServed => optimize_for_size(&module, false)?,
-        Profile::Dev => {}
+        Profile::Release => optimize_for_size(&module)?,
+        Profile::ReleaseServed | Profile::Dev => {}
     }
     Ok(module)
 }
@@ -84,16 +85,14 @@ pub fn build_page_wasm(profile: Profile) -> Result<PathBuf> {
 /// "memory access out of bounds" (loads it deems free of effects may run where a branch guarded
 /// them). Not Debian's binaryen: its older wasm-opt writes modules Chromium refuses
 /// (dev/LOG.md, "wasm size"). The features come from the module's own target_features section.
-fn optimize_for_size(module: &Path, converge: bool) -> Result<()> {
+fn optimize_for_size(module: &Path) -> Result<()> {
     let wasm_opt = workspace_root().join("web/node_modules/.bin/wasm-opt");
     anyhow::ensure!(wasm_opt.exists(), "{} is missing: run `npm ci` in web/", wasm_opt.display());
     let path = module.to_str().context("non-UTF-8 path")?;
     let started = std::time::Instant::now();
-    let mut args = vec!["-Oz"];
-    if converge {
-        args.push("--converge");
-    }
-    args.extend([
+    let args = [
+        "-Oz",
+        "--converge",
         "--low-memory-unused",
         "--reorder-functions-by-name",
         "--strip-debug",
@@ -101,30 +100,29 @@ fn optimize_for_size(module: &Path, converge: bool) -> Result<()> {
         path,
         "-o",
         path,
-    ]);
+    ];
     command(wasm_opt.to_str().context("non-UTF-8 path")?, &args, &workspace_root(), &[])?;
     println!("wasm-opt took {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
-/// Prints the raw, gzip and brotli sizes of the page's wasm (what a server compressing at its
-/// best level would send).
-pub fn report_size(wasm: &PathBuf) -> Result<()> {
+/// Prints the raw and gzip sizes of the page's wasm and, with `brotli`, its size at brotli's best
+/// level too (what a server compressing at its best level would send; most of a minute here).
+pub fn report_size(wasm: &PathBuf, brotli: bool) -> Result<()> {
     let bytes = std::fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(&bytes)?;
     let gzip = gz.finish()?.len();
-    let mut br = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 24, ..Default::default() };
-    brotli::BrotliCompress(&mut bytes.as_slice(), &mut br, &params)?;
     let mb = |n: usize| n as f64 / 1e6;
-    println!(
-        "wasm: {:.2} MB raw, {:.2} MB gzip, {:.2} MB brotli ({})",
-        mb(bytes.len()),
-        mb(gzip),
-        mb(br.len()),
-        wasm.display()
-    );
+    let brotli = if brotli {
+        let mut br = Vec::new();
+        let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 24, ..Default::default() };
+        brotli::BrotliCompress(&mut bytes.as_slice(), &mut br, &params)?;
+        format!(", {:.2} MB brotli", mb(br.len()))
+    } else {
+        String::new()
+    };
+    println!("wasm: {:.2} MB raw, {:.2} MB gzip{brotli} ({})", mb(bytes.len()), mb(gzip), wasm.display());
     Ok(())
 }
 
