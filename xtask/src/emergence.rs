@@ -251,7 +251,7 @@ fn check_pays(path: &Path) -> Result<Value> {
 /// HEAD, and whether the code the runs execute is as committed there: the training code, and
 /// what else the CLI's CPU runs go through (the model, the kernels' references, the tokenizer,
 /// the base models).
-fn commit() -> Result<(String, bool)> {
+pub fn commit() -> Result<(String, bool)> {
     let sha = run::capture("git", &["rev-parse", "HEAD"])?.trim().to_string();
     let mut paths = vec!["status", "--porcelain", "--"];
     paths.extend(TRAINING_CODE);

@@ -9,6 +9,7 @@
 
 mod bench;
 mod device;
+mod distill;
 mod emergence;
 mod fuzz;
 mod kernels;
@@ -56,7 +57,8 @@ enum Command {
     /// rustfmt --check and clippy -D warnings over the workspace, natively and for wasm32.
     Lint,
     /// Rebuild the shipped base checkpoints with their fixed seeds (web/public/base-model, the
-    /// ablation's web/public/base-model-no-check and the control's dev/base-model-control),
+    /// ablation's web/public/base-model-no-check, the control's dev/base-model-control and the
+    /// distillation's student, web/public/student-model),
     /// then refresh the greedy-parity fixture the browser tests compare against.
     BaseModel {
         /// Recipe of the default base model (see `aha pretrain --help`).
@@ -143,6 +145,16 @@ enum Command {
         #[arg(long)]
         report_only: bool,
     },
+    /// Distillation against RL on a small student (issue #25): per seed, a teacher GRPO'd from the
+    /// shipped base model, the student's own GRPO, the student fine-tuned on the teacher's right
+    /// answers, and that student GRPO'd; held-out figures of each in report/distill.json.
+    Distill {
+        /// Student update steps per arm (and the teacher's GRPO steps).
+        #[arg(long, default_value_t = 300)]
+        steps: usize,
+        #[arg(long, value_delimiter = ',', default_values_t = [0, 1, 2])]
+        seeds: Vec<u64>,
+    },
 }
 
 /// The test suites of `cargo xtask test`, in the order they run.
@@ -182,6 +194,7 @@ fn main() -> ExitCode {
         Command::Emergence { steps, seeds, pretrain, report_only } => {
             emergence::emergence(steps, &seeds, pretrain, report_only)
         }
+        Command::Distill { steps, seeds } => distill::distill(steps, &seeds),
     };
     match result {
         Ok(code) => code,
@@ -355,9 +368,9 @@ fn lint() -> Result<ExitCode> {
 fn base_model(recipe: &str) -> Result<ExitCode> {
     let mut summary = Summary::default();
     // The dev profile on purpose: it shares the test build (no extra 20-minute compile of Burn),
-    // and SFT at this size takes minutes either way. The three models train in parallel, one
+    // and SFT at this size takes minutes either way. The four models train in parallel, one
     // thread each.
-    let built = summary.step(&format!("pretrain {recipe}, no-check and control (CPU)"), || {
+    let built = summary.step(&format!("pretrain {recipe}, no-check, control and student (CPU)"), || {
         cargo(&["build", "--workspace"])?;
         let aha = run::target_dir().join("debug/aha");
         pretrain_base_models(aha.to_str().context("non-UTF-8 path")?, recipe)
@@ -378,8 +391,9 @@ fn base_model(recipe: &str) -> Result<ExitCode> {
 /// The recipe of the shipped base model (`aha pretrain --recipe`).
 pub const DEFAULT_RECIPE: &str = "marked-check";
 
-/// Trains the shipped base model (`recipe`), the ablation's no-check model and the control whose
-/// check does not pay with `aha`, in parallel (one thread each), writing their SFT metrics to dev/.
+/// Trains the shipped base model (`recipe`), the ablation's no-check model, the control whose
+/// check does not pay and the distillation's student with `aha`, in parallel (one thread each),
+/// writing their SFT metrics to dev/.
 pub fn pretrain_base_models(aha: &str, recipe: &str) -> Result<()> {
     let pretrain = |recipe: &str, out: &str, metrics: &str| {
         run::command(
@@ -394,10 +408,11 @@ pub fn pretrain_base_models(aha: &str, recipe: &str) -> Result<()> {
             scope.spawn(|| pretrain("no-check", emergence::ABLATION_BASE, "dev/base-model-no-check-sft.csv"));
         let control =
             scope.spawn(|| pretrain("control", emergence::CONTROL_BASE, "dev/base-model-control-sft.csv"));
+        let student = scope.spawn(|| pretrain("student", distill::STUDENT_BASE, "dev/student-model-sft.csv"));
         let default = pretrain(recipe, emergence::DEFAULT_BASE, "dev/base-model-sft.csv");
         let joined =
             |h: std::thread::ScopedJoinHandle<'_, Result<()>>| h.join().expect("a pretrain thread panicked");
-        joined(ablation).and(joined(control)).and(default)
+        joined(ablation).and(joined(control)).and(joined(student)).and(default)
     })
 }
 

@@ -3,12 +3,14 @@
 //! ```text
 //! aha pretrain --recipe marked-check --out web/public/base-model --metrics sft.csv
 //! aha grpo --checkpoint web/public/base-model --preset default --steps 300 --metrics run.csv
+//! aha distill --teacher grpo-out --student web/public/student-model --out distilled
 //! aha sample --checkpoint web/public/base-model --prompt 347*5 -n 8
 //! aha export --checkpoint web/public/base-model --out model.safetensors
 //! aha bench --backend wgpu --out bench.json
 //! ```
 
 mod bench;
+mod distill;
 mod eval;
 mod grpo;
 mod metrics;
@@ -36,6 +38,8 @@ enum Command {
     Pretrain(pretrain::Args),
     /// Reinforcement learning (GRPO) from a base checkpoint, with held-out evaluations.
     Grpo(grpo::Args),
+    /// Distil a teacher into a student: SFT on the teacher's right answers to training problems.
+    Distill(distill::Args),
     /// Sample completions from a checkpoint.
     Sample(sample::Args),
     /// Measure a checkpoint on the held-out set: behaviour, and whether checking pays.
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Pretrain(args) => pretrain::run(args),
         Command::Grpo(args) => grpo::run(args),
+        Command::Distill(args) => distill::run(args),
         Command::Sample(args) => sample::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Bench(args) => bench::run(args),

@@ -15,7 +15,7 @@ use crate::metrics::MetricsWriter;
 pub struct Args {
     /// Named recipe: marked-check (the default preset's base model), split-check (its predecessor,
     /// whose verdict is a habit), recipe-b (issue #4's original), no-check (the ablation), control
-    /// (a check that does not pay), tiny.
+    /// (a check that does not pay), tiny, student (the distillation student: a narrower model).
     #[arg(long, default_value = "marked-check")]
     recipe: String,
     /// A recipe as JSON (see --print-recipe); replaces --recipe. For corpus experiments.

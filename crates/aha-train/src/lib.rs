@@ -24,6 +24,7 @@ pub mod adam;
 pub mod batch;
 pub mod checkpoint;
 pub mod complete;
+pub mod distill;
 pub mod error;
 pub mod grpo;
 pub mod grpo_config;
@@ -38,6 +39,7 @@ pub mod schedule;
 pub mod sft;
 
 pub use checkpoint::{Checkpoint, CheckpointError, copy_to_cpu, export_safetensors, load_weights};
+pub use distill::{DistillConfig, DistillRun, TeacherAnswers, teacher_answers};
 pub use error::TrainError;
 pub use grpo::{GrpoStep, GrpoStepMetrics, GrpoTrainer, Rollout};
 pub use grpo_config::{GrpoConfig, LossType, ScaleRewards};

@@ -22,8 +22,8 @@ pub struct BaseRecipe {
 
 impl BaseRecipe {
     /// Names accepted by [`BaseRecipe::named`].
-    pub const NAMES: [&'static str; 6] =
-        ["marked-check", "split-check", "recipe-b", "no-check", "control", "tiny"];
+    pub const NAMES: [&'static str; 7] =
+        ["marked-check", "split-check", "recipe-b", "no-check", "control", "tiny", "student"];
 
     /// A recipe by name, for `vocab_size` tokens.
     pub fn named(name: &str, vocab_size: usize) -> Option<BaseRecipe> {
@@ -34,6 +34,7 @@ impl BaseRecipe {
             "no-check" => Some(no_check(vocab_size)),
             "control" => Some(control(vocab_size)),
             "tiny" => Some(tiny(vocab_size)),
+            "student" => Some(student(vocab_size)),
             _ => None,
         }
     }
@@ -163,6 +164,19 @@ pub fn control(vocab_size: usize) -> BaseRecipe {
     recipe
 }
 
+/// The distillation student (issue #25): Aha's base recipe — the same corpus, stages and seed — on
+/// a narrower model of the same family, d 32 with 2 heads and experts of hidden 64 (about a
+/// quarter of the parameters). Why this size: dev/LOG.md, 2026-12-07, "a student for distillation".
+pub fn student(vocab_size: usize) -> BaseRecipe {
+    let mut recipe = shipped(vocab_size);
+    recipe.name = "student".into();
+    recipe.model = ModelConfig::new(vocab_size, MoeConfig::new().with_d_expert(64))
+        .with_max_seq_len(MARKED_CHECK_MAX_SEQ_LEN)
+        .with_d_model(32)
+        .with_n_heads(2);
+    recipe
+}
+
 /// A minutes-long recipe for demos and tests: Aha's base recipe at a tenth of the steps.
 pub fn tiny(vocab_size: usize) -> BaseRecipe {
     let mut recipe = shipped(vocab_size);
@@ -193,6 +207,8 @@ mod tests {
         assert_eq!(split_check(50).sft.total_steps(), 2600);
         assert_eq!(marked_check(50).sft.total_steps(), 2600);
         assert_eq!(control(50).model, marked_check(50).model);
+        assert_eq!(student(50).sft, marked_check(50).sft, "the student learns from the same corpus");
+        assert!(student(50).model.num_params() * 3 < marked_check(50).model.num_params());
         assert_eq!(no_check(50).sft.total_steps(), 2600);
         assert!(
             no_check(50)
