@@ -10,8 +10,9 @@
 //! split, which neither the teacher's answers nor any training draws from): the student's base
 //! model is the GRPO run's step 0, the distilled student the last run's step 0. Writes
 //! `report/distill.json` (the commit, each arm's figures per seed, the steps and seconds each
-//! used, and the student's GRPO at the distillation's wall time) and the runs' files in
-//! `report/distill/`; the checkpoints stay in the target dir.
+//! used, and the student's GRPO at the distillation's wall time), `report/distill.svg` and the
+//! runs' files in `report/distill/`; the checkpoints stay in the target dir. Like the emergence
+//! report, it is stale once `crates/aha-tasks` or `crates/aha-train` change (a test says so).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -72,11 +73,12 @@ pub fn distill(steps: usize, seeds: &[u64]) -> Result<ExitCode> {
             },
         );
     }
-    summary.step("write report/distill.json", || {
+    summary.step("write report/distill.json and distill.svg", || {
         let report = report(seeds, steps, &out_dir, &built_from)?;
         let path = root.join("report/distill.json");
         std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
-        println!("wrote {}", path.display());
+        crate::plot::distill_svg(&report, &root.join("report/distill.svg"))?;
+        println!("wrote {} and report/distill.svg", path.display());
         Ok(())
     });
     Ok(summary.finish())
@@ -224,9 +226,49 @@ fn report(seeds: &[u64], steps: usize, out_dir: &Path, built_from: &(String, boo
     }
     Ok(json!({
         "commit": sha,
-        "clean": clean,
+        "commit_clean": clean,
+        "training_code_hash": crate::emergence::training_code_hash(&workspace_root())?,
         "steps": steps,
         "how": "per seed: the teacher is GRPO from the shipped base model (default preset); the student's arms start from web/public/student-model; distillation is SFT on the teacher's right answers to training problems (rejection sampling); every figure is the held-out evaluation of `aha grpo` (each problem sampled once at the training temperature and decoded greedily once); seconds are training time (GRPO steps' rollout and update; the teacher's sampling and the SFT steps), without evaluations and without the teacher's own training",
         "seeds": per_seed,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed report must come from the training code in this checkout, as the emergence
+    /// report must.
+    #[test]
+    fn the_distillation_report_is_from_this_training_code() {
+        let root = workspace_root();
+        let text = std::fs::read_to_string(root.join("report/distill.json")).expect("report/distill.json");
+        let report: Value = serde_json::from_str(&text).expect("the report is JSON");
+        let now = crate::emergence::training_code_hash(&root).expect("hashing the training code");
+        assert_eq!(
+            report["training_code_hash"].as_str(),
+            Some(now.as_str()),
+            "crates/aha-tasks or crates/aha-train changed since report/distill.json was made: \
+             run `cargo xtask distill` and commit the new report"
+        );
+        assert_eq!(report["commit_clean"], true, "the report came from uncommitted code");
+    }
+
+    #[test]
+    fn training_seconds_add_up_step_by_step() {
+        let dir = std::env::temp_dir().join(format!("aha-distill-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("steps.jsonl");
+        std::fs::write(
+            &path,
+            "{\"rollout_ms\":100,\"update_ms\":400}\n{\"rollout_ms\":250,\"update_ms\":250}\n",
+        )
+        .unwrap();
+        assert_eq!(cumulative_seconds(&path).unwrap(), vec![0.5, 1.0]);
+        let rows: Vec<Value> = [0, 25, 50].iter().map(|s| json!({ "step": s })).collect();
+        assert_eq!(at_step(&rows, 49)["step"], 25);
+        assert_eq!(at_step(&rows, 50)["step"], 50);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

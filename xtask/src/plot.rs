@@ -139,6 +139,72 @@ pub fn emergence_svg(run_dir: &Path, out: &Path) -> Result<()> {
     std::fs::write(out, svg).with_context(|| format!("writing {}", out.display()))
 }
 
+/// The distillation plot: for each figure (sampled and greedy accuracy, check rate, verdict right),
+/// a bar per arm and seed, read from `report/distill.json`'s `seeds`.
+pub fn distill_svg(report: &Value, out: &Path) -> Result<()> {
+    const ARMS: [(&str, &str); 4] = [
+        ("base", "base"),
+        ("grpo", "GRPO"),
+        ("distill", "distilled"),
+        ("distill_then_grpo", "distilled + GRPO"),
+    ];
+    const FIGURES: [(&str, &str); 4] = [
+        ("sampled_acc", "sampled accuracy"),
+        ("greedy_acc", "greedy accuracy"),
+        ("check_rate", "check rate"),
+        ("verdict_accuracy", "verdict right (among checks)"),
+    ];
+    const COLORS: [&str; 3] = ["#1f5fbf", "#33b0d0", "#9fd0e8"];
+    let seeds = report["seeds"].as_array().context("report.seeds is a list")?;
+    let (panel_w, panel_h, bar) = (300.0, 200.0, 14.0);
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>"#,
+        FIGURES.len() as f64 * (panel_w + 30.0) + 30.0,
+        panel_h + 120.0
+    );
+    for (i, seed) in seeds.iter().enumerate() {
+        let x = 30.0 + i as f64 * 90.0;
+        let _ = write!(
+            svg,
+            r#"<rect x="{x}" y="12" width="12" height="12" fill="{}"/><text x="{}" y="23" font-size="12">seed {}</text>"#,
+            COLORS[i % COLORS.len()],
+            x + 16.0,
+            seed["seed"]
+        );
+    }
+    for (p, (key, title)) in FIGURES.iter().enumerate() {
+        let (left, top) = (30.0 + p as f64 * (panel_w + 30.0), 60.0);
+        let _ = write!(
+            svg,
+            r##"<rect x="{left}" y="{top}" width="{panel_w}" height="{panel_h}" fill="none" stroke="#444"/><text x="{left}" y="{}" font-size="14">{title} (0–1)</text>"##,
+            top - 8.0
+        );
+        let group = panel_w / ARMS.len() as f64;
+        for (a, (arm, label)) in ARMS.iter().enumerate() {
+            let center = left + (a as f64 + 0.5) * group;
+            let _ = write!(
+                svg,
+                r#"<text x="{center}" y="{}" font-size="11" text-anchor="middle">{label}</text>"#,
+                top + panel_h + 16.0
+            );
+            for (s, seed) in seeds.iter().enumerate() {
+                let Some(value) = seed[arm]["metrics"][key].as_f64() else { continue };
+                let height = value.clamp(0.0, 1.0) * panel_h;
+                let x = center + (s as f64 - seeds.len() as f64 / 2.0) * bar;
+                let _ = write!(
+                    svg,
+                    r#"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{height:.1}" fill="{}"/>"#,
+                    top + panel_h - height,
+                    bar - 2.0,
+                    COLORS[s % COLORS.len()]
+                );
+            }
+        }
+    }
+    svg.push_str("</svg>\n");
+    std::fs::write(out, svg).with_context(|| format!("writing {}", out.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
