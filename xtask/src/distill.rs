@@ -112,7 +112,7 @@ fn one_seed(aha: &str, seed: u64, steps: usize, out_dir: &Path, work: &Path) -> 
         if let Some(out) = out {
             args.extend(["--out".into(), path(out)]);
         }
-        logged(aha, &args, &out_dir.join(format!("{name}.log")))
+        run::aha_logged(aha, &args, &out_dir.join(format!("{name}.log")))
     };
     grpo(&format!("teacher-seed{seed}"), DEFAULT_BASE, Some(&teacher), "0")?;
     grpo(&format!("grpo-seed{seed}"), STUDENT_BASE, None, &every)?;
@@ -136,25 +136,8 @@ fn one_seed(aha: &str, seed: u64, steps: usize, out_dir: &Path, work: &Path) -> 
     ]
     .map(String::from)
     .to_vec();
-    logged(aha, &args, &out_dir.join(format!("{name}.log")))?;
+    run::aha_logged(aha, &args, &out_dir.join(format!("{name}.log")))?;
     grpo(&format!("distill-grpo-seed{seed}"), &path(&distilled), None, &every)
-}
-
-/// Runs `aha args` from the workspace root on one thread, its output to `log`.
-fn logged(aha: &str, args: &[String], log: &Path) -> Result<()> {
-    let file = std::fs::File::create(log)?;
-    let status = std::process::Command::new(aha)
-        .args(args)
-        .current_dir(workspace_root())
-        .env("RAYON_NUM_THREADS", "1")
-        .stdout(file.try_clone()?)
-        .stderr(file)
-        .status()
-        .with_context(|| format!("starting {aha}"))?;
-    if !status.success() {
-        bail!("aha {} failed ({status}); see {}", args[0], log.display());
-    }
-    Ok(())
 }
 
 fn kept(row: &Value) -> Value {
@@ -242,17 +225,7 @@ mod tests {
     /// report must.
     #[test]
     fn the_distillation_report_is_from_this_training_code() {
-        let root = workspace_root();
-        let text = std::fs::read_to_string(root.join("report/distill.json")).expect("report/distill.json");
-        let report: Value = serde_json::from_str(&text).expect("the report is JSON");
-        let now = crate::emergence::training_code_hash(&root).expect("hashing the training code");
-        assert_eq!(
-            report["training_code_hash"].as_str(),
-            Some(now.as_str()),
-            "crates/aha-tasks or crates/aha-train changed since report/distill.json was made: \
-             run `cargo xtask distill` and commit the new report"
-        );
-        assert_eq!(report["commit_clean"], true, "the report came from uncommitted code");
+        crate::emergence::assert_report_is_from_this_training_code("distill");
     }
 
     #[test]

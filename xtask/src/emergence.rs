@@ -174,18 +174,7 @@ fn grpo(aha: &str, run: &Run, steps: usize, out_dir: &Path) -> Result<()> {
         "--eval-metrics",
         &path("-eval.json"),
     ];
-    let log = std::fs::File::create(path(".log"))?;
-    let status = std::process::Command::new(aha)
-        .args(args)
-        .current_dir(workspace_root())
-        .env("RAYON_NUM_THREADS", "1")
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .status()
-        .with_context(|| format!("starting {aha}"))?;
-    if !status.success() {
-        bail!("{} failed ({status}); see {}", run.name, path(".log"));
-    }
+    run::aha_logged(aha, &args, Path::new(&path(".log")))?;
     eval_csv(&PathBuf::from(path("-eval.json")), &PathBuf::from(path(".csv")))
 }
 
@@ -418,6 +407,24 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// Fails when `report/<name>.json` was not made by `cargo xtask <name>` from the committed training
+/// code of this checkout (its hash of `crates/aha-tasks` and `crates/aha-train`).
+#[cfg(test)]
+pub fn assert_report_is_from_this_training_code(name: &str) {
+    let root = workspace_root();
+    let path = format!("report/{name}.json");
+    let text = std::fs::read_to_string(root.join(&path)).expect(&path);
+    let report: Value = serde_json::from_str(&text).expect("the report is JSON");
+    let now = training_code_hash(&root).expect("hashing the training code");
+    assert_eq!(
+        report["training_code_hash"].as_str(),
+        Some(now.as_str()),
+        "crates/aha-tasks or crates/aha-train changed since {path} was made: run `cargo xtask {name}` \
+         and commit the new report"
+    );
+    assert_eq!(report["commit_clean"], true, "{path} came from uncommitted training code");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,17 +445,6 @@ mod tests {
     /// `crates/aha-tasks` or `crates/aha-train` without `cargo xtask emergence` fails here.
     #[test]
     fn the_emergence_report_is_from_this_training_code() {
-        let root = workspace_root();
-        let text =
-            std::fs::read_to_string(root.join("report/emergence.json")).expect("report/emergence.json");
-        let report: Value = serde_json::from_str(&text).expect("the report is JSON");
-        let now = training_code_hash(&root).expect("hashing the training code");
-        assert_eq!(
-            report["training_code_hash"].as_str(),
-            Some(now.as_str()),
-            "crates/aha-tasks or crates/aha-train changed since report/emergence.json was made: \
-             run `cargo xtask emergence` and commit the new report"
-        );
-        assert_eq!(report["commit_clean"], true, "the report came from uncommitted training code");
+        assert_report_is_from_this_training_code("emergence");
     }
 }

@@ -123,3 +123,19 @@ impl Summary {
         }
     }
 }
+
+/// Runs the built `aha` binary with `args` from the workspace root on one thread (each report run
+/// is single-threaded, so two share the cores), its output to the file `log`.
+pub fn aha_logged<S: AsRef<std::ffi::OsStr>>(aha: &str, args: &[S], log: &Path) -> Result<()> {
+    let file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    let status = Command::new(aha)
+        .args(args)
+        .current_dir(workspace_root())
+        .env("RAYON_NUM_THREADS", "1")
+        .stdout(file.try_clone()?)
+        .stderr(file)
+        .status()
+        .with_context(|| format!("starting {aha}"))?;
+    anyhow::ensure!(status.success(), "{aha} failed ({status}); see {}", log.display());
+    Ok(())
+}
