@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use crate::emergence::{DEFAULT_BASE, eval_rows};
+use crate::emergence::{DEFAULT_BASE, at_step, eval_rows, kept_fields};
 use crate::run::{self, Summary, cargo, workspace_root};
 
 /// The student's shipped base model.
@@ -141,7 +141,7 @@ fn one_seed(aha: &str, seed: u64, steps: usize, out_dir: &Path, work: &Path) -> 
 }
 
 fn kept(row: &Value) -> Value {
-    Value::Object(KEPT.iter().map(|&k| (k.to_string(), row[k].clone())).collect())
+    kept_fields(row, &KEPT)
 }
 
 /// Seconds of training each GRPO step took, cumulated: `[i]` is the time after step `i + 1`.
@@ -158,11 +158,6 @@ fn cumulative_seconds(steps_jsonl: &Path) -> Result<Vec<f64>> {
             Ok(total)
         })
         .collect()
-}
-
-/// The last evaluation at or before `step`.
-fn at_step(rows: &[Value], step: u64) -> &Value {
-    rows.iter().rev().find(|r| r["step"].as_u64().is_some_and(|s| s <= step)).unwrap_or(&rows[0])
 }
 
 fn report(seeds: &[u64], steps: usize, out_dir: &Path, built_from: &(String, bool)) -> Result<Value> {

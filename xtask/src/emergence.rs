@@ -204,11 +204,16 @@ fn eval_csv(json: &Path, csv: &Path) -> Result<()> {
 }
 
 fn kept(row: &Value) -> Value {
-    Value::Object(KEPT.iter().map(|&k| (k.to_string(), row[k].clone())).collect())
+    kept_fields(row, &KEPT)
+}
+
+/// The fields `keys` of an evaluation row, as an object.
+pub fn kept_fields(row: &Value, keys: &[&str]) -> Value {
+    Value::Object(keys.iter().map(|&k| (k.to_string(), row[k].clone())).collect())
 }
 
 /// The evaluation at `step` (the last one at or before it).
-fn at_step(rows: &[Value], step: u64) -> &Value {
+pub fn at_step(rows: &[Value], step: u64) -> &Value {
     rows.iter().rev().find(|r| r["step"].as_u64().is_some_and(|s| s <= step)).unwrap_or(&rows[0])
 }
 
