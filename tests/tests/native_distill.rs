@@ -39,7 +39,7 @@ fn rejection_sampling_keeps_exactly_the_right_answers_of_training_problems() {
     let config = config(2, 1);
     let answers =
         pollster::block_on(teacher_answers(&teacher, &ck.tokenizer, &problems, &config, &device)).unwrap();
-    assert_eq!(answers.sampled, 64);
+    assert_eq!(answers.sampled(), 64);
     for trace in &answers.traces {
         let problem = Problem::parse(&trace.prompt).unwrap();
         assert_eq!(problem.split(), Split::Train, "{}", trace.prompt);
@@ -60,6 +60,13 @@ fn rejection_sampling_keeps_exactly_the_right_answers_of_training_problems() {
     let rows = problems.iter().flat_map(|p| [*p, *p]);
     let right = rows.zip(&texts).filter(|(p, t)| is_correct(p, &parse_completion(t))).count();
     assert_eq!(answers.traces.len(), right);
+    // The dropped ones are the rest, each wrong, as sampled.
+    assert_eq!(answers.rejected.len(), 64 - right);
+    for (prompt, completion) in &answers.rejected {
+        let problem = Problem::parse(prompt).unwrap();
+        assert!(!is_correct(&problem, &parse_completion(completion)), "{prompt}{completion}");
+        assert!(texts.contains(completion), "{completion} was not among the draws");
+    }
     // The base model is right often, not always: both sides of the filter were exercised.
     assert!(0 < right && right < 64, "{right} of 64 right");
 

@@ -5,8 +5,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use aha_tasks::ProblemGenerator;
-use aha_train::{Checkpoint, DistillConfig, DistillRun, RunConfig, teacher_answers};
+use aha_train::{Checkpoint, DistillConfig, DistillRun, RunConfig, teacher_answers, teacher_problems};
 use anyhow::{Result, ensure};
 
 use crate::Backend;
@@ -53,15 +52,10 @@ pub fn run(args: Args) -> Result<()> {
     let preset = RunConfig::named("default").expect("the default preset exists");
     let config = DistillConfig {
         samples_per_problem: args.samples,
-        temperature: preset.grpo.temperature,
-        max_completion_length: preset.grpo.max_completion_length,
         batch_size: args.batch_size,
-        steps: args.steps,
         lr: args.lr,
-        warmup: (args.steps / 20).max(1),
-        min_lr_ratio: 0.1,
-        aux_loss_weight: 0.01,
         seed: args.seed,
+        ..DistillConfig::for_teacher(&preset.grpo, args.steps)
     };
     let device = args.backend.device()?;
     let teacher_checkpoint = Checkpoint::load_dir(&args.teacher)?;
@@ -71,9 +65,7 @@ pub fn run(args: Args) -> Result<()> {
         "the teacher's and the student's vocabularies differ"
     );
     let teacher = teacher_checkpoint.load_model(&device)?;
-    // Another seed than GRPO's draws from the same seed, so the answers are not GRPO's next problems.
-    let problems: Vec<_> =
-        ProblemGenerator::new(preset.grpo.task, args.seed ^ 0x0d15_7111)?.take(args.problems).collect();
+    let problems = teacher_problems(preset.grpo.task, args.seed, args.problems)?;
 
     let started = Instant::now();
     let answers = pollster::block_on(teacher_answers(
@@ -87,10 +79,10 @@ pub fn run(args: Args) -> Result<()> {
     println!(
         "teacher: kept {} of {} answers ({:.1}%) in {sampling_s:.1} s",
         answers.traces.len(),
-        answers.sampled,
+        answers.sampled(),
         100.0 * answers.acceptance()
     );
-    let (sampled, kept) = (answers.sampled, answers.traces.len());
+    let (sampled, kept) = (answers.sampled(), answers.traces.len());
     let student = student_checkpoint.load_model(&device)?;
     let mut run = DistillRun::new(student, answers, config, student_checkpoint.tokenizer.clone(), &device)?;
     let mut metrics = args.metrics.as_deref().map(MetricsWriter::create).transpose()?;

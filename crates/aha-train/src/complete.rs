@@ -1,10 +1,19 @@
 //! Completing many prompts at once: texts in, decoded completions out, with one readback.
 
 use aha_model::{Model, SamplingConfig, generate};
+use aha_tasks::Problem;
 use aha_tokenizer::CharTokenizer;
 use burn::tensor::{Device, Int, Tensor};
 
 use crate::error::TrainError;
+
+/// Each of `problems` `repeats` times in a row (a group, or a teacher's samples of one problem),
+/// with the prompts the model is given.
+pub fn repeated_rows(problems: &[Problem], repeats: usize) -> (Vec<Problem>, Vec<String>) {
+    let rows: Vec<Problem> = problems.iter().flat_map(|p| std::iter::repeat_n(*p, repeats)).collect();
+    let prompts = rows.iter().map(Problem::prompt).collect();
+    (rows, prompts)
+}
 
 /// Sampling settings for Aha's format: stop after `stop` (normally `.`), pad with `<pad>`, never
 /// read back before the end. An error when the tokenizer has no `stop` token (a tokenizer not

@@ -8,7 +8,7 @@
 //! neither the teacher's answers nor the student's training ever showed.
 
 use aha_model::Model;
-use aha_tasks::{Problem, Split, Trace, is_correct, parse_completion};
+use aha_tasks::{Problem, ProblemGenerator, Split, Trace, is_correct, parse_completion};
 use aha_tokenizer::CharTokenizer;
 use burn::module::Module;
 use burn::tensor::Device;
@@ -17,9 +17,9 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::batch::TokenBatch;
-use crate::complete::{complete, sampling};
+use crate::complete::{complete, repeated_rows, sampling};
 use crate::error::TrainError;
+use crate::grpo_config::GrpoConfig;
 use crate::schedule::LrSchedule;
 use crate::sft::{SftStepMetrics, SftTrainer};
 
@@ -43,6 +43,24 @@ pub struct DistillConfig {
 }
 
 impl DistillConfig {
+    /// Distillation from a teacher trained with `grpo`: its sampling temperature and answer length
+    /// (the answers it was trained on), its aux loss weight and seed; two samples a problem and the
+    /// student's SFT at batch 64, lr 1e-3 with 5% warmup and a cosine decay to a tenth, for `steps`.
+    pub fn for_teacher(grpo: &GrpoConfig, steps: usize) -> Self {
+        DistillConfig {
+            samples_per_problem: 2,
+            temperature: grpo.temperature,
+            max_completion_length: grpo.max_completion_length,
+            batch_size: 64,
+            steps,
+            lr: 1e-3,
+            warmup: (steps / 20).max(1),
+            min_lr_ratio: 0.1,
+            aux_loss_weight: grpo.aux_loss_weight,
+            seed: grpo.seed,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), TrainError> {
         let invalid = |msg: String| Err(TrainError::Invalid(msg));
         if self.samples_per_problem == 0 || self.batch_size == 0 || self.steps == 0 {
@@ -61,20 +79,43 @@ impl DistillConfig {
     }
 }
 
-/// What rejection sampling kept of the teacher's answers.
-#[derive(Debug, Clone)]
+/// What rejection sampling made of the teacher's answers.
+#[derive(Debug, Clone, Default)]
 pub struct TeacherAnswers {
     /// The right answers, as SFT traces (every completion token trained).
     pub traces: Vec<Trace>,
-    /// Completions sampled, kept or not.
-    pub sampled: usize,
+    /// The wrong ones, as `(prompt, completion)`: dropped from training, kept to be shown.
+    pub rejected: Vec<(String, String)>,
 }
 
 impl TeacherAnswers {
+    /// Completions sampled, kept or not.
+    pub fn sampled(&self) -> usize {
+        self.traces.len() + self.rejected.len()
+    }
+
     /// Fraction of the teacher's samples that were kept.
     pub fn acceptance(&self) -> f64 {
-        self.traces.len() as f64 / self.sampled.max(1) as f64
+        self.traces.len() as f64 / self.sampled().max(1) as f64
     }
+
+    /// Adds the answers of another batch.
+    pub fn extend(&mut self, more: TeacherAnswers) {
+        self.traces.extend(more.traces);
+        self.rejected.extend(more.rejected);
+    }
+}
+
+/// The first `count` training problems a teacher answers for a run seeded `seed`: drawn with
+/// another seed than the run's GRPO draws, so they are not its next problems. Never held out.
+pub fn teacher_problems(
+    task: aha_tasks::ProblemSpec,
+    seed: u64,
+    count: usize,
+) -> Result<Vec<Problem>, TrainError> {
+    let problems =
+        ProblemGenerator::new(task, seed ^ 0x0d15_7111).map_err(|e| TrainError::Invalid(e.to_string()))?;
+    Ok(problems.take(count).collect())
 }
 
 /// Samples `teacher` `config.samples_per_problem` times on each of `problems` (one batch, one
@@ -93,22 +134,19 @@ pub async fn teacher_answers(
             held_out.prompt()
         )));
     }
-    let rows: Vec<Problem> =
-        problems.iter().flat_map(|p| std::iter::repeat_n(*p, config.samples_per_problem)).collect();
-    let prompts: Vec<String> = rows.iter().map(Problem::prompt).collect();
+    let (rows, prompts) = repeated_rows(problems, config.samples_per_problem);
     let sampling = sampling(tokenizer, '.', config.temperature, config.max_completion_length, config.seed)?;
     let completed = complete(teacher, tokenizer, &prompts, &sampling, device).await?;
-    let traces = rows
-        .iter()
-        .zip(completed.texts)
-        .filter(|(problem, text)| is_correct(problem, &parse_completion(text)))
-        .map(|(problem, completion)| Trace {
-            prompt: problem.prompt(),
-            loss_mask: vec![true; completion.chars().count()],
-            completion,
-        })
-        .collect();
-    Ok(TeacherAnswers { traces, sampled: rows.len() })
+    let mut answers = TeacherAnswers::default();
+    for ((problem, prompt), completion) in rows.iter().zip(prompts).zip(completed.texts) {
+        if is_correct(problem, &parse_completion(&completion)) {
+            let loss_mask = vec![true; completion.chars().count()];
+            answers.traces.push(Trace { prompt, completion, loss_mask });
+        } else {
+            answers.rejected.push((prompt, completion));
+        }
+    }
+    Ok(answers)
 }
 
 /// The student's fine-tuning on the teacher's kept answers: epochs over them in a seeded order.
@@ -136,7 +174,7 @@ impl DistillRun {
         if answers.traces.is_empty() {
             return Err(TrainError::Invalid(format!(
                 "none of the teacher's {} answers was right: nothing to distil",
-                answers.sampled
+                answers.sampled()
             )));
         }
         if student.vocab_size() != tokenizer.vocab_size() {
@@ -179,7 +217,6 @@ impl DistillRun {
 
     async fn train_step(&mut self) -> Result<SftStepMetrics, TrainError> {
         let batch: Vec<Trace> = (0..self.config.batch_size).map(|_| self.next_trace()).collect();
-        let batch = TokenBatch::from_traces(&batch, &self.tokenizer)?;
         let schedule = LrSchedule {
             peak: self.config.lr,
             warmup: self.config.warmup,
@@ -187,15 +224,8 @@ impl DistillRun {
             min_ratio: self.config.min_lr_ratio,
         };
         let lr = schedule.lr(self.step);
-        let (loss, aux_loss) = self.trainer.step(&batch.to_device(&self.device), lr).await?;
-        let metrics = SftStepMetrics {
-            step: self.step,
-            stage: 0,
-            lr,
-            loss,
-            aux_loss,
-            trained_tokens: batch.trained_tokens(),
-        };
+        let metrics =
+            self.trainer.step_on_traces(&batch, &self.tokenizer, &self.device, lr, (self.step, 0)).await?;
         self.step += 1;
         Ok(metrics)
     }

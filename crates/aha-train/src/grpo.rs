@@ -23,7 +23,7 @@ use web_time::Instant;
 
 use crate::adam::Adam;
 use crate::batch::TokenBatch;
-use crate::complete::{Completed, complete, sampling};
+use crate::complete::{Completed, complete, repeated_rows, sampling};
 use crate::grpo_config::GrpoConfig;
 use crate::grpo_loss::{PolicyLoss, advantages, masked_entropy, policy_loss};
 use crate::loss::token_logprobs;
@@ -200,8 +200,7 @@ impl GrpoTrainer {
         temperature: f32,
         seed: u64,
     ) -> Result<(Vec<Problem>, Completed), TrainError> {
-        let rows: Vec<Problem> = problems.iter().flat_map(|p| std::iter::repeat_n(*p, repeats)).collect();
-        let prompts: Vec<String> = rows.iter().map(Problem::prompt).collect();
+        let (rows, prompts) = repeated_rows(problems, repeats);
         let mut sampling =
             sampling(&self.tokenizer, '.', temperature, self.config.max_completion_length, seed)?;
         sampling.top_k = self.config.top_k;

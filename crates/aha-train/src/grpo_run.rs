@@ -103,6 +103,13 @@ impl GrpoRun {
         evaluate_policy(&self.trainer, &self.trainer.policy(), self.steps_done(), &self.held_out).await
     }
 
+    /// Another model of the same vocabulary on this run's held-out set with this run's draws, as
+    /// if it were this run's policy after `step` updates: a distilled student beside the student's
+    /// own GRPO run, measured alike.
+    pub async fn evaluate_model(&self, model: &Model, step: usize) -> Result<EvalRow, TrainError> {
+        evaluate_policy(&self.trainer, model, step, &self.held_out).await
+    }
+
     /// The base model on the held-out set: the row [`GrpoRun::evaluate`] gives before the first
     /// step, whenever it is asked for (the draws depend only on the run's seed).
     pub async fn evaluate_base(&self) -> Result<EvalRow, TrainError> {

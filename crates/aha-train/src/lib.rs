@@ -39,7 +39,7 @@ pub mod schedule;
 pub mod sft;
 
 pub use checkpoint::{Checkpoint, CheckpointError, copy_to_cpu, export_safetensors, load_weights};
-pub use distill::{DistillConfig, DistillRun, TeacherAnswers, teacher_answers};
+pub use distill::{DistillConfig, DistillRun, TeacherAnswers, teacher_answers, teacher_problems};
 pub use error::TrainError;
 pub use grpo::{GrpoStep, GrpoStepMetrics, GrpoTrainer, Rollout};
 pub use grpo_config::{GrpoConfig, LossType, ScaleRewards};

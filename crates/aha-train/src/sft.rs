@@ -6,7 +6,7 @@
 
 use aha_model::readback;
 use aha_model::{Model, ModelConfig};
-use aha_tasks::{Corpus, CorpusError, CorpusMix, ProblemSpec};
+use aha_tasks::{Corpus, CorpusError, CorpusMix, ProblemSpec, Trace};
 use aha_tokenizer::CharTokenizer;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
@@ -116,6 +116,22 @@ impl SftTrainer {
     pub fn with_loss_tokens_per_row(mut self, tokens: Option<f32>) -> Self {
         self.loss_tokens_per_row = tokens;
         self
+    }
+
+    /// One Adam step on `traces` (tokenized by `tokenizer`, moved to `device`) at learning rate
+    /// `lr`, reported as step `step` of stage `stage`: what the base models' SFT and distillation
+    /// share.
+    pub async fn step_on_traces(
+        &mut self,
+        traces: &[Trace],
+        tokenizer: &CharTokenizer,
+        device: &Device,
+        lr: f64,
+        (step, stage): (usize, usize),
+    ) -> Result<SftStepMetrics, TrainError> {
+        let batch = TokenBatch::from_traces(traces, tokenizer)?;
+        let (loss, aux_loss) = self.step(&batch.to_device(device), lr).await?;
+        Ok(SftStepMetrics { step, stage, lr, loss, aux_loss, trained_tokens: batch.trained_tokens() })
     }
 
     /// One Adam step on `batch` at learning rate `lr`; returns `(loss, aux_loss)`, read back
@@ -236,7 +252,6 @@ impl SftRun {
         }
         let traces =
             self.batches.as_mut().expect("a stage's batches exist from its first step").next_traces()?;
-        let batch = TokenBatch::from_traces(&traces, &self.tokenizer)?;
         let schedule = LrSchedule {
             peak: stage.lr,
             warmup: stage.warmup,
@@ -244,15 +259,8 @@ impl SftRun {
             min_ratio: self.config.min_lr_ratio,
         };
         let lr = schedule.lr(in_stage);
-        let (loss, aux_loss) = self.trainer.step(&batch.to_device(&self.device), lr).await?;
-        let metrics = SftStepMetrics {
-            step: self.step,
-            stage: stage_index,
-            lr,
-            loss,
-            aux_loss,
-            trained_tokens: batch.trained_tokens(),
-        };
+        let at = (self.step, stage_index);
+        let metrics = self.trainer.step_on_traces(&traces, &self.tokenizer, &self.device, lr, at).await?;
         self.step += 1;
         Ok(metrics)
     }
