@@ -11,8 +11,8 @@ use aha_train::{
     ScaleRewards,
 };
 use aha_web::{
-    AnswerView, BackendInfo, Completion, Correction, GenerateOptions, GroupView, ModelInfo, Routes,
-    StepReport,
+    AnswerView, ArmEvals, BackendInfo, Completion, Correction, DistilOptions, DistilProgress, DistilUpdate,
+    GenerateOptions, GroupView, ModelInfo, Routes, StepReport, TeacherAnswer,
 };
 use ts_rs::TS;
 
@@ -43,6 +43,12 @@ fn declarations() -> String {
         Completion::decl(),
         ModelInfo::decl(),
         BackendInfo::decl(),
+        // A distillation into the student: what the page asks for and what it is told.
+        DistilOptions::decl(),
+        DistilProgress::decl(),
+        TeacherAnswer::decl(),
+        ArmEvals::decl(),
+        DistilUpdate::decl(),
     ];
     let header = "// Generated from Aha's Rust types by tests/tests/native_page_types.rs: do not edit.\n\
                   // `AHA_WRITE_TYPES=1 cargo test --workspace page_types` rewrites it.\n";

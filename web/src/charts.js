@@ -80,11 +80,14 @@ export const CHARTS = [
   },
 ];
 
-/** A faded copy of each series draws the previous run (an ablation) behind the current one. */
-function comparisonSeries(spec) {
+/**
+ * A faded copy of each series draws the run compared with (the previous run, an ablation) behind
+ * the current one; `compared` names it in the legend.
+ */
+function comparisonSeries(spec, compared) {
   if (spec.compare === false) return [];
   return spec.series.map((s, i) => ({
-    label: `${s.label} · previous run`,
+    label: `${s.label} · ${compared}`,
     stroke: `${PALETTE[i % PALETTE.length]}66`,
     width: 1.5,
     dash: [2, 3],
@@ -94,7 +97,7 @@ function comparisonSeries(spec) {
   }));
 }
 
-function makePlot(spec, container) {
+function makePlot(spec, container, { compared, xLabel }) {
   const figure = document.createElement('figure');
   figure.className = 'chart';
   figure.id = `chart-${spec.id}`;
@@ -113,7 +116,7 @@ function makePlot(spec, container) {
     height: 200,
     scales: { x: { time: false }, y: spec.range ? { range: spec.range } : {} },
     // Whole steps only on the x axis.
-    axes: [{ label: 'policy updates', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }, {}],
+    axes: [{ label: xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }, {}],
     series: [
       { label: 'step' },
       ...spec.series.map((s, i) => ({
@@ -124,7 +127,7 @@ function makePlot(spec, container) {
         spanGaps: Boolean(s.held_out),
         points: { show: Boolean(s.held_out) },
       })),
-      ...comparisonSeries(spec),
+      ...comparisonSeries(spec, compared),
     ],
   };
   const empty = options.series.slice(1).map(() => []);
@@ -136,12 +139,44 @@ function plotWidth(figure) {
   return Math.max(240, Math.floor(figure.clientWidth));
 }
 
-/** All charts in `container`, redrawn from a `RunTable`. */
+/**
+ * The distillation panel's charts: the student's held-out evaluations, the distilled student's
+ * drawn over its own GRPO run's (faded), at equal updates of each.
+ */
+export const DISTIL_CHARTS = [
+  {
+    id: 'distil-accuracy',
+    title: 'Student, held-out accuracy: distilled (solid) vs its own GRPO run (faded)',
+    range: [0, 1],
+    series: [
+      { key: 'eval_sampled_acc', label: 'sampled', held_out: true },
+      { key: 'eval_greedy_acc', label: 'greedy', held_out: true },
+      { key: 'eval_first_guess_acc', label: 'first guess', held_out: true, dash: [6, 4] },
+    ],
+  },
+  {
+    id: 'distil-behaviour',
+    title: 'Student, held-out checking: distilled (solid) vs its own GRPO run (faded)',
+    range: [0, 1],
+    series: [
+      { key: 'eval_check_rate', label: 'check rate', held_out: true },
+      { key: 'eval_verdict_accuracy', label: 'verdict right', held_out: true },
+      { key: 'eval_fix_rate', label: 'fix rate', held_out: true },
+    ],
+  },
+];
+
+/** Charts in `container`, redrawn from a `RunTable`. */
 export class Charts {
-  constructor(container) {
+  /**
+   * `specs`: the charts (the training charts unless given); `compared`: what the faded curves are,
+   * for the legend; `xLabel`: the x axis.
+   */
+  constructor(container, specs = CHARTS, { compared = 'previous run', xLabel = 'policy updates' } = {}) {
     this.container = container;
     this.smoothing = false;
-    this.plots = CHARTS.map((spec) => makePlot(spec, container));
+    this.labels = { compared, xLabel };
+    this.plots = specs.map((spec) => makePlot(spec, container, this.labels));
     this.experts = null;
     // Only a new width resizes the plots: the grid grows taller as charts appear, and redrawing
     // every plot then would cost a frame for nothing.
@@ -175,7 +210,7 @@ export class Charts {
       series,
       compare: false,
     };
-    this.experts = makePlot(spec, this.container);
+    this.experts = makePlot(spec, this.container, this.labels);
   }
 
   /** The ids of the charts on show. */
@@ -201,6 +236,7 @@ export class Charts {
     plot.setData([xs, ...shown]);
     if (comparing !== drawn.comparing) {
       drawn.comparing = comparing;
+      drawn.figure.dataset.comparing = String(comparing);
       for (let i = 0; i < spec.series.length; i += 1) plot.setSeries(spec.series.length + i + 1, { show: comparing });
     }
   }

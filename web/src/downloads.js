@@ -1,8 +1,8 @@
 // Files the page hands the person (the run's CSV and config, the model's files) as download links.
 import { $, showError } from './dom.js';
 
-/** Lists `files` (`[name, content, type]`) as download links in the files panel. */
-export function offerDownloads(files) {
+/** Lists `files` (`[name, content, type]`) as download links in `list` (the files panel's). */
+export function offerDownloads(files, list = $('#downloads')) {
   const items = files.map(([name, content, type]) => {
     const link = document.createElement('a');
     link.href = URL.createObjectURL(new Blob([content], { type }));
@@ -12,7 +12,17 @@ export function offerDownloads(files) {
     item.append(link);
     return item;
   });
-  $('#downloads').replaceChildren(...items);
+  list.replaceChildren(...items);
+}
+
+/** A model's files (`Trainer.exportModel`) as `offerDownloads` lists them: what Aha imports. */
+export function modelDownloads({ safetensors, weights, config, tokenizer }) {
+  return [
+    ['model.safetensors', safetensors, 'application/octet-stream'],
+    ['model.bpk', weights, 'application/octet-stream'],
+    ['config.json', config, 'application/json'],
+    ['tokenizer.json', tokenizer, 'application/json'],
+  ];
 }
 
 /**
@@ -25,13 +35,7 @@ export function wireModelExport(requests, broken) {
     showError($('#files-error'), '');
     try {
       const { files } = await requests.send('export');
-      const { safetensors, weights, config, tokenizer } = files;
-      offerDownloads([
-        ['model.safetensors', safetensors, 'application/octet-stream'],
-        ['model.bpk', weights, 'application/octet-stream'],
-        ['config.json', config, 'application/json'],
-        ['tokenizer.json', tokenizer, 'application/json'],
-      ]);
+      offerDownloads(modelDownloads(files));
     } catch (error) {
       showError($('#files-error'), error.message);
     } finally {

@@ -106,3 +106,15 @@ export function describeRun(about, runTable) {
   const steps = runTable.rows().filter((row) => typeof row.reward_mean === 'number').length;
   return [about?.source ?? about?.settings.preset ?? 'run', ...changed, `${steps} step${steps === 1 ? '' : 's'}`].join(' · ');
 }
+
+/** What the state line says of `progress` (a `DistilProgress`) in `state`. */
+export function describeDistil(progress, state) {
+  const { answered, problems, kept, sampled, steps_done: done, steps, student_parameters: size } = progress;
+  const share = sampled === 0 ? '' : ` (${Math.round((100 * kept) / sampled)}%)`;
+  const teacher = `the teacher kept ${kept} of ${sampled} answers${share}`;
+  if (state === 'answering') return `Teacher: ${answered} of ${problems} problems answered; ${teacher}.`;
+  const arms = `${done} of ${steps} updates of each student arm (${size.toLocaleString('en')} parameters)`;
+  if (state === 'training') return `Training: ${arms}; ${teacher}.`;
+  if (state === 'done') return `Done: ${arms}; ${teacher}.`;
+  return `Stopped at ${arms}; ${teacher}.`;
+}

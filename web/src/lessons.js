@@ -1,4 +1,4 @@
-// The lessons panel: seven short steps a teacher can walk a room through while a run trains. Each
+// The lessons panel: eight short steps a teacher can walk a room through while a run trains. Each
 // step ties one idea of DeepSeek-R1-Zero to the part of the page that shows it, and highlights it.
 
 /** `target` is a CSS selector on the page; `idea` is the paper's idea in one line. */
@@ -44,6 +44,12 @@ export const LESSONS = [
     target: '#controls',
     idea: 'RL raises behaviours the base model already has at a low rate.',
     text: 'Switch the preset to “ablation” and press Reset: that base model never saw a check. Its check rate stays at zero (three seeds). The previous run stays on the charts as faded curves, so the two can be compared side by side.',
+  },
+  {
+    title: 'Distillation: a small model taught by the RL’d one',
+    target: '#distil-panel',
+    idea: 'DeepSeek-R1: a small model fine-tuned on a big RL’d model’s right answers beats RL on the small model itself.',
+    text: 'Train this run first: its model becomes the teacher. Distil samples it on training problems, keeps only the answers with a right final answer, and fine-tunes a student with a quarter of the parameters on them, while the same student also trains with GRPO on its own. In our measured runs (three seeds, 300 updates of each) the distilled student answered 74–77% right greedily against 63–67% for its own GRPO, and 54–59% against 48–54% sampled, in about half the training time; the teacher’s own RL is not counted, and neither student came near the teacher.',
   },
 ];
 

@@ -8,6 +8,7 @@ const pageIds = new Set([...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
 const chartsSource = readFileSync(new URL('./charts.js', import.meta.url), 'utf8');
 const chartIds = new Set([...chartsSource.matchAll(/^\s+id: '([a-z-]+)',$/gm)].map((m) => `chart-${m[1]}`));
 const report = JSON.parse(readFileSync(new URL('../../report/emergence.json', import.meta.url), 'utf8'));
+const distillReport = JSON.parse(readFileSync(new URL('../../report/distill.json', import.meta.url), 'utf8'));
 
 const lesson = (title) => LESSONS.find((l) => l.title === title).text;
 /** `text`'s percentages after `pattern` (a RegExp with numbered groups), as fractions. */
@@ -41,5 +42,24 @@ describe('lessons', () => {
 
     expect(lesson('The ablation: RL amplifies, it does not invent')).toContain('stays at zero (three seeds)');
     expect(report.ablation_seeds.map((run) => run.highest_check_rate)).toEqual([0, 0, 0]);
+  });
+
+  it('quotes the distillation report: each range spans exactly its seeds', () => {
+    const text = lesson('Distillation: a small model taught by the RL’d one');
+    const seeds = distillReport.seeds;
+    expect(seeds.length).toBe(3);
+    expect(text).toContain(`three seeds, ${distillReport.steps} updates of each`);
+    const [greedyDistilled, greedyOwn] = [/answered (\d+)–(\d+)% right greedily/, /against (\d+)–(\d+)% for its own GRPO/];
+    const [sampledDistilled, sampledOwn] = [/and (\d+)–(\d+)% against/, /against (\d+)–(\d+)% sampled/];
+    const range = (arm, metric) => {
+      const values = seeds.map((seed) => Math.round(100 * seed[arm].metrics[metric]) / 100);
+      return [Math.min(...values), Math.max(...values)];
+    };
+    expect(percents(text, greedyDistilled)).toEqual(range('distill', 'greedy_acc'));
+    expect(percents(text, greedyOwn)).toEqual(range('grpo', 'greedy_acc'));
+    expect(percents(text, sampledDistilled)).toEqual(range('distill', 'sampled_acc'));
+    expect(percents(text, sampledOwn)).toEqual(range('grpo', 'sampled_acc'));
+    // "About half the training time": distillation's seconds against its own GRPO's, every seed.
+    for (const seed of seeds) expect(seed.distill.seconds / seed.grpo.seconds).toBeLessThan(0.6);
   });
 });

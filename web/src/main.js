@@ -9,10 +9,11 @@ import { $, show, showError } from './dom.js';
 import { offerDownloads, wireModelExport } from './downloads.js';
 import { showExperts } from './expertspanel.js';
 import { drawGroup, pinCorrections } from './feed.js';
+import { DistilPanel } from './distilpanel.js';
 import { describeBackend, describeRun, toCsv } from './format.js';
 import { FrameQueue } from './frames.js';
 import { wireLessons } from './lessonspanel.js';
-import { readModelFiles } from './modelfiles.js';
+import { wireModelImport } from './modelfiles.js';
 import { checkMessage, makeMessage } from './protocol.js';
 import { Latest, Requests } from './requests.js';
 import { SavedRunsView, savedAt } from './savedruns.js';
@@ -42,6 +43,7 @@ const benchPanel = new BenchPanel(() => bench, frames, requests);
 const drawBench = () => benchPanel.draw();
 
 const charts = new Charts($('#charts'));
+const distilPanel = new DistilPanel(requests, (kind) => worker.postMessage(makeMessage(kind)), frames);
 
 // --- controls
 const form = new SettingsForm($('#preset'), $('#knobs'));
@@ -228,6 +230,7 @@ function beginRun(about, { keepErrors }) {
   $('#downloads').replaceChildren();
   form.fill(settings, run);
   for (const id of ['#train', '#reset', '#ask-button', '#export-model', '#trap']) $(id).disabled = false;
+  distilPanel.setUsable(true);
   $('#lose-device').disabled = backendInfo?.kind !== 'webgpu';
   if (!keepErrors) showError($('#settings-error'), '');
   showError($('#run-error'), '');
@@ -285,6 +288,7 @@ const on = {
     workerBroken = true;
     for (const id of ['#train', '#step', '#ask-button', '#export-model', '#lose-device', '#trap']) $(id).disabled = true;
     $('#reset').disabled = false; // a reset starts a fresh Worker
+    distilPanel.setUsable(false);
     const what = message.cause === 'trap' ? `The wasm module crashed (${message.message})` : `The GPU was lost (${message.message})`;
     if (message.steps < 0) {
       showError($('#run-error'), `${what} before this run was saved: reset to start again.`);
@@ -320,6 +324,8 @@ const on = {
     // The status line counts steps as they finish, not only when training starts or pauses.
     setRunning($('#run-state').dataset.running === 'true', report.metrics.step + 1);
   },
+  distilled: (message) => distilPanel.onUpdate(message),
+  distilState: (message) => distilPanel.stopped(message),
   error(message) {
     showError($('#run-error'), message.message);
     if (run === null) show($('#model'), `The worker failed: ${message.message}`, 'error');
@@ -332,6 +338,7 @@ function restartWorker() {
   worker.terminate();
   requests.abandon('the compute backend was restarted before it answered');
   resumeRequest.drop();
+  distilPanel.setUsable(false, { workerRestarted: true });
   show($('#backend'), 'Starting the compute backend again…', 'starting');
   startWorker();
 }
@@ -425,18 +432,7 @@ $('#export-run').addEventListener('click', () => {
   ]);
 });
 wireModelExport(requests, () => workerBroken);
-$('#import-model').addEventListener('change', async (event) => {
-  const chosen = [...event.target.files];
-  event.target.value = '';
-  let files;
-  try {
-    files = await readModelFiles(chosen);
-  } catch (error) {
-    showError($('#files-error'), `${error.message} — the current run is unchanged.`);
-    return;
-  }
-  showError($('#files-error'), '');
-  const { weights, config, tokenizer } = files;
+wireModelImport($('#import-model'), $('#files-error'), ({ weights, config, tokenizer }) => {
   const source = 'Imported model';
   const fields = { settings: runSettings(settings), page: { settings, source }, weights, config, tokenizer };
   askForRun('import', fields, { settings, source, fallback: false }, [weights]);

@@ -1,5 +1,6 @@
 // The three files of a model a person imports (as the page exports them): checked by name and size
 // before anything is read, so a wrong or huge file is refused with a message and never loaded.
+import { showError } from './dom.js';
 
 /** Largest files the page reads: ~20× the shipped model's weights, and far above its text files. */
 export const MAX_IMPORT_BYTES = {
@@ -39,4 +40,24 @@ export async function readModelFiles(files) {
     read('tokenizer.json', (file) => file.text()),
   ]);
   return { weights, config, tokenizer };
+}
+
+/**
+ * Wires the file `input`: the chosen files are read (`readModelFiles`) and handed to `use(files)`,
+ * or `errorLine` says why not and nothing else happens.
+ */
+export function wireModelImport(input, errorLine, use) {
+  input.addEventListener('change', async () => {
+    const chosen = [...input.files];
+    input.value = '';
+    let files;
+    try {
+      files = await readModelFiles(chosen);
+    } catch (error) {
+      showError(errorLine, `${error.message} — the current run is unchanged.`);
+      return;
+    }
+    showError(errorLine, '');
+    use(files);
+  });
 }

@@ -2,7 +2,7 @@
 // Every message is a plain object `{v, kind, ...}`; `v` is the protocol version so that a page and a
 // Worker from different builds refuse each other clearly instead of misreading fields.
 
-export const PROTOCOL_VERSION = 8;
+export const PROTOCOL_VERSION = 9;
 
 /** The backends the page may ask the Worker for (`init.prefer`); settings.js reads links by it. */
 export const BACKEND_PREFERENCES = ['auto', 'webgpu', 'cpu', 'measure'];
@@ -48,6 +48,16 @@ const SCHEMA = {
   route: { id: 'number', text: 'string' },
   /** The bench panel's measurements: the wasm's size as served and gzipped, the matmul peak. */
   measure: { id: 'number' },
+  /**
+   * Distil the current policy into the shipped student (`options`: `{problems, steps}`), beside
+   * the student's own GRPO run; answered by `distilling` or `failed`, then reported by `distilled`
+   * until `distilState` says it stopped. A new one replaces the one before.
+   */
+  distil: { id: 'number', options: 'object' },
+  /** Stop the distillation after the piece of work it is doing. */
+  stopDistil: {},
+  /** The distilled student's files; answered by `exported`. */
+  exportStudent: { id: 'number' },
   // worker → page
   /** `build`: `{simd128, cpu_threads}` of the wasm; `presets`: each GRPO preset's RunConfig, by name. */
   ready: { backend: 'object', selfTest: 'number', build: 'object', presets: 'object' },
@@ -100,6 +110,16 @@ const SCHEMA = {
   exported: { id: 'number', files: 'object' },
   /** Route request `id`: `{tokens, experts}` with `experts[layer][token]`. */
   routed: { id: 'number', routes: 'object' },
+  /** Distillation `id` is made: `progress` as `distilled`'s. */
+  distilling: { id: 'number', progress: 'object' },
+  /**
+   * One piece of the distillation: `update` (`{phase: 'answered', kept, sampled}`, `{phase:
+   * 'started', eval}` or `{phase: 'stepped', step, distil_loss, own_reward, eval}`) and where it
+   * stands, `progress`.
+   */
+  distilled: { update: 'object', progress: 'object' },
+  /** The distillation stopped: finished (`progress.done`), stopped, or failed (`message`, else ''). */
+  distilState: { progress: 'object', message: 'string' },
   /** The Worker or the run failed (backend did not start, a step failed); training stopped. */
   error: { message: 'string' },
 };
@@ -116,6 +136,10 @@ const SCHEMA = {
  * @typedef {import('./types/boundary').Completion} Completion
  * @typedef {import('./types/boundary').Routes} Routes
  * @typedef {import('./types/boundary').BackendInfo} BackendInfo
+ * @typedef {import('./types/boundary').DistilOptions} DistilOptions
+ * @typedef {import('./types/boundary').DistilProgress} DistilProgress
+ * @typedef {import('./types/boundary').DistilUpdate} DistilUpdate
+ * @typedef {{safetensors: Uint8Array, weights: Uint8Array, config: string, tokenizer: string}} ModelFiles
  * @typedef {{settings: {preset: string, [knob: string]: unknown}, source?: string}} PageRecord
  * @typedef {{
  *   init: {prefer: 'auto' | 'webgpu' | 'cpu' | 'measure', baseUrl: string},
@@ -132,6 +156,9 @@ const SCHEMA = {
  *   export: {id: number},
  *   route: {id: number, text: string},
  *   measure: {id: number},
+ *   distil: {id: number, options: DistilOptions},
+ *   stopDistil: {},
+ *   exportStudent: {id: number},
  *   ready: {backend: BackendInfo, selfTest: number, build: {simd128: boolean, cpu_threads: number}, presets: Record<string, RunConfig>},
  *   configured: {id: number, parameters: number, task: string, run: RunConfig},
  *   resumed: {id: number, parameters: number, task: string, run: RunConfig, page: PageRecord, log: Array<{kind: 'evaluated', row: EvalRow} | {kind: 'stepped', report: StepReport}>, steps: number},
@@ -147,8 +174,11 @@ const SCHEMA = {
  *   token: {id: number, text: string},
  *   completion: {id: number, result: Completion},
  *   failed: {id: number, message: string},
- *   exported: {id: number, files: {safetensors: Uint8Array, weights: Uint8Array, config: string, tokenizer: string}},
+ *   exported: {id: number, files: ModelFiles},
  *   routed: {id: number, routes: Routes},
+ *   distilling: {id: number, progress: DistilProgress},
+ *   distilled: {update: DistilUpdate, progress: DistilProgress},
+ *   distilState: {progress: DistilProgress, message: string},
  *   error: {message: string},
  * }} Payloads
  */

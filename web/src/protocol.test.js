@@ -17,6 +17,9 @@ const EXAMPLES = {
   export: { id: 1 },
   route: { id: 4, text: '347*5=g1735 a1735.' },
   measure: { id: 5 },
+  distil: { id: 6, options: { problems: 16, steps: 4 } },
+  stopDistil: {},
+  exportStudent: { id: 8 },
   ready: { backend: { kind: 'cpu', reason: 'x' }, selfTest: 54, build: { simd128: true, cpu_threads: 1 }, presets: {} },
   configured: { id: 2, parameters: 5, task: '3-digit × 1-digit multiplication', run: {} },
   resumed: { id: 7, parameters: 5, task: '3-digit × 1-digit multiplication', run: {}, page: { settings: { preset: 'tiny' } }, log: [], steps: 0 },
@@ -34,6 +37,9 @@ const EXAMPLES = {
   failed: { id: 1, message: 'no' },
   exported: { id: 1, files: {} },
   routed: { id: 4, routes: { tokens: [], experts: [] } },
+  distilling: { id: 6, progress: { done: false } },
+  distilled: { update: { phase: 'answered', kept: [], sampled: 32 }, progress: { done: false } },
+  distilState: { progress: { done: true }, message: '' },
   error: { message: 'x' },
 };
 

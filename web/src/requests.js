@@ -10,6 +10,7 @@ const SETTLES = {
   routed: 'resolve',
   measured: 'resolve',
   exported: 'resolve',
+  distilling: 'resolve',
   failed: 'reject',
   refused: 'reject',
 };

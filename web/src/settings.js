@@ -122,3 +122,15 @@ export function toHash(settings, backend = 'auto') {
 export function runSettings(settings) {
   return { ...settings, preset: PRESETS[settings.preset].grpo };
 }
+
+/** The options the form asks for, each a whole number in its range, or an error naming it. */
+export function readDistilOptions(problemsText, stepsText) {
+  const whole = (text, name, max) => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > max) {
+      throw new Error(`${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(text)}`);
+    }
+    return value;
+  };
+  return { problems: whole(problemsText, 'problems', 4096), steps: whole(stepsText, 'student updates', 1200) };
+}

@@ -5,7 +5,8 @@
 // The run (session.js) is saved to IndexedDB (store.js) every CHECKPOINT_EVERY steps, after a single
 // step and when training pauses; if the GPU is lost the page starts a fresh Worker and resumes that
 // run from there.
-import init, { Backend, Trainer, runPresets } from './pkg/aha_web.js';
+import init, { Backend, Distiller, Trainer, runPresets } from './pkg/aha_web.js';
+import { pickBackend } from './backendchoice.js';
 import { checkMessage, makeMessage } from './protocol.js';
 import { newRunId } from './record.js';
 import { RunSession } from './session.js';
@@ -29,6 +30,16 @@ let stepQueued = false;
 let queue = Promise.resolve();
 const baseFiles = new Map();
 /**
+ * The distillation of a run's policy into the student (`Distiller`), or null before the first;
+ * `distilling` while its pieces of work are being queued.
+ * @type {Distiller | null}
+ */
+let distiller = null;
+let distilling = false;
+let distilQueued = false;
+/** The student's shipped base model, under `baseUrl`. */
+const STUDENT_MODEL = 'student-model/';
+/**
  * Set once this Worker can compute no more, `{cause, message}`: `gpu` (the device was lost) or
  * `trap` (the wasm trapped, e.g. on a panic, and its state may be half-changed: a trainer left
  * marked as borrowed refuses every later call). The page then starts a fresh Worker.
@@ -48,69 +59,6 @@ const messageOf = (error) => String(error?.message ?? error);
 /** Runs `task` after everything queued before it; a failure is reported by `onError`. */
 function enqueue(task, onError) {
   queue = queue.then(task).catch(onError);
-}
-
-/**
- * Whether the browser's WebGPU adapter is a software fallback (SwiftShader and the like): `{fallback,
- * name}`, or null when there is no adapter. Burn asks for the adapter again when it starts.
- */
-async function probeAdapter() {
-  // TypeScript's libraries do not declare WebGPU yet.
-  const adapter = await /** @type {any} */ (navigator).gpu.requestAdapter();
-  if (adapter === null) return null;
-  const info = adapter.info ?? {};
-  const fallback = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter);
-  const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
-  return { fallback, name };
-}
-
-/**
- * The backend `prefer` asks for: `cpu` and `webgpu` force one. `auto` takes the CPU where the only
- * adapter is a software fallback (it emulates a GPU on the CPU, and a GRPO step there takes
- * seconds where the CPU backend takes a fraction of one); on a real adapter it measures both and
- * keeps the faster, since for a model this small an integrated or old GPU can lose to the CPU.
- * `measure` measures even a software adapter.
- */
-async function pickBackend(prefer) {
-  if (prefer === 'cpu') return Backend.cpu('CPU requested in the page address (#backend=cpu)');
-  if (!('gpu' in navigator)) return Backend.cpu('this browser has no WebGPU (navigator.gpu is missing)');
-  if (prefer === 'webgpu') return Backend.webgpu();
-  const adapter = await probeAdapter().catch(() => null);
-  if (adapter === null) return Backend.cpu('the browser offers no WebGPU adapter');
-  if (adapter.fallback && prefer !== 'measure') {
-    return Backend.cpu(
-      `the only WebGPU adapter is a software fallback (${adapter.name}), slower than the CPU backend; add #backend=webgpu to the address to use it anyway`,
-    );
-  }
-  return fasterOfGpuAndCpu();
-}
-
-/**
- * Times a stand-in of one GRPO step on WebGPU and on the CPU (`Backend.calibrationMs`: a warm-up
- * and a timed pass on each, a second or two on a real GPU) and keeps the faster; the backend line
- * says both times.
- */
-async function fasterOfGpuAndCpu() {
-  const gpu = await Backend.webgpu();
-  if (gpu.info().kind !== 'webgpu') return gpu; // WebGPU did not start: the CPU, with the reason.
-  let gpuMs;
-  try {
-    gpuMs = await gpu.calibrationMs();
-  } catch (error) {
-    gpu.free();
-    return Backend.cpu(`WebGPU failed a test step at load (${messageOf(error)}), so the CPU trains`);
-  }
-  const cpu = Backend.cpu('');
-  const cpuMs = await cpu.calibrationMs();
-  const times = `a test step took ${Math.round(gpuMs)} ms on WebGPU and ${Math.round(cpuMs)} ms on the CPU`;
-  const [kept, dropped] = cpuMs < gpuMs ? [cpu, gpu] : [gpu, cpu];
-  kept.setReason(
-    kept === cpu
-      ? `measured faster at load: ${times}; add #backend=webgpu to the address to use the GPU anyway`
-      : `measured faster at load: ${times}`,
-  );
-  dropped.free();
-  return kept;
 }
 
 async function start(prefer) {
@@ -282,6 +230,53 @@ function scheduleStep() {
   );
 }
 
+/**
+ * Queues the distillation's next piece of work (a batch of teacher answers, the base evaluation,
+ * or an update of each student arm) while it runs; a macrotask between pieces lets messages in.
+ */
+function scheduleDistil() {
+  if (!distilling || distilQueued) return;
+  distilQueued = true;
+  enqueue(
+    async () => {
+      distilQueued = false;
+      if (!distilling) return;
+      const update = await distiller.advance();
+      const progress = distiller.progress();
+      post('distilled', { update, progress });
+      if (progress.done) {
+        distilling = false;
+        post('distilState', { progress, message: '' });
+        return;
+      }
+      setTimeout(scheduleDistil, 0);
+    },
+    (error) => {
+      distilling = false;
+      if (isTrap(error)) breakDown('trap', trapMessage(error));
+      else post('distilState', { progress: distiller.progress(), message: messageOf(error) });
+    },
+  );
+}
+
+/** Replaces the distillation with one of the current policy into the student, and starts it. */
+async function distil(id, options) {
+  if (session === null) throw new Error('the model is still loading');
+  if (broken !== null) throw new Error(broken.message);
+  const files = await shippedModel(STUDENT_MODEL);
+  const made = Distiller.create(session.trainer, new Uint8Array(files.weights), files.config, files.tokenizer, options);
+  distiller?.free();
+  distiller = made;
+  distilling = true;
+  // The teacher's GRPO run pauses: both would share the one thread.
+  if (running) {
+    running = false;
+    post('state', { running: false, steps: stepsDone() });
+  }
+  post('distilling', { id, progress: distiller.progress() });
+  scheduleDistil();
+}
+
 const handlers = {
   init(message) {
     if (backend !== null) return;
@@ -384,6 +379,31 @@ const handlers = {
           peak = await backend.matmulPeak(m, k, n, PEAK_REPEATS);
         }
         post('measured', { id, download, peak });
+      },
+      (error) => requestFailed(id, error),
+    );
+  },
+  distil({ id, options }) {
+    enqueue(
+      () => distil(id, options),
+      (error) => requestFailed(id, error),
+    );
+  },
+  stopDistil() {
+    if (!distilling) return;
+    distilling = false;
+    // After the piece of work under way, if any.
+    enqueue(
+      async () => post('distilState', { progress: distiller.progress(), message: '' }),
+      (error) => post('error', { message: messageOf(error) }),
+    );
+  },
+  exportStudent({ id }) {
+    enqueue(
+      async () => {
+        if (distiller === null) throw new Error('nothing has been distilled yet');
+        const files = await distiller.exportModel();
+        self.postMessage(makeMessage('exported', { id, files }), [files.safetensors.buffer, files.weights.buffer]);
       },
       (error) => requestFailed(id, error),
     );

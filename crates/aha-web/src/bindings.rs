@@ -7,7 +7,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::answer::GenerateOptions;
 use crate::backend::{self, BackendInfo};
-use crate::session::RunSession;
+use crate::distil::{DistilOptions, DistilSession};
+use crate::session::{ExportedModel, RunSession};
 
 // The wasm API's results and settings in TypeScript: the types generated from Rust
 // (web/src/types/boundary.d.ts, by tests/tests/native_page_types.rs) and, below, the few small
@@ -16,7 +17,8 @@ use crate::session::RunSession;
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
 import type {
-    BackendInfo, Completion, EvalRow, GenerateOptions, ModelInfo, Routes, RunConfig, RunSettings, StepReport,
+    BackendInfo, Completion, DistilOptions, DistilProgress, DistilUpdate, EvalRow, GenerateOptions, ModelInfo,
+    Routes, RunConfig, RunSettings, StepReport,
 } from '../types/boundary';
 
 /** How this wasm was built (`Backend.buildInfo`). */
@@ -290,19 +292,68 @@ impl Trainer {
     /// Uint8Array, the rest as text).
     #[wasm_bindgen(js_name = exportModel, unchecked_return_type = "ExportedFiles")]
     pub async fn export_model(&self) -> Result<js_sys::Object, JsError> {
-        let exported = self.inner.export().await?;
-        let object = js_sys::Object::new();
-        let set = |key: &str, value: JsValue| {
-            js_sys::Reflect::set(&object, &JsValue::from_str(key), &value)
-                .map(|_| ())
-                .map_err(|_| JsError::new("could not build the export"))
-        };
-        set("safetensors", js_sys::Uint8Array::from(exported.safetensors.as_slice()).into())?;
-        set("weights", js_sys::Uint8Array::from(exported.weights.as_slice()).into())?;
-        set("config", JsValue::from_str(&exported.config))?;
-        set("tokenizer", JsValue::from_str(&exported.tokenizer))?;
-        Ok(object)
+        exported_files(self.inner.export().await?)
     }
+}
+
+/// A distillation of a run's current policy (the teacher) into the shipped student, beside the
+/// student's own GRPO run: see `distil.rs`. Made from a [`Trainer`]; independent of it afterwards.
+#[wasm_bindgen]
+pub struct Distiller {
+    inner: DistilSession,
+}
+
+#[wasm_bindgen]
+impl Distiller {
+    /// `teacher`'s current policy teaches the student whose checkpoint files are given;
+    /// `options`: `{problems, steps}`. Throws an error naming what is wrong.
+    pub fn create(
+        teacher: &Trainer,
+        weights: Vec<u8>,
+        config: &str,
+        tokenizer: &str,
+        #[wasm_bindgen(unchecked_param_type = "DistilOptions")] options: JsValue,
+    ) -> Result<Distiller, JsError> {
+        let options: DistilOptions = serde_wasm_bindgen::from_value(options)
+            .map_err(|e| JsError::new(&format!("distillation options: {e}")))?;
+        DistilSession::new(&teacher.inner, weights, config, tokenizer, &options)
+            .map(|inner| Distiller { inner })
+            .map_err(JsError::from)
+    }
+
+    /// `{student_parameters, problems, answered, sampled, kept, steps, steps_done, done}`.
+    #[wasm_bindgen(unchecked_return_type = "DistilProgress")]
+    pub fn progress(&self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.progress())
+    }
+
+    /// The next piece of work: a batch of teacher answers, the base evaluation, or one update of
+    /// each arm (with both evaluations when one is due).
+    #[wasm_bindgen(unchecked_return_type = "DistilUpdate")]
+    pub async fn advance(&mut self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.advance().await?)
+    }
+
+    /// The distilled student's files, as `Trainer.exportModel` gives a policy's.
+    #[wasm_bindgen(js_name = exportModel, unchecked_return_type = "ExportedFiles")]
+    pub async fn export_model(&self) -> Result<js_sys::Object, JsError> {
+        exported_files(self.inner.export().await?)
+    }
+}
+
+/// A model's files as the page downloads them: bytes as Uint8Array, the rest as text.
+fn exported_files(exported: ExportedModel) -> Result<js_sys::Object, JsError> {
+    let object = js_sys::Object::new();
+    let set = |key: &str, value: JsValue| {
+        js_sys::Reflect::set(&object, &JsValue::from_str(key), &value)
+            .map(|_| ())
+            .map_err(|_| JsError::new("could not build the export"))
+    };
+    set("safetensors", js_sys::Uint8Array::from(exported.safetensors.as_slice()).into())?;
+    set("weights", js_sys::Uint8Array::from(exported.weights.as_slice()).into())?;
+    set("config", JsValue::from_str(&exported.config))?;
+    set("tokenizer", JsValue::from_str(&exported.tokenizer))?;
+    Ok(object)
 }
 
 fn run_settings(settings: JsValue) -> Result<aha_train::RunSettings, JsError> {

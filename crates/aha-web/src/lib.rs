@@ -6,6 +6,7 @@
 
 pub mod answer;
 pub mod backend;
+pub mod distil;
 pub mod error;
 pub mod prompt;
 pub mod session;
@@ -15,6 +16,7 @@ mod bindings;
 
 pub use answer::{Completion, GenerateOptions, ModelInfo};
 pub use backend::{BackendInfo, cpu_backend, webgpu_backend};
+pub use distil::{ArmEvals, DistilOptions, DistilProgress, DistilSession, DistilUpdate, TeacherAnswer};
 pub use error::WebError;
 pub use prompt::{CheckedPrompt, check_prompt};
 pub use session::{AnswerView, Correction, ExportedModel, GroupView, Routes, RunSession, StepReport};

@@ -273,15 +273,37 @@ impl RunSession {
 
     /// The current policy as safetensors, Burn record, config and tokenizer (one readback).
     pub async fn export(&self) -> Result<ExportedModel, WebError> {
-        let cpu = copy_to_cpu(&self.run.policy(), &self.model_config).await?;
-        let checkpoint = Checkpoint::from_model(&cpu, &self.model_config, &self.tokenizer)?;
-        Ok(ExportedModel {
-            safetensors: export_safetensors(&cpu, &self.model_config)?,
-            weights: checkpoint.weights().to_vec(),
-            config: self.model_config.to_json(),
-            tokenizer: self.tokenizer.to_json()?,
-        })
+        export_model(&self.run.policy(), &self.model_config, &self.tokenizer).await
     }
+
+    /// The current policy (the teacher of a distillation).
+    pub fn policy(&self) -> aha_model::Model {
+        self.run.policy()
+    }
+
+    pub fn tokenizer(&self) -> &CharTokenizer {
+        &self.tokenizer
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+}
+
+/// `model` (of `config`) as safetensors, Burn record, config and tokenizer: one readback.
+pub async fn export_model(
+    model: &aha_model::Model,
+    config: &ModelConfig,
+    tokenizer: &CharTokenizer,
+) -> Result<ExportedModel, WebError> {
+    let cpu = copy_to_cpu(model, config).await?;
+    let checkpoint = Checkpoint::from_model(&cpu, config, tokenizer)?;
+    Ok(ExportedModel {
+        safetensors: export_safetensors(&cpu, config)?,
+        weights: checkpoint.weights().to_vec(),
+        config: config.to_json(),
+        tokenizer: tokenizer.to_json()?,
+    })
 }
 
 #[cfg(test)]

@@ -229,3 +229,21 @@ reason?: string, } | { "kind": "cpu",
  * Why the GPU is not used, in words for the page.
  */
 reason: string, };
+
+export type DistilOptions = { problems: number, steps: number, };
+
+export type DistilProgress = { student_parameters: number, problems: number, answered: number, sampled: number, kept: number, steps: number, steps_done: number, done: boolean, };
+
+export type TeacherAnswer = { prompt: string, completion: string, };
+
+export type ArmEvals = { 
+/**
+ * The student fine-tuned on the teacher's answers.
+ */
+distilled: EvalRow, 
+/**
+ * The student trained with GRPO on its own.
+ */
+own: EvalRow, };
+
+export type DistilUpdate = { "phase": "answered", kept: Array<TeacherAnswer>, dropped: Array<TeacherAnswer>, } | { "phase": "started", eval: EvalRow, } | { "phase": "stepped", step: number, distil_loss: number, own_reward: number, eval: ArmEvals | null, };
