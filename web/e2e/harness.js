@@ -40,6 +40,9 @@ export async function launch({ webgpu }) {
     executablePath: CHROMIUM,
     headless: true,
     args,
+    // The page speaks the browser's language: the tests read its English unless a link asks for
+    // another (`#lang=zh`), whatever the machine's locale.
+    locale: 'en-US',
   });
   const consoleErrors = [];
   const foreignRequests = [];

@@ -1,10 +1,11 @@
 // The prompt box: the current policy answers a typed problem, token by token.
-import { $, showError } from './dom.js';
+import { $, say, showError } from './dom.js';
 import { describeCompletion } from './format.js';
+import { ui } from './i18n.js';
 
 function showPromptError(message) {
   showError($('#prompt-error'), message);
-  $('#prompt').setAttribute('aria-invalid', String(message !== ''));
+  $('#prompt').setAttribute('aria-invalid', String($('#prompt-error').textContent !== ''));
 }
 
 /**
@@ -17,20 +18,20 @@ export function wireAsk(requests, broken, task) {
     event.preventDefault();
     const text = $('#prompt').value.trim();
     if (text === '') {
-      showPromptError('Type a problem first, like 347*5.');
+      showPromptError(() => ui().ask.typeFirst);
       return;
     }
     showPromptError('');
     $('#ask-button').disabled = true;
     $('#answer').textContent = '';
-    $('#verdict').textContent = '';
+    say($('#verdict'), '');
     delete $('#verdict').dataset.correct;
     const streamed = (token) => ($('#answer').textContent += token.text);
     requests
       .send('generate', { prompt: text, sampled: $('#sampled').checked }, streamed)
       .then(({ result }) => {
         $('#answer').textContent = result.prompt + result.completion;
-        $('#verdict').textContent = describeCompletion(result, task());
+        say($('#verdict'), () => describeCompletion(result, task()));
         $('#verdict').dataset.correct = String(result.correct);
       })
       .catch((error) => {

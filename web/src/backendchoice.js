@@ -1,8 +1,21 @@
 // Which compute backend the Worker trains on: the one the page address forces, else the CPU beside
 // a software WebGPU adapter, else the faster of a real adapter and the CPU, measured at load.
+import { en } from './i18n/en.js';
 import { Backend } from './pkg/aha_web.js';
 
 const messageOf = (error) => String(error?.message ?? error);
+
+/**
+ * `backend` with the reason `key` (of i18n's `backend.why`) and its `values`: the wasm keeps the
+ * reason in English (bench reports, logs); the page says it in its language from `why`.
+ */
+function because(backend, key, values = {}) {
+  backend.setReason(en.backend.why[key](values));
+  return { backend, why: { key, ...values } };
+}
+
+/** A CPU backend, for the reason `key` (`because`). */
+const cpuBecause = (key, values = {}) => because(Backend.cpu(''), key, values);
 
 /**
  * Whether the browser's WebGPU adapter is a software fallback (SwiftShader and the like): `{fallback,
@@ -19,23 +32,19 @@ async function probeAdapter() {
 }
 
 /**
- * The backend `prefer` asks for: `cpu` and `webgpu` force one. `auto` takes the CPU where the only
+ * The backend `prefer` asks for, as `{backend, why}` (`because`): `cpu` and `webgpu` force one. `auto` takes the CPU where the only
  * adapter is a software fallback (it emulates a GPU on the CPU, and a GRPO step there takes
  * seconds where the CPU backend takes a fraction of one); on a real adapter it measures both and
  * keeps the faster, since for a model this small an integrated or old GPU can lose to the CPU.
  * `measure` measures even a software adapter.
  */
 export async function pickBackend(prefer) {
-  if (prefer === 'cpu') return Backend.cpu('CPU requested in the page address (#backend=cpu)');
-  if (!('gpu' in navigator)) return Backend.cpu('this browser has no WebGPU (navigator.gpu is missing)');
-  if (prefer === 'webgpu') return Backend.webgpu();
+  if (prefer === 'cpu') return cpuBecause('cpuRequested');
+  if (!('gpu' in navigator)) return cpuBecause('noWebgpu');
+  if (prefer === 'webgpu') return { backend: await Backend.webgpu(), why: { key: 'own' } };
   const adapter = await probeAdapter().catch(() => null);
-  if (adapter === null) return Backend.cpu('the browser offers no WebGPU adapter');
-  if (adapter.fallback && prefer !== 'measure') {
-    return Backend.cpu(
-      `the only WebGPU adapter is a software fallback (${adapter.name}), slower than the CPU backend; add #backend=webgpu to the address to use it anyway`,
-    );
-  }
+  if (adapter === null) return cpuBecause('noAdapter');
+  if (adapter.fallback && prefer !== 'measure') return cpuBecause('softwareAdapter', { name: adapter.name });
   return fasterOfGpuAndCpu();
 }
 
@@ -46,23 +55,19 @@ export async function pickBackend(prefer) {
  */
 async function fasterOfGpuAndCpu() {
   const gpu = await Backend.webgpu();
-  if (gpu.info().kind !== 'webgpu') return gpu; // WebGPU did not start: the CPU, with the reason.
+  // WebGPU did not start: the CPU, with the wasm's reason.
+  if (gpu.info().kind !== 'webgpu') return { backend: gpu, why: { key: 'own' } };
   let gpuMs;
   try {
     gpuMs = await gpu.calibrationMs();
   } catch (error) {
     gpu.free();
-    return Backend.cpu(`WebGPU failed a test step at load (${messageOf(error)}), so the CPU trains`);
+    return cpuBecause('gpuTestFailed', { message: messageOf(error) });
   }
   const cpu = Backend.cpu('');
   const cpuMs = await cpu.calibrationMs();
-  const times = `a test step took ${Math.round(gpuMs)} ms on WebGPU and ${Math.round(cpuMs)} ms on the CPU`;
+  const times = { gpuMs: Math.round(gpuMs), cpuMs: Math.round(cpuMs) };
   const [kept, dropped] = cpuMs < gpuMs ? [cpu, gpu] : [gpu, cpu];
-  kept.setReason(
-    kept === cpu
-      ? `measured faster at load: ${times}; add #backend=webgpu to the address to use the GPU anyway`
-      : `measured faster at load: ${times}`,
-  );
   dropped.free();
-  return kept;
+  return because(kept, kept === cpu ? 'cpuFaster' : 'gpuFaster', times);
 }

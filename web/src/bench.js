@@ -1,6 +1,7 @@
 // The bench panel: how fast this run goes here, from what the Worker measured in each step. Pure
 // bookkeeping (unit-tested); main.js draws `describeBench`'s rows. The same figures, under the same
 // names, are what `cargo xtask bench --browser` writes to report/bench-browser.json.
+import { ui } from './i18n.js';
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -207,61 +208,56 @@ export function peakFigures(summary, peak) {
  * `peak` the matmul peak (`{shape, gflops}`) or null.
  */
 export function describeBench(summary, download = null, peak = null) {
+  const words = ui().bench;
   const rows = [];
-  if (download) rows.push(['wasm download', `${MB(download.raw_bytes)} (${MB(download.gzip_bytes)} gzip)`]);
+  if (download) rows.push([words.download, words.downloadValue(MB(download.raw_bytes), MB(download.gzip_bytes))]);
   if (peak) {
     rows.push(
-      [`matmul peak (our tiled WGSL kernel, ${peak.shape.join(' × ')})`, `${peak.gflops.toFixed(2)} GFLOP/s`],
-      ["Burn's matmul, same shape", `${peak.burn_gflops.toFixed(2)} GFLOP/s`],
+      [words.peak(peak.shape.join(' × ')), `${peak.gflops.toFixed(2)} GFLOP/s`],
+      [words.burnPeak, `${peak.burn_gflops.toFixed(2)} GFLOP/s`],
     );
   }
   if (summary === null) {
-    rows.push(['steps', 'none yet: press Train or Single step']);
+    rows.push([words.steps, words.noSteps]);
     return rows;
   }
-  const warm = summary.steps > 1 ? `median of ${summary.steps - 1} steps after the first` : 'the first step only';
-  rows.push(
-    [`${summary.start} → first step`, ms(summary.load_to_first_step_ms)],
-  );
-  if (summary.load_to_ready_ms !== null) rows.push([`${summary.start} → backend ready`, ms(summary.load_to_ready_ms)]);
-  if (summary.baseline_eval_ms !== null) rows.push(['step-0 held-out evaluation', ms(summary.baseline_eval_ms)]);
+  const start = words.start[summary.start] ?? summary.start;
+  rows.push([words.toFirstStep(start), ms(summary.load_to_first_step_ms)]);
+  if (summary.load_to_ready_ms !== null) rows.push([words.toReady(start), ms(summary.load_to_ready_ms)]);
+  if (summary.baseline_eval_ms !== null) rows.push([words.baselineEval, ms(summary.baseline_eval_ms)]);
   if (summary.time_to_aha_s !== null) {
-    rows.push([
-      'time to aha (Train → held-out check rate over 0.5)',
-      `${summary.time_to_aha_s.toFixed(1)} s, at step ${summary.aha_step} (median step before it ${ms(summary.step_ms_before_aha)})`,
-    ]);
+    rows.push([words.timeToAha, words.ahaValue(summary.time_to_aha_s.toFixed(1), summary.aha_step, ms(summary.step_ms_before_aha))]);
   } else if (summary.steps > 0) {
-    rows.push(['time to aha (Train → held-out check rate over 0.5)', 'not yet']);
+    rows.push([words.timeToAha, words.notYet]);
   }
   rows.push(
-    ['first step', ms(summary.first_step_ms)],
-    [`GRPO step (${warm})`, `${ms(summary.grpo_step_ms)} = rollout ${ms(summary.rollout_ms)} + update ${ms(summary.update_ms)}`],
-    ['sampled tokens / s', summary.tokens_per_s.toFixed(0)],
-    ['update, matmul GFLOP/s achieved', summary.update_achieved_gflops.toFixed(2)],
+    [words.firstStep, ms(summary.first_step_ms)],
+    [words.grpoStep(words.warm(summary.steps)), words.grpoStepValue(ms(summary.grpo_step_ms), ms(summary.rollout_ms), ms(summary.update_ms))],
+    [words.tokens, summary.tokens_per_s.toFixed(0)],
+    [words.achieved, summary.update_achieved_gflops.toFixed(2)],
   );
   const { update_share_of_peak: share, update_share_of_best_matmul: shareOfBest } = peakFigures(summary, peak);
   if (share !== null) {
     rows.push(
-      ['update ÷ matmul peak', `${(share * 100).toFixed(1)}%`],
-      ['update ÷ faster matmul', `${(shareOfBest * 100).toFixed(1)}%`],
+      [words.shareOfPeak, `${(share * 100).toFixed(1)}%`],
+      [words.shareOfBest, `${(shareOfBest * 100).toFixed(1)}%`],
     );
   }
-  rows.push(
-    ['GPU → CPU reads per step', String(summary.readbacks_per_step)],
-  );
-  if (summary.wasm_heap_bytes !== null) rows.push(['wasm memory (Worker)', MB(summary.wasm_heap_bytes)]);
+  rows.push([words.readbacks, String(summary.readbacks_per_step)]);
+  if (summary.wasm_heap_bytes !== null) rows.push([words.wasmMemory, MB(summary.wasm_heap_bytes)]);
   if (summary.gpu_bytes_reserved !== null) {
-    rows.push(['GPU memory (pools)', `${MB(summary.gpu_bytes_reserved)} in ${summary.gpu_allocations} allocations`]);
+    rows.push([words.gpuMemory, words.gpuMemoryValue(MB(summary.gpu_bytes_reserved), summary.gpu_allocations)]);
   }
   const moved = summary.memory_drift;
   if (moved) {
     const pct = (fraction) => `${(fraction * 100).toFixed(1)}%`;
+    const bytes =
+      moved.gpu_bytes_reserved === null
+        ? words.driftBytesLater(2 * MEMORY_PEAK_WINDOW_STEPS)
+        : words.driftBytes(pct(moved.gpu_bytes_reserved), MEMORY_PEAK_WINDOW_STEPS);
     rows.push([
-      `memory drift over ${moved.steps} steps after step ${MEMORY_WARMUP_STEPS}`,
-      `wasm ${pct(moved.wasm_heap_bytes)}, GPU allocations ${pct(moved.gpu_allocations)}, ` +
-        (moved.gpu_bytes_reserved === null
-          ? `GPU bytes after ${2 * MEMORY_PEAK_WINDOW_STEPS} steps`
-          : `GPU bytes ${pct(moved.gpu_bytes_reserved)} (${MEMORY_PEAK_WINDOW_STEPS}-step peaks)`),
+      words.drift(moved.steps, MEMORY_WARMUP_STEPS),
+      words.driftValue(pct(moved.wasm_heap_bytes), pct(moved.gpu_allocations), bytes),
     ]);
   }
   return rows;

@@ -3,6 +3,7 @@
 import { describeBench, peakFigures } from './bench.js';
 import { $, showError } from './dom.js';
 import { el } from './feed.js';
+import { onLanguage, ui } from './i18n.js';
 
 export class BenchPanel {
   #download = null; // {raw_bytes, gzip_bytes} of the wasm
@@ -23,11 +24,12 @@ export class BenchPanel {
         ({ download: this.#download, peak: this.#peak } = await requests.send('measure'));
         this.draw();
       } catch (error) {
-        showError($('#bench-error'), `Could not measure the download: ${error.message}`);
+        showError($('#bench-error'), () => ui().bench.couldNotMeasure(error.message));
       } finally {
         this.#measuring = false;
       }
     });
+    onLanguage(() => this.draw());
   }
 
   /** Queues the panel's redraw, from the figures as they are when it runs. */

@@ -4,6 +4,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { smooth } from './format.js';
+import { ui } from './i18n.js';
 
 import { overlayColumns } from './runtable.js';
 
@@ -13,69 +14,62 @@ const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf
 
 /**
  * The charts and their series. `key` names a column of the run table (see `RunTable`); `held_out`
- * series are sparse and drawn as points joined across gaps, never smoothed.
+ * series are sparse and drawn as points joined across gaps, never smoothed. Each chart's title,
+ * note and series labels are words of the page's language: `ui().charts[id]`.
  */
 export const CHARTS = [
   {
     id: 'reward',
-    title: 'Reward: share of right final answers in the rollout',
     range: [0, 1],
-    series: [{ key: 'reward_mean', label: 'reward' }],
+    series: [{ key: 'reward_mean' }],
   },
   {
     id: 'accuracy',
-    title: 'Accuracy: final answer vs first guess',
-    note: 'If the final answer improves while the first guess stays flat, the gain comes from checking, not from a sharper guess.',
     range: [0, 1],
     series: [
-      { key: 'accuracy', label: 'final answer (rollout)' },
-      { key: 'first_guess_accuracy', label: 'first guess (rollout)', dash: [6, 4] },
-      { key: 'eval_sampled_acc', label: 'held-out, sampled', held_out: true },
-      { key: 'eval_greedy_acc', label: 'held-out, greedy', held_out: true },
-      { key: 'eval_first_guess_acc', label: 'held-out first guess', held_out: true, dash: [6, 4] },
+      { key: 'accuracy' },
+      { key: 'first_guess_accuracy', dash: [6, 4] },
+      { key: 'eval_sampled_acc', held_out: true },
+      { key: 'eval_greedy_acc', held_out: true },
+      { key: 'eval_first_guess_acc', held_out: true, dash: [6, 4] },
     ],
   },
   {
     id: 'behaviour',
-    title: 'Self-checking: how often it checks, says “wait”, fixes or breaks its guess',
-    note: '“Wait” alone can be a habit. The verdict is right when it says “ok” exactly when the check equals the guess: a faithful check keeps it near 1. A check that copies a wrong guess catches nothing.',
     range: [0, 1],
     series: [
-      { key: 'check_rate', label: 'check rate' },
-      { key: 'eval_check_rate', label: 'held-out check rate', held_out: true },
-      { key: 'wait_rate', label: 'wait rate' },
-      { key: 'fix_rate', label: 'fix rate (wrong guess → right answer)' },
-      { key: 'broke_rate', label: 'broke rate (right guess → wrong answer)' },
-      { key: 'verdict_accuracy', label: 'verdict right (among checks)', dash: [6, 4] },
-      { key: 'eval_verdict_accuracy', label: 'held-out verdict right', held_out: true },
-      { key: 'eval_check_accuracy_after_wrong_guess', label: 'held-out check right after a wrong guess', held_out: true },
-      { key: 'eval_check_copies_guess', label: 'held-out check copies a wrong guess', held_out: true, dash: [2, 3] },
+      { key: 'check_rate' },
+      { key: 'eval_check_rate', held_out: true },
+      { key: 'wait_rate' },
+      { key: 'fix_rate' },
+      { key: 'broke_rate' },
+      { key: 'verdict_accuracy', dash: [6, 4] },
+      { key: 'eval_verdict_accuracy', held_out: true },
+      { key: 'eval_check_accuracy_after_wrong_guess', held_out: true },
+      { key: 'eval_check_copies_guess', held_out: true, dash: [2, 3] },
     ],
   },
   {
     id: 'length',
-    title: 'Answer length (characters)',
     series: [
-      { key: 'mean_length_correct', label: 'right answers' },
-      { key: 'mean_length_wrong', label: 'wrong answers' },
+      { key: 'mean_length_correct' },
+      { key: 'mean_length_wrong' },
     ],
   },
   {
     id: 'optimiser',
-    title: 'Optimiser: KL to the base model, entropy, clipped tokens, groups with no signal',
     series: [
-      { key: 'kl', label: 'KL' },
-      { key: 'entropy', label: 'entropy (nats)' },
-      { key: 'clip_fraction', label: 'clip fraction' },
-      { key: 'zero_variance_groups', label: 'zero-variance groups' },
+      { key: 'kl' },
+      { key: 'entropy' },
+      { key: 'clip_fraction' },
+      { key: 'zero_variance_groups' },
     ],
   },
   {
     id: 'time',
-    title: 'Step time (ms)',
     series: [
-      { key: 'rollout_ms', label: 'rollout' },
-      { key: 'update_ms', label: 'update' },
+      { key: 'rollout_ms' },
+      { key: 'update_ms' },
     ],
   },
 ];
@@ -87,7 +81,7 @@ export const CHARTS = [
 function comparisonSeries(spec, compared) {
   if (spec.compare === false) return [];
   return spec.series.map((s, i) => ({
-    label: `${s.label} · ${compared}`,
+    label: `${seriesLabel(spec, s)} · ${compared}`,
     stroke: `${PALETTE[i % PALETTE.length]}66`,
     width: 1.5,
     dash: [2, 3],
@@ -97,37 +91,43 @@ function comparisonSeries(spec, compared) {
   }));
 }
 
-function makePlot(spec, container, { compared, xLabel }) {
+/** A series' label in the page's language: its own words (`label()`), else its chart's. */
+const seriesLabel = (spec, series) => series.label?.() ?? ui().charts[spec.id].series[series.key];
+
+/** `spec`'s plot in a new figure at the end of `container` (or in place of `replacing`). */
+function makePlot(spec, container, { compared, xLabel }, replacing = null) {
+  const words = spec.words?.() ?? ui().charts[spec.id];
   const figure = document.createElement('figure');
   figure.className = 'chart';
   figure.id = `chart-${spec.id}`;
   const caption = document.createElement('figcaption');
-  caption.textContent = spec.title;
+  caption.textContent = words.title;
   figure.append(caption);
-  if (spec.note) {
+  if (words.note) {
     const note = document.createElement('p');
     note.className = 'chart-note';
-    note.textContent = spec.note;
+    note.textContent = words.note;
     figure.append(note);
   }
-  container.append(figure);
+  if (replacing) replacing.replaceWith(figure);
+  else container.append(figure);
   const options = {
     width: plotWidth(figure),
     height: 200,
     scales: { x: { time: false }, y: spec.range ? { range: spec.range } : {} },
     // Whole steps only on the x axis.
-    axes: [{ label: xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }, {}],
+    axes: [{ label: xLabel(), incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }, {}],
     series: [
-      { label: 'step' },
+      { label: ui().charts.step },
       ...spec.series.map((s, i) => ({
-        label: s.label,
+        label: seriesLabel(spec, s),
         stroke: PALETTE[i % PALETTE.length],
         width: 2,
         dash: s.dash,
         spanGaps: Boolean(s.held_out),
         points: { show: Boolean(s.held_out) },
       })),
-      ...comparisonSeries(spec, compared),
+      ...comparisonSeries(spec, compared()),
     ],
   };
   const empty = options.series.slice(1).map(() => []);
@@ -146,22 +146,20 @@ function plotWidth(figure) {
 export const DISTIL_CHARTS = [
   {
     id: 'distil-accuracy',
-    title: 'Student, held-out accuracy: distilled (solid) vs its own GRPO run (faded)',
     range: [0, 1],
     series: [
-      { key: 'eval_sampled_acc', label: 'sampled', held_out: true },
-      { key: 'eval_greedy_acc', label: 'greedy', held_out: true },
-      { key: 'eval_first_guess_acc', label: 'first guess', held_out: true, dash: [6, 4] },
+      { key: 'eval_sampled_acc', held_out: true },
+      { key: 'eval_greedy_acc', held_out: true },
+      { key: 'eval_first_guess_acc', held_out: true, dash: [6, 4] },
     ],
   },
   {
     id: 'distil-behaviour',
-    title: 'Student, held-out checking: distilled (solid) vs its own GRPO run (faded)',
     range: [0, 1],
     series: [
-      { key: 'eval_check_rate', label: 'check rate', held_out: true },
-      { key: 'eval_verdict_accuracy', label: 'verdict right', held_out: true },
-      { key: 'eval_fix_rate', label: 'fix rate', held_out: true },
+      { key: 'eval_check_rate', held_out: true },
+      { key: 'eval_verdict_accuracy', held_out: true },
+      { key: 'eval_fix_rate', held_out: true },
     ],
   },
 ];
@@ -169,10 +167,14 @@ export const DISTIL_CHARTS = [
 /** Charts in `container`, redrawn from a `RunTable`. */
 export class Charts {
   /**
-   * `specs`: the charts (the training charts unless given); `compared`: what the faded curves are,
-   * for the legend; `xLabel`: the x axis.
+   * `specs`: the charts (the training charts unless given); `compared()`: what the faded curves
+   * are, for the legend; `xLabel()`: the x axis (both in the page's language).
    */
-  constructor(container, specs = CHARTS, { compared = 'previous run', xLabel = 'policy updates' } = {}) {
+  constructor(
+    container,
+    specs = CHARTS,
+    { compared = () => ui().charts.previousRun, xLabel = () => ui().charts.policyUpdates } = {},
+  ) {
     this.container = container;
     this.smoothing = false;
     this.labels = { compared, xLabel };
@@ -201,16 +203,29 @@ export class Charts {
     if (this.experts || table.expertKeys.length === 0) return;
     const series = table.expertKeys.map((key) => {
       const [, layer, expert] = key.match(/^expert_L(\d+)_E(\d+)$/);
-      return { key, label: `layer ${layer} · expert ${expert}`, dash: layer === '0' ? undefined : [6, 4] };
+      return { key, label: () => ui().charts.expertSeries(layer, expert), dash: layer === '0' ? undefined : [6, 4] };
     });
     const spec = {
       id: 'experts',
-      title: 'Mixture of experts: share of answer tokens per expert',
+      words: () => ({ title: ui().charts.experts }),
       range: [0, 1],
       series,
       compare: false,
     };
     this.experts = makePlot(spec, this.container, this.labels);
+  }
+
+  /**
+   * Makes every plot again in the page's language, each in its place; the owner then draws the
+   * data again (a new plot starts empty).
+   */
+  relabel() {
+    const remake = (drawn) => {
+      drawn.plot.destroy();
+      return makePlot(drawn.spec, this.container, this.labels, drawn.figure);
+    };
+    this.plots = this.plots.map(remake);
+    if (this.experts) this.experts = remake(this.experts);
   }
 
   /** The ids of the charts on show. */

@@ -2,9 +2,10 @@
 // shipped student, lists the teacher's answers as rejection sampling keeps or drops them, and draws
 // the student's held-out evaluations — distilled, over its own GRPO run faded — as they come.
 import { Charts, DISTIL_CHARTS, RunTable } from './charts.js';
-import { $, show, showError } from './dom.js';
+import { $, sayAttributes, show, showError } from './dom.js';
 import { modelDownloads, offerDownloads } from './downloads.js';
 import { describeDistil } from './format.js';
+import { onLanguage, ui } from './i18n.js';
 import { readDistilOptions } from './settings.js';
 
 /** Lines of the answers list kept on show, newest first. */
@@ -18,7 +19,10 @@ export class DistilPanel {
   constructor(requests, post, frames) {
     this.requests = requests;
     this.frames = frames;
-    this.charts = new Charts($('#distil-charts'), DISTIL_CHARTS, { compared: 'own GRPO', xLabel: 'student updates' });
+    this.charts = new Charts($('#distil-charts'), DISTIL_CHARTS, {
+      compared: () => ui().charts.ownGrpo,
+      xLabel: () => ui().charts.studentUpdates,
+    });
     this.distilled = new RunTable();
     this.own = new RunTable();
     this.usable = false;
@@ -30,6 +34,10 @@ export class DistilPanel {
     });
     $('#distil-stop').addEventListener('click', () => post('stopDistil'));
     $('#distil-export').addEventListener('click', () => this.export());
+    onLanguage(() => {
+      this.charts.relabel();
+      this.draw();
+    });
   }
 
   /** Whether a teacher is on show and its Worker computes; a new Worker has no distillation. */
@@ -37,7 +45,7 @@ export class DistilPanel {
     this.usable = usable;
     if (workerRestarted) {
       this.made = false;
-      if (this.running) this.stopped({ message: 'the compute backend was restarted' });
+      if (this.running) this.stopped({ message: ui().distil.restarted });
     }
     this.buttons();
   }
@@ -59,7 +67,7 @@ export class DistilPanel {
     showError($('#distil-error'), '');
     this.running = true;
     this.buttons();
-    show($('#distil-state'), 'Loading the student…', 'loading');
+    show($('#distil-state'), () => ui().distil.loadingStudent, 'loading');
     try {
       const { progress } = await this.requests.send('distil', { options });
       this.made = true;
@@ -72,7 +80,8 @@ export class DistilPanel {
     } catch (error) {
       this.running = false;
       showError($('#distil-error'), error.message);
-      show($('#distil-state'), this.made ? 'The distillation before this one is kept.' : 'Not started.', 'idle');
+      const made = this.made;
+      show($('#distil-state'), () => (made ? ui().distil.keptBefore : ui().distil.notStarted), 'idle');
     }
     this.buttons();
   }
@@ -100,7 +109,7 @@ export class DistilPanel {
   /** A `distilState`: the distillation finished, was stopped, or failed (`message`). */
   stopped({ progress = null, message }) {
     this.running = false;
-    showError($('#distil-error'), message === '' ? '' : `The distillation stopped: ${message}`);
+    showError($('#distil-error'), message === '' ? '' : () => ui().distil.stopped(message));
     if (progress) this.showProgress(progress, progress.done ? 'done' : 'stopped');
     else $('#distil-state').dataset.state = 'stopped';
     this.buttons();
@@ -112,7 +121,7 @@ export class DistilPanel {
       const item = document.createElement('li');
       item.textContent = `${answer.prompt}${answer.completion}`;
       item.dataset.kept = String(isKept);
-      item.title = isKept ? 'kept: the final answer is right' : 'dropped: the final answer is wrong';
+      sayAttributes(item, () => (item.title = isKept ? ui().distil.kept : ui().distil.dropped));
       return item;
     };
     const items = [...kept.map((answer) => line(answer, true)), ...dropped.map((answer) => line(answer, false))];
@@ -123,7 +132,7 @@ export class DistilPanel {
 
   showProgress(progress, state) {
     const line = $('#distil-state');
-    show(line, describeDistil(progress, state), state);
+    show(line, () => describeDistil(progress, state), state);
     line.dataset.kept = String(progress.kept);
     line.dataset.steps = String(progress.steps_done);
   }

@@ -1,12 +1,17 @@
 // The group view (G answers to one problem, with reward and advantage) and the aha gallery (the
 // first answers in which a check turned a wrong guess into a right answer).
+import { say, sayAttributes } from './dom.js';
 import { segments, signed } from './format.js';
+import { ui } from './i18n.js';
 
-/** A new `tag` element with an optional class and text. */
+/**
+ * A new `tag` element with an optional class and text: a string, or a function of the page's
+ * language (`say`), written again when the language changes.
+ */
 export const el = (tag, className, text) => {
   const node = document.createElement(tag);
   if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
+  if (text !== undefined) say(node, text);
   return node;
 };
 
@@ -22,7 +27,7 @@ export function completionNode(prompt, completion, verdictWrong = false) {
     const span = el('span', `part-${part.kind}`, part.text);
     if (part.kind === 'verdict' && verdictWrong) {
       span.classList.add('verdict-wrong');
-      span.title = 'This verdict contradicts the check: it should say “ok” exactly when the check equals the guess';
+      sayAttributes(span, () => (span.title = ui().group.verdictWrongTitle));
     }
     code.append(span);
   }
@@ -31,11 +36,11 @@ export function completionNode(prompt, completion, verdictWrong = false) {
 
 function badges(answer) {
   const names = [];
-  if (answer.fixed) names.push(['fixed', 'check fixed the guess']);
-  else if (answer.broke) names.push(['broke', 'check broke the guess']);
+  if (answer.fixed) names.push(['fixed', 'fixed']);
+  else if (answer.broke) names.push(['broke', 'broke']);
   else if (answer.checked) names.push(['checked', 'checked']);
-  if (answer.verdict_wrong) names.push(['verdict-wrong', 'verdict contradicts the check']);
-  return names.map(([kind, text]) => el('span', `badge badge-${kind}`, text));
+  if (answer.verdict_wrong) names.push(['verdict-wrong', 'verdictWrong']);
+  return names.map(([kind, words]) => el('span', `badge badge-${kind}`, () => ui().group[words]));
 }
 
 /**
@@ -44,7 +49,7 @@ function badges(answer) {
  */
 export function drawGroup(list, heading, report, onlyCorrections, onExperts) {
   const { group, metrics } = report;
-  heading.textContent = `Step ${metrics.step}: ${group.answers.length} answers to ${group.prompt} (right answer ${group.expected})`;
+  say(heading, () => ui().group.heading(metrics.step, group.answers.length, group.prompt, group.expected));
   const answers = onlyCorrections ? group.answers.filter((a) => a.fixed) : group.answers;
   const items = answers.map((answer) => {
     const item = el('li', 'answer');
@@ -52,21 +57,24 @@ export function drawGroup(list, heading, report, onlyCorrections, onExperts) {
     item.dataset.advantage = answer.advantage > 0 ? 'positive' : answer.advantage < 0 ? 'negative' : 'zero';
     const facts = el('span', 'facts');
     facts.append(
-      el('span', answer.correct ? 'reward right' : 'reward wrong', `reward ${answer.reward}`),
-      el('span', 'advantage', `advantage ${signed(answer.advantage)}`),
+      el('span', answer.correct ? 'reward right' : 'reward wrong', () => ui().group.reward(answer.reward)),
+      el('span', 'advantage', () => ui().group.advantage(signed(answer.advantage))),
       ...badges(answer),
     );
     if (onExperts) {
-      const button = el('button', 'experts-button', 'experts');
+      const button = el('button', 'experts-button');
       button.type = 'button';
-      button.title = 'Show which expert each character of this answer went to';
+      sayAttributes(button, () => {
+        button.textContent = ui().button.experts;
+        button.title = ui().button.expertsTitle;
+      });
       button.addEventListener('click', () => onExperts(group.prompt + answer.completion));
       facts.append(button);
     }
     item.append(completionNode('', answer.completion, answer.verdict_wrong), facts);
     return item;
   });
-  if (items.length === 0) items.push(el('li', 'empty', 'No answer in this group was fixed by a check.'));
+  if (items.length === 0) items.push(el('li', 'empty', () => ui().group.noneFixed));
   list.replaceChildren(...items);
 }
 
@@ -76,7 +84,7 @@ export function pinCorrections(gallery, corrections, limit = 6) {
     if (gallery.children.length >= limit) break;
     const item = el('li', 'pinned');
     item.append(
-      el('span', 'pinned-step', `step ${correction.step}`),
+      el('span', 'pinned-step', () => ui().group.pinnedStep(correction.step)),
       completionNode(correction.prompt, correction.completion, correction.verdict_wrong),
     );
     gallery.append(item);
@@ -89,11 +97,11 @@ export function pinCorrections(gallery, corrections, limit = 6) {
 export function drawRoutes(view, routes) {
   const rows = routes.experts.map((experts, layer) => {
     const row = el('div', 'route-row');
-    row.append(el('span', 'route-layer', `layer ${layer}`));
+    row.append(el('span', 'route-layer', () => ui().group.layer(layer)));
     const code = el('code', 'completion');
     routes.tokens.forEach((token, i) => {
       const span = el('span', `expert expert-${experts[i] % 8}`, token);
-      span.title = `“${token}” → expert ${experts[i]}`;
+      sayAttributes(span, () => (span.title = ui().group.tokenExpert(token, experts[i])));
       code.append(span);
     });
     row.append(code);
@@ -101,6 +109,6 @@ export function drawRoutes(view, routes) {
   });
   const experts = Math.max(...routes.experts.flat()) + 1;
   const legend = el('p', 'route-legend');
-  for (let e = 0; e < Math.max(experts, 4); e++) legend.append(el('span', `expert expert-${e % 8}`, `expert ${e}`));
+  for (let e = 0; e < Math.max(experts, 4); e++) legend.append(el('span', `expert expert-${e % 8}`, () => ui().group.expert(e)));
   view.replaceChildren(...rows, legend);
 }

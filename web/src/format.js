@@ -1,18 +1,21 @@
-// Turns Worker reports into the words the page shows.
+// Turns Worker reports into the words the page shows, in the page's language.
+import { ui } from './i18n.js';
 
-/** The backend line: which device trains the model, and why when it is not the GPU. */
-export function describeBackend(backend) {
-  if (backend.kind === 'webgpu') {
-    const adapter = backend.adapter ? ` on ${backend.adapter}` : '';
-    const fallback = backend.fallback_adapter ? ' (software fallback adapter: slow)' : '';
-    const reason = backend.reason ? ` — ${backend.reason}` : '';
-    return `WebGPU${adapter}${fallback}${reason}`;
-  }
-  if (backend.kind === 'cpu') {
-    return `CPU (WebAssembly) — ${backend.reason}`;
-  }
-  return `unknown backend ${JSON.stringify(backend.kind)}`;
+/**
+ * The backend line: which device trains the model, and why. `why` (`{key, ...values}`) names the
+ * Worker's reason among `ui().backend.why`; any other key (a reason from the wasm, such as WebGPU
+ * failing to start) shows the backend's own `reason` as it is.
+ */
+export function describeBackend(backend, why = { key: 'own' }) {
+  const words = ui().backend;
+  const reason = Object.hasOwn(words.why, why.key) ? words.why[why.key](why) : backend.reason;
+  if (backend.kind === 'webgpu') return words.webgpu(backend.adapter, backend.fallback_adapter, reason);
+  if (backend.kind === 'cpu') return words.cpu(reason);
+  return words.unknown(JSON.stringify(backend.kind));
 }
+
+/** What a run trains on, in words: `spec` is the run's `ProblemSpec` (`{op, a_digits, b_digits}`). */
+export const describeTask = (spec) => ui().task.describe(spec);
 
 /**
  * One line about a finished answer: right or wrong, whether the model checked its guess, and
@@ -20,16 +23,11 @@ export function describeBackend(backend) {
  * training.
  */
 export function describeCompletion(result, task) {
-  const verdict = result.correct
-    ? `right (${result.expected})`
-    : `wrong: the answer is ${result.expected}${result.answer ? `, it said ${result.answer}` : ', it gave no answer'}`;
-  const check = result.checked ? 'it checked its guess' : 'it did not check';
-  const known = !result.in_task
-    ? ` · outside what this run trains on (${task}): the model never learned it`
-    : result.held_out
-      ? ' · a held-out problem: no training ever showed it'
-      : '';
-  return `${verdict} · ${check}${known}`;
+  const words = ui().ask;
+  const verdict = result.correct ? words.right(result.expected) : words.wrong(result.expected, result.answer);
+  const check = result.checked ? words.checked : words.notChecked;
+  const known = !result.in_task ? words.outside(task) : result.held_out ? words.heldOut : null;
+  return [verdict, check, known].filter((part) => part !== null).join(' · ');
 }
 
 /**
@@ -98,23 +96,27 @@ export function toCsv(rows, columns) {
   return [columns.join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\n') + '\n';
 }
 
+/** The name of the run `about` (`{settings, source?}`) for people: its source, else its preset. */
+export function runName(about) {
+  const words = ui();
+  if (about?.source === 'Imported model') return words.status.importedModel;
+  return about?.source ?? words.presets.name[about?.settings.preset] ?? about?.settings.preset ?? '';
+}
+
 /** "tiny · loss_type dr_grpo · 5 steps": what a run was, for the comparison's legend. */
 export function describeRun(about, runTable) {
   const changed = Object.entries(about?.settings ?? {})
     .filter(([name]) => name !== 'preset')
     .map(([name, value]) => `${name} ${value}`);
   const steps = runTable.rows().filter((row) => typeof row.reward_mean === 'number').length;
-  return [about?.source ?? about?.settings.preset ?? 'run', ...changed, `${steps} step${steps === 1 ? '' : 's'}`].join(' · ');
+  return [runName(about) || ui().status.aRun, ...changed, ui().status.steps(steps)].join(' · ');
 }
+
+/** A count of parameters as the page writes it: `47,136`. */
+export const count = (value) => value.toLocaleString('en');
 
 /** What the state line says of `progress` (a `DistilProgress`) in `state`. */
 export function describeDistil(progress, state) {
   const { answered, problems, kept, sampled, steps_done: done, steps, student_parameters: size } = progress;
-  const share = sampled === 0 ? '' : ` (${Math.round((100 * kept) / sampled)}%)`;
-  const teacher = `the teacher kept ${kept} of ${sampled} answers${share}`;
-  if (state === 'answering') return `Teacher: ${answered} of ${problems} problems answered; ${teacher}.`;
-  const arms = `${done} of ${steps} updates of each student arm (${size.toLocaleString('en')} parameters)`;
-  if (state === 'training') return `Training: ${arms}; ${teacher}.`;
-  if (state === 'done') return `Done: ${arms}; ${teacher}.`;
-  return `Stopped at ${arms}; ${teacher}.`;
+  return ui().distil.progress({ answered, problems, kept, sampled, done, steps, size: count(size) }, state);
 }

@@ -1,5 +1,6 @@
 // The lessons panel and presenter mode: the lesson steps shown on demand, and the projector layout.
 import { $ } from './dom.js';
+import { onLanguage } from './i18n.js';
 import { Lessons } from './lessons.js';
 
 /** Wires the Lessons button and the presenter toggle; `charts` are resized for the new layout. */
@@ -18,6 +19,9 @@ export function wireLessons(charts) {
     event.target.setAttribute('aria-expanded', String(!panel.hidden));
     if (panel.hidden) lessons.hide();
     else lessons.show(lessons.index);
+  });
+  onLanguage(() => {
+    if (!$('#lessons-panel').hidden) lessons.show(lessons.index, false);
   });
   $('#presenter').addEventListener('click', (event) => {
     const on = document.body.classList.toggle('presenter');

@@ -5,13 +5,14 @@ import { wireAsk } from './ask.js';
 import { BenchFigures } from './bench.js';
 import { BenchPanel } from './benchpanel.js';
 import { Charts, RunTable } from './charts.js';
-import { $, show, showError } from './dom.js';
+import { $, say, show, showError, wordsOf } from './dom.js';
 import { offerDownloads, wireModelExport } from './downloads.js';
 import { showExperts } from './expertspanel.js';
 import { drawGroup, pinCorrections } from './feed.js';
 import { DistilPanel } from './distilpanel.js';
-import { describeBackend, describeRun, toCsv } from './format.js';
+import { count, describeBackend, describeRun, describeTask, runName, toCsv } from './format.js';
 import { FrameQueue } from './frames.js';
+import { LANGUAGES, chooseLanguage, language, onLanguage, setLanguage, ui } from './i18n.js';
 import { wireLessons } from './lessonspanel.js';
 import { wireModelImport } from './modelfiles.js';
 import { checkMessage, makeMessage } from './protocol.js';
@@ -20,10 +21,18 @@ import { SavedRunsView, savedAt } from './savedruns.js';
 import { PRESETS, parseHash, runSettings, toHash } from './settings.js';
 import { SettingsForm, wireCopyLink } from './settingsform.js';
 
+// --- the language: a link's `lang`, else the browser's; set before anything is written
+/** The language the address names (a link's or the person's choice), or null: the browser's. */
+let chosenLanguage = new URLSearchParams(location.hash.replace(/^#/, '')).get('lang');
+setLanguage(chooseLanguage(chosenLanguage, navigator.languages ?? []));
+if (!Object.hasOwn(LANGUAGES, chosenLanguage ?? '')) chosenLanguage = null;
+
 // --- state: the settings on show, the run the Worker has, its table of metrics
 const initial = parseHash(location.hash);
 let settings = initial.settings;
 const backendChoice = initial.backend;
+/** The address for `settings` as this page writes it: the backend and language it was opened with. */
+const addressFor = (next) => toHash(next, backendChoice, chosenLanguage);
 let run = null; // {settings, config, parameters, source} of the Worker's current run (`config`: its RunConfig)
 let backendInfo = null;
 let table = new RunTable();
@@ -80,7 +89,7 @@ function runMade(asked, { run: config, parameters, task }) {
 function runRefused(asked, reason) {
   const target = asked.source ? $('#files-error') : $('#settings-error');
   if (run) {
-    showError(target, `${reason} — the current run is unchanged.`);
+    showError(target, () => ui().status.refusedKeepRun(reason));
     // The address keeps describing the run that is on show, not the refused one.
     if (location.hash !== writtenHash) history.replaceState(null, '', writtenHash);
   }
@@ -110,16 +119,17 @@ function showStepCount(steps) {
 function showComparison() {
   const line = $('#comparison');
   line.hidden = previous === null || !$('#overlay').checked;
-  line.textContent = previous ? `Faded curves: the previous run (${previous.label}).` : '';
+  const label = previous?.label;
+  say(line, () => (label ? ui().status.comparison(label()) : ''));
 }
 
 function setRunning(running, steps) {
   const state = $('#run-state');
   state.dataset.running = String(running);
   state.dataset.steps = String(steps);
-  const name = run ? run.settings.preset : '';
-  show(state, `${name} run · ${steps} step${steps === 1 ? '' : 's'} · ${running ? 'training' : 'paused'}`);
-  $('#train').textContent = running ? 'Pause' : 'Train';
+  const about = run;
+  show(state, () => ui().status.run(runName(about === null ? null : { settings: about.settings }), steps, running));
+  say($('#train'), () => (running ? ui().button.pause : ui().button.train));
   $('#train').disabled = run === null || workerBroken;
   $('#step').disabled = running || run === null || workerBroken;
 }
@@ -141,7 +151,7 @@ function startWorker() {
     try {
       message = checkMessage(event.data);
     } catch (error) {
-      showError($('#run-error'), `The worker sent a message this page cannot read: ${error.message}`);
+      showError($('#run-error'), () => ui().status.workerUnreadable(error.message));
       return;
     }
     if (requests.settle(message)) return;
@@ -150,7 +160,7 @@ function startWorker() {
     handler?.(message);
   };
   worker.onerror = (event) => {
-    show($('#backend'), `The worker failed to start: ${event.message ?? 'unknown error'}`, 'error');
+    show($('#backend'), () => ui().status.workerFailedToStart(event.message), 'error');
   };
   worker.postMessage(makeMessage('init', { prefer: backendChoice, baseUrl: document.baseURI }));
 }
@@ -159,8 +169,8 @@ function startWorker() {
 function resumeSaved(runId) {
   $('#resume').disabled = true;
   savedRuns.setBusy(true);
-  const modelLine = $('#model').textContent;
-  show($('#model'), 'Resuming the saved run…', 'loading');
+  const modelLine = wordsOf($('#model'));
+  show($('#model'), () => ui().status.resuming, 'loading');
   resumeRequest.track(requests.send('resume', { run: runId }), runResumed, (reason) => resumeRefused(modelLine, reason));
 }
 
@@ -178,16 +188,16 @@ function runResumed(message) {
   }
   drawCharts();
   if (steps.length > 0) showLatest(steps.at(-1).report);
-  show($('#model'), `Saved run resumed at step ${message.steps}: ${message.parameters.toLocaleString('en')} parameters`, 'ready');
-  show($('#saved'), `Resumed from the save at step ${message.steps}.`, 'saved');
+  show($('#model'), () => ui().status.resumed(message.steps, count(message.parameters)), 'ready');
+  show($('#saved'), () => ui().status.resumedFrom(message.steps), 'saved');
   $('#saved').dataset.steps = String(message.steps);
 }
 
 /** The Worker could not resume: the run on show stays (after a lost GPU it cannot step, and the error says why). */
 function resumeRefused(modelLine, reason) {
   const usable = run !== null && !workerBroken;
-  show($('#model'), usable ? modelLine : 'No run: reset to start again.', usable ? 'ready' : 'error');
-  showError($('#run-error'), `Could not resume: ${reason}`);
+  show($('#model'), usable ? modelLine : () => ui().status.noRunReset, usable ? 'ready' : 'error');
+  showError($('#run-error'), () => ui().status.couldNotResume(reason));
   $('#resume').disabled = false;
   savedRuns.setBusy(false);
 }
@@ -203,13 +213,14 @@ function beginRun(about, { keepErrors }) {
   run = about;
   workerBroken = false;
   settings = run.settings;
-  const source = run.source ?? 'Base model';
-  show($('#model'), `${source} loaded: ${run.parameters.toLocaleString('en')} parameters`, 'ready');
-  $('#ask-task').textContent = `This run trains it on ${run.task}; other problems get answers it never learned.`;
-  writtenHash = toHash(settings, backendChoice);
+  const { source, parameters, config } = run;
+  show($('#model'), () => ui().status.loaded(source === undefined ? ui().status.baseModel : runName({ source }), count(parameters)), 'ready');
+  say($('#ask-task'), () => ui().status.askTask(describeTask(config.grpo.task)));
+  writtenHash = addressFor(settings);
   if (location.hash !== writtenHash) history.replaceState(null, '', writtenHash);
   if (table.rows().some((row) => typeof row.reward_mean === 'number')) {
-    previous = { table, label: describeRun(finished, table) };
+    const [about, steps] = [finished, table];
+    previous = { table, label: () => describeRun(about, steps) };
   }
   table = new RunTable();
   if (finished !== null) bench = new BenchFigures(performance.now(), 'reset');
@@ -225,8 +236,8 @@ function beginRun(about, { keepErrors }) {
   $('#group').replaceChildren();
   $('#gallery').replaceChildren();
   $('#experts-view').replaceChildren();
-  show($('#experts-heading'), 'Press “experts” on an answer of the latest group.');
-  show($('#group-heading'), 'No step yet.');
+  show($('#experts-heading'), () => ui().group.expertsPrompt);
+  show($('#group-heading'), () => ui().group.none);
   $('#downloads').replaceChildren();
   form.fill(settings, run);
   for (const id of ['#train', '#reset', '#ask-button', '#export-model', '#trap']) $(id).disabled = false;
@@ -234,7 +245,7 @@ function beginRun(about, { keepErrors }) {
   $('#lose-device').disabled = backendInfo?.kind !== 'webgpu';
   if (!keepErrors) showError($('#settings-error'), '');
   showError($('#run-error'), '');
-  show($('#saved'), 'Not saved yet: this run is saved on this machine every 10 steps and when it pauses.', 'none');
+  show($('#saved'), () => ui().status.notSaved, 'none');
   $('#saved').dataset.steps = '-1';
 }
 
@@ -259,8 +270,8 @@ function showLatest(report) {
 /** @type {import('./protocol.js').Handlers} */
 const on = {
   ready(message) {
-    const check = message.selfTest === 54 ? 'self-test passed' : `self-test FAILED (${message.selfTest})`;
-    show($('#backend'), `Backend: ${describeBackend(message.backend)} · ${check}`, message.backend.kind);
+    const failed = message.selfTest === 54 ? null : message.selfTest;
+    show($('#backend'), () => ui().backend.line(describeBackend(message.backend, message.why), failed), message.backend.kind);
     // For the bench: how the wasm was built and how many threads the CPU backend uses.
     $('#backend').dataset.simd = String(message.build.simd128);
     $('#backend').dataset.threads = String(message.build.cpu_threads);
@@ -277,25 +288,24 @@ const on = {
     }
   },
   saved(message) {
-    show($('#saved'), `Saved on this machine at step ${message.steps} (${savedAt(message.saved_at)}).`, 'saved');
+    show($('#saved'), () => ui().status.saved(message.steps, savedAt(message.saved_at)), 'saved');
     $('#saved').dataset.steps = String(message.steps);
   },
   unsaved(message) {
-    const last = message.savedSteps < 0 ? 'nothing of this run is saved yet' : `the last save is at step ${message.savedSteps}`;
-    show($('#saved'), `Could not save at step ${message.steps} (${message.message}). Training goes on; ${last}.`, 'unsaved');
+    show($('#saved'), () => ui().status.unsaved(message.steps, message.message, message.savedSteps), 'unsaved');
   },
   lost(message) {
     workerBroken = true;
     for (const id of ['#train', '#step', '#ask-button', '#export-model', '#lose-device', '#trap']) $(id).disabled = true;
     $('#reset').disabled = false; // a reset starts a fresh Worker
     distilPanel.setUsable(false);
-    const what = message.cause === 'trap' ? `The wasm module crashed (${message.message})` : `The GPU was lost (${message.message})`;
+    const what = () => (message.cause === 'trap' ? ui().status.crashed(message.message) : ui().status.gpuLost(message.message));
     if (message.steps < 0) {
-      showError($('#run-error'), `${what} before this run was saved: reset to start again.`);
+      showError($('#run-error'), () => ui().status.lostBeforeSave(what()));
       return;
     }
     lostRun = message.run;
-    $('#resume-text').textContent = `${what}. Resume from the save at step ${message.steps}? Steps after it are run again.`;
+    say($('#resume-text'), () => ui().status.lostOffer(what(), message.steps));
     $('#resume-offer').hidden = false;
     $('#resume').disabled = false;
   },
@@ -312,12 +322,7 @@ const on = {
     if (report.eval) bench.addEvaluation(report.eval.step, null, report.eval, performance.now());
     drawBench();
     const skipped = report.metrics.skipped_updates ?? 0;
-    showError(
-      $('#run-warning'),
-      skipped === 0
-        ? ''
-        : `${skipped} update${skipped === 1 ? ' was' : 's were'} skipped: the loss or a weight came out NaN or infinite, so the model was left as it was. Training goes on.`,
-    );
+    showError($('#run-warning'), skipped === 0 ? '' : () => ui().status.skipped(skipped));
     addStep(report);
     drawCharts();
     showLatest(report);
@@ -328,7 +333,7 @@ const on = {
   distilState: (message) => distilPanel.stopped(message),
   error(message) {
     showError($('#run-error'), message.message);
-    if (run === null) show($('#model'), `The worker failed: ${message.message}`, 'error');
+    if (run === null) show($('#model'), () => ui().status.workerFailed(message.message), 'error');
   },
 };
 
@@ -339,14 +344,14 @@ function restartWorker() {
   requests.abandon('the compute backend was restarted before it answered');
   resumeRequest.drop();
   distilPanel.setUsable(false, { workerRestarted: true });
-  show($('#backend'), 'Starting the compute backend again…', 'starting');
+  show($('#backend'), () => ui().status.restartingBackend, 'starting');
   startWorker();
 }
 $('#resume').addEventListener('click', () => {
   $('#resume').disabled = true;
   $('#resume-offer').hidden = true;
   restartWorker();
-  show($('#model'), 'Resuming the saved run…', 'loading');
+  show($('#model'), () => ui().status.resuming, 'loading');
   resumeOnReady = lostRun;
 });
 $('#forget').addEventListener('click', () => {
@@ -377,7 +382,7 @@ $('#reset').addEventListener('click', () => {
   if (workerBroken) {
     $('#resume-offer').hidden = true;
     restartWorker(); // the Worker queues the new run after its start
-    show($('#model'), 'Loading the base model…', 'loading');
+    show($('#model'), () => ui().status.loadingModel, 'loading');
   }
   configure(next);
 });
@@ -398,12 +403,22 @@ $('#overlay').addEventListener('change', () => {
 wireLessons(charts);
 
 $('#only-corrections').addEventListener('change', drawLatestGroup);
-wireCopyLink($('#copy-link'), () => toHash(settings, backendChoice));
+wireCopyLink($('#copy-link'), () => addressFor(settings));
 window.addEventListener('hashchange', () => {
   if (location.hash === writtenHash) return;
   const parsed = parseHash(location.hash);
   if (parsed.backend !== backendChoice) {
     location.reload(); // the backend is chosen once per Worker
+    return;
+  }
+  if (parsed.lang !== chosenLanguage) {
+    chosenLanguage = parsed.lang;
+    switchLanguage(chooseLanguage(chosenLanguage, navigator.languages ?? []));
+  }
+  // An address that changes only the language leaves the run as it is.
+  if (parsed.errors.length === 0 && toHash(parsed.settings) === toHash(settings)) {
+    writtenHash = addressFor(settings);
+    if (location.hash !== writtenHash) history.replaceState(null, '', writtenHash);
     return;
   }
   showError($('#settings-error'), parsed.errors.join('; '));
@@ -412,14 +427,14 @@ window.addEventListener('hashchange', () => {
 });
 
 // --- prompt box
-wireAsk(requests, () => workerBroken, () => run?.task ?? 'unknown');
+wireAsk(requests, () => workerBroken, () => (run ? describeTask(run.config.grpo.task) : ui().status.unknownTask));
 
 // --- export and import
 $('#export-run').addEventListener('click', () => {
   const rows = table.rows();
   const about = {
     settings,
-    link: new URL(toHash(settings, backendChoice), location.href).href,
+    link: new URL(addressFor(settings), location.href).href,
     run: run?.config ?? null,
     parameters: run?.parameters ?? null,
     backend: backendInfo,
@@ -433,9 +448,29 @@ $('#export-run').addEventListener('click', () => {
 });
 wireModelExport(requests, () => workerBroken);
 wireModelImport($('#import-model'), $('#files-error'), ({ weights, config, tokenizer }) => {
-  const source = 'Imported model';
+  const source = 'Imported model'; // kept with the saved run; shown in the page's language (`runName`)
   const fields = { settings: runSettings(settings), page: { settings, source }, weights, config, tokenizer };
   askForRun('import', fields, { settings, source, fallback: false }, [weights]);
+});
+
+// --- the language menu: a switch rewrites the page in place; the run goes on untouched
+/** Shows the page in `code` and redraws what is drawn rather than written (charts, lists, tables). */
+function switchLanguage(code) {
+  setLanguage(code);
+  $('#lang').value = code;
+}
+onLanguage(() => {
+  charts.relabel();
+  drawCharts();
+  frames.add('group', drawLatestGroup);
+});
+for (const [code, words] of Object.entries(LANGUAGES)) $('#lang').append(new Option(words.language.name, code));
+$('#lang').value = language();
+$('#lang').addEventListener('change', () => {
+  chosenLanguage = $('#lang').value;
+  switchLanguage(chosenLanguage);
+  writtenHash = addressFor(settings);
+  history.replaceState(null, '', writtenHash);
 });
 
 // --- start

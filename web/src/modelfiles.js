@@ -1,6 +1,7 @@
 // The three files of a model a person imports (as the page exports them): checked by name and size
 // before anything is read, so a wrong or huge file is refused with a message and never loaded.
 import { showError } from './dom.js';
+import { ui } from './i18n.js';
 
 /** Largest files the page reads: ~20× the shipped model's weights, and far above its text files. */
 export const MAX_IMPORT_BYTES = {
@@ -19,19 +20,18 @@ const size = (bytes) => (bytes >= 1024 * 1024 ? megabytes(bytes) : `${Math.ceil(
 export async function readModelFiles(files) {
   const byName = new Map([...files].map((file) => [file.name, file]));
   const missing = Object.keys(MAX_IMPORT_BYTES).filter((name) => !byName.has(name));
-  if (missing.length > 0) {
-    throw new Error(`choose model.bpk, config.json and tokenizer.json together; missing: ${missing.join(', ')}`);
-  }
+  const words = ui().files;
+  if (missing.length > 0) throw new Error(words.missing(missing.join(', ')));
   for (const [name, limit] of Object.entries(MAX_IMPORT_BYTES)) {
     const file = byName.get(name);
-    if (file.size > limit) throw new Error(`${name} is too large: ${size(file.size)}, the page reads at most ${size(limit)}`);
-    if (file.size === 0) throw new Error(`${name} is empty`);
+    if (file.size > limit) throw new Error(words.tooLarge(name, size(file.size), size(limit)));
+    if (file.size === 0) throw new Error(words.empty(name));
   }
   const read = async (name, how) => {
     try {
       return await how(byName.get(name));
     } catch (error) {
-      throw new Error(`could not read ${name}: ${error?.message ?? error}`);
+      throw new Error(words.unreadable(name, error?.message ?? error));
     }
   };
   const [weights, config, tokenizer] = await Promise.all([
@@ -54,7 +54,7 @@ export function wireModelImport(input, errorLine, use) {
     try {
       files = await readModelFiles(chosen);
     } catch (error) {
-      showError(errorLine, `${error.message} — the current run is unchanged.`);
+      showError(errorLine, ui().status.refusedKeepRun(error.message));
       return;
     }
     showError(errorLine, '');

@@ -2,7 +2,7 @@
 // Every message is a plain object `{v, kind, ...}`; `v` is the protocol version so that a page and a
 // Worker from different builds refuse each other clearly instead of misreading fields.
 
-export const PROTOCOL_VERSION = 9;
+export const PROTOCOL_VERSION = 10;
 
 /** The backends the page may ask the Worker for (`init.prefer`); settings.js reads links by it. */
 export const BACKEND_PREFERENCES = ['auto', 'webgpu', 'cpu', 'measure'];
@@ -59,8 +59,13 @@ const SCHEMA = {
   /** The distilled student's files; answered by `exported`. */
   exportStudent: { id: 'number' },
   // worker → page
-  /** `build`: `{simd128, cpu_threads}` of the wasm; `presets`: each GRPO preset's RunConfig, by name. */
-  ready: { backend: 'object', selfTest: 'number', build: 'object', presets: 'object' },
+  /**
+   * `why`: the Worker's reason for the backend, `{key, ...values}` (a key of i18n's
+   * `backend.why`, or `own`: the backend's own reason from the wasm), for the page to say in its
+   * language; `build`: `{simd128, cpu_threads}` of the wasm; `presets`: each GRPO preset's
+   * RunConfig, by name.
+   */
+  ready: { backend: 'object', why: 'object', selfTest: 'number', build: 'object', presets: 'object' },
   /** Run `id` is ready at step 0: the model's size and the whole run configuration. */
   configured: { id: 'number', parameters: 'number', task: 'string', run: 'object' },
   /** Run `id` continues a saved run: as `configured`, plus `page`, the `log` of its reports
@@ -139,6 +144,7 @@ const SCHEMA = {
  * @typedef {import('./types/boundary').DistilOptions} DistilOptions
  * @typedef {import('./types/boundary').DistilProgress} DistilProgress
  * @typedef {import('./types/boundary').DistilUpdate} DistilUpdate
+ * @typedef {{key: string, [value: string]: string | number}} BackendWhy
  * @typedef {{safetensors: Uint8Array, weights: Uint8Array, config: string, tokenizer: string}} ModelFiles
  * @typedef {{settings: {preset: string, [knob: string]: unknown}, source?: string}} PageRecord
  * @typedef {{
@@ -159,7 +165,7 @@ const SCHEMA = {
  *   distil: {id: number, options: DistilOptions},
  *   stopDistil: {},
  *   exportStudent: {id: number},
- *   ready: {backend: BackendInfo, selfTest: number, build: {simd128: boolean, cpu_threads: number}, presets: Record<string, RunConfig>},
+ *   ready: {backend: BackendInfo, why: BackendWhy, selfTest: number, build: {simd128: boolean, cpu_threads: number}, presets: Record<string, RunConfig>},
  *   configured: {id: number, parameters: number, task: string, run: RunConfig},
  *   resumed: {id: number, parameters: number, task: string, run: RunConfig, page: PageRecord, log: Array<{kind: 'evaluated', row: EvalRow} | {kind: 'stepped', report: StepReport}>, steps: number},
  *   savedRuns: {runs: Array<{id: string, steps: number, saved_at: string, page: PageRecord, open: boolean}>, damaged: Array<{id: string, message: string}>},

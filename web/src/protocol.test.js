@@ -20,7 +20,7 @@ const EXAMPLES = {
   distil: { id: 6, options: { problems: 16, steps: 4 } },
   stopDistil: {},
   exportStudent: { id: 8 },
-  ready: { backend: { kind: 'cpu', reason: 'x' }, selfTest: 54, build: { simd128: true, cpu_threads: 1 }, presets: {} },
+  ready: { backend: { kind: 'cpu', reason: 'x' }, why: { key: 'own' }, selfTest: 54, build: { simd128: true, cpu_threads: 1 }, presets: {} },
   configured: { id: 2, parameters: 5, task: '3-digit × 1-digit multiplication', run: {} },
   resumed: { id: 7, parameters: 5, task: '3-digit × 1-digit multiplication', run: {}, page: { settings: { preset: 'tiny' } }, log: [], steps: 0 },
   savedRuns: { runs: [{ id: 'a-1', steps: 2, saved_at: '2026-11-29T12:00:00Z', page: {}, open: false }], damaged: [] },

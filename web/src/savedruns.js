@@ -1,14 +1,16 @@
 // The list of runs saved on this machine: each with its preset, steps and time, a Resume and a
 // Delete button. The Worker sends the list (`savedRuns`); this only draws it and reports clicks.
 import { el } from './feed.js';
+import { runName } from './format.js';
+import { ui } from './i18n.js';
 
-export const savedAt = (iso) => new Date(iso).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-const savedDay = (iso) => new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'short' });
+export const savedAt = (iso) =>
+  new Date(iso).toLocaleTimeString(ui().language.locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const savedDay = (iso) => new Date(iso).toLocaleDateString(ui().language.locale, { day: 'numeric', month: 'short' });
 
 /** "tiny, 2 steps, saved 6 Dec at 10:00:01": a saved run as the list names it. */
 export function describeSavedRun({ steps, saved_at: at, page }) {
-  const name = page.source ?? page.settings.preset;
-  return `${name}, ${steps} step${steps === 1 ? '' : 's'}, saved ${savedDay(at)} at ${savedAt(at)}`;
+  return ui().saved.run(runName(page), steps, savedDay(at), savedAt(at));
 }
 
 export class SavedRunsView {
@@ -23,21 +25,20 @@ export class SavedRunsView {
   /** Draws `runs` (`{id, steps, saved_at, page, open}`, newest first) and `damaged` (`{id, message}`). */
   show(runs, damaged) {
     const items = runs.map((saved) => {
-      const resume = el('button', 'resume-run', 'Resume');
+      const resume = el('button', 'resume-run', () => ui().button.resume);
       resume.type = 'button';
       resume.disabled = saved.open;
       if (saved.open) resume.dataset.open = 'true';
       resume.addEventListener('click', () => this.onResume(saved.id));
-      const note = saved.open ? ' (open in another tab)' : '';
-      return this.item(saved.id, `${describeSavedRun(saved)}${note}`, resume);
+      return this.item(saved.id, () => `${describeSavedRun(saved)}${saved.open ? ui().saved.openElsewhere : ''}`, resume);
     });
-    for (const { id, message } of damaged) items.push(this.item(id, message.replace(/^the saved run/, 'A saved run')));
+    for (const { id, message } of damaged) items.push(this.item(id, () => message.replace(/^the saved run/, ui().saved.damaged)));
     this.list.replaceChildren(...items);
     this.section.hidden = items.length === 0;
   }
 
   item(id, text, ...buttons) {
-    const remove = el('button', 'delete-run', 'Delete');
+    const remove = el('button', 'delete-run', () => ui().button.delete);
     remove.type = 'button';
     remove.addEventListener('click', () => {
       remove.disabled = true;

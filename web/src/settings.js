@@ -1,29 +1,19 @@
 // A run's settings live in the URL hash, so a link reproduces the run: `#preset=tiny&seed=3&beta=0`.
 // Only the knobs a person changed are written; the Worker applies them to the preset (in Rust,
 // where the ranges are checked) and refuses bad values with a message, changing nothing.
+import { LANGUAGES, ui } from './i18n.js';
 import { BACKEND_PREFERENCES } from './protocol.js';
 
 /**
  * The page's presets: a GRPO preset (`grpo`, the name aha-train's `RunConfig::named` knows) on a
  * base model (`model`). The page's `ablation` is the GRPO `default` on the no-check base model.
- * Labels name no knob values: the form shows each knob's value as Rust's preset has it.
+ * Their names and labels are words of the page's language (`ui().presets`); labels name no knob
+ * values: the form shows each knob's value as Rust's preset has it.
  */
 export const PRESETS = {
-  default: {
-    grpo: 'default',
-    model: 'base-model/',
-    label: 'default — the measured run, on the shipped base model',
-  },
-  ablation: {
-    grpo: 'default',
-    model: 'base-model-no-check/',
-    label: 'ablation — the same, on a base model that never saw a check',
-  },
-  tiny: {
-    grpo: 'tiny',
-    model: 'base-model/',
-    label: 'tiny — fewer, smaller groups: fast, for a first look',
-  },
+  default: { grpo: 'default', model: 'base-model/' },
+  ablation: { grpo: 'default', model: 'base-model-no-check/' },
+  tiny: { grpo: 'tiny', model: 'base-model/' },
 };
 
 /**
@@ -32,17 +22,20 @@ export const PRESETS = {
  */
 const USIZE_MAX_WASM32 = 2 ** 32 - 1;
 
-/** GRPO knobs with TRL's names, how to read them, and a one-line explanation for the tooltip. */
+/**
+ * GRPO knobs with TRL's names (links carry these) and how to read them; each one's label and
+ * one-line explanation are words of the page's language (`ui().knobs`).
+ */
 export const KNOBS = [
-  { name: 'seed', kind: 'integer', help: 'Seeds the problems and the sampling: the same seed and preset give the same run.' },
-  { name: 'num_generations', label: 'G', kind: 'integer', max: USIZE_MAX_WASM32, help: 'G: answers sampled per problem. Advantages compare answers within a group.' },
-  { name: 'prompts_per_step', label: 'B', kind: 'integer', max: USIZE_MAX_WASM32, help: 'B: problems per step.' },
-  { name: 'learning_rate', label: 'lr', kind: 'number', help: 'Adam learning rate (after a short warmup).' },
-  { name: 'beta', kind: 'number', help: 'Weight of the KL penalty to the base model; 0 turns it off (as in R1-Zero-style recipes).' },
-  { name: 'epsilon', kind: 'number', help: 'PPO clip range: how far one update may move a token’s probability ratio from 1.' },
-  { name: 'loss_type', kind: 'choice', choices: ['grpo', 'dr_grpo', 'dapo'], help: 'How token losses are averaged: per answer (grpo), over a fixed length (dr_grpo), over all tokens (dapo).' },
-  { name: 'temperature', kind: 'number', help: 'Sampling temperature of the rollouts.' },
-  { name: 'max_completion_length', label: 'max length', kind: 'integer', max: USIZE_MAX_WASM32, help: 'Longest answer in tokens (characters).' },
+  { name: 'seed', kind: 'integer' },
+  { name: 'num_generations', kind: 'integer', max: USIZE_MAX_WASM32 },
+  { name: 'prompts_per_step', kind: 'integer', max: USIZE_MAX_WASM32 },
+  { name: 'learning_rate', kind: 'number' },
+  { name: 'beta', kind: 'number' },
+  { name: 'epsilon', kind: 'number' },
+  { name: 'loss_type', kind: 'choice', choices: ['grpo', 'dr_grpo', 'dapo'] },
+  { name: 'temperature', kind: 'number' },
+  { name: 'max_completion_length', kind: 'integer', max: USIZE_MAX_WASM32 },
 ];
 
 const KNOB_NAMES = new Set(KNOBS.map((k) => k.name));
@@ -50,23 +43,24 @@ const KNOB_NAMES = new Set(KNOBS.map((k) => k.name));
 /** Reads one knob's text; throws an Error naming the knob when the text is not a value of its kind. */
 export function readKnob(name, text) {
   const knob = KNOBS.find((k) => k.name === name);
-  if (!knob) throw new Error(`unknown setting "${name}"`);
+  const words = ui().settings;
+  if (!knob) throw new Error(words.unknownSetting(name));
   const value = String(text).trim();
   if (knob.kind === 'choice') {
     if (!knob.choices.includes(value)) {
-      throw new Error(`${name} must be one of ${knob.choices.join(', ')}, got "${value}"`);
+      throw new Error(words.oneOf(name, knob.choices.join(', '), value));
     }
     return value;
   }
   if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(value)) {
-    throw new Error(`${name} must be a number, got "${value}"`);
+    throw new Error(words.number(name, value));
   }
   const number = Number(value);
   if (knob.kind === 'integer' && (!Number.isSafeInteger(number) || number < 0)) {
-    throw new Error(`${name} must be a whole number ≥ 0, got "${value}"`);
+    throw new Error(words.whole(name, value));
   }
   if (knob.max !== undefined && number > knob.max) {
-    throw new Error(`${name} is far too large, got "${value}"`);
+    throw new Error(words.tooLarge(name, value));
   }
   return number;
 }
@@ -75,11 +69,12 @@ export function readKnob(name, text) {
 const BACKENDS = BACKEND_PREFERENCES.filter((backend) => backend !== 'auto');
 
 /**
- * Parses a URL hash into `{settings, backend, errors}`. `settings` is `{preset, ...knobs}` for the
+ * Parses a URL hash into `{settings, backend, lang, errors}`. `settings` is `{preset, ...knobs}` for the
  * Worker; anything wrong is left out and named in `errors`, so a bad link still opens a working page.
  * `backend` is `auto` (the Worker picks: the faster of the CPU and a real adapter, measured at load;
  * the CPU where the only adapter is a software one), `webgpu` or `cpu` (forced), or `measure`
- * (measure even a software adapter against the CPU).
+ * (measure even a software adapter against the CPU). `lang` is the language the link asks for, or
+ * null.
  */
 export function parseHash(hash) {
   const params = new URLSearchParams(String(hash ?? '').replace(/^#/, ''));
@@ -87,13 +82,18 @@ export function parseHash(hash) {
   const errors = [];
   /** @type {'auto' | 'webgpu' | 'cpu' | 'measure'} */
   let backend = 'auto';
+  let lang = null;
+  const words = ui().settings;
   for (const [key, value] of params) {
     if (key === 'preset') {
       if (Object.hasOwn(PRESETS, value)) settings.preset = value;
-      else errors.push(`unknown preset "${value}"; choose one of ${Object.keys(PRESETS).join(', ')}`);
+      else errors.push(words.unknownPreset(value, Object.keys(PRESETS).join(', ')));
     } else if (key === 'backend') {
       if (BACKENDS.includes(value)) backend = /** @type {'webgpu' | 'cpu' | 'measure'} */ (value);
-      else errors.push(`backend must be ${BACKENDS.join(', ')}, got "${value}"`);
+      else errors.push(words.badBackend(BACKENDS.join(', '), value));
+    } else if (key === 'lang') {
+      if (Object.hasOwn(LANGUAGES, value)) lang = value;
+      else errors.push(words.badLanguage(Object.keys(LANGUAGES).join(', '), value));
     } else if (KNOB_NAMES.has(key)) {
       try {
         settings[key] = readKnob(key, value);
@@ -101,20 +101,24 @@ export function parseHash(hash) {
         errors.push(error.message);
       }
     } else {
-      errors.push(`unknown setting "${key}"`);
+      errors.push(words.unknownSetting(key));
     }
   }
-  return { settings, backend, errors };
+  return { settings, backend, lang, errors };
 }
 
-/** The hash for `settings` (preset first, then knobs in a fixed order) and a forced `backend`. */
-export function toHash(settings, backend = 'auto') {
+/**
+ * The hash for `settings` (preset first, then knobs in a fixed order), a forced `backend` and a
+ * chosen language `lang` (null: the browser's, left out of the link).
+ */
+export function toHash(settings, backend = 'auto', lang = null) {
   const params = new URLSearchParams();
   params.set('preset', settings.preset);
   for (const { name } of KNOBS) {
     if (settings[name] !== undefined) params.set(name, String(settings[name]));
   }
   if (BACKENDS.includes(backend)) params.set('backend', backend);
+  if (lang !== null) params.set('lang', lang);
   return `#${params}`;
 }
 
@@ -128,9 +132,10 @@ export function readDistilOptions(problemsText, stepsText) {
   const whole = (text, name, max) => {
     const value = Number(text);
     if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > max) {
-      throw new Error(`${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(text)}`);
+      throw new Error(ui().distil.badNumber(name, max, JSON.stringify(text)));
     }
     return value;
   };
-  return { problems: whole(problemsText, 'problems', 4096), steps: whole(stepsText, 'student updates', 1200) };
+  const words = ui().distil;
+  return { problems: whole(problemsText, words.problems, 4096), steps: whole(stepsText, words.updates, 1200) };
 }

@@ -3,7 +3,7 @@ import { KNOBS, PRESETS, parseHash, readKnob, runSettings, toHash } from './sett
 
 describe('URL hash settings', () => {
   it('defaults to the default preset on WebGPU', () => {
-    expect(parseHash('')).toEqual({ settings: { preset: 'default' }, backend: 'auto', errors: [] });
+    expect(parseHash('')).toEqual({ settings: { preset: 'default' }, backend: 'auto', lang: null, errors: [] });
     expect(parseHash('#backend=webgpu').backend).toBe('webgpu');
     expect(toHash({ preset: 'tiny' }, 'webgpu')).toBe('#preset=tiny&backend=webgpu');
     expect(parseHash('#backend=measure').backend).toBe('measure');
@@ -17,7 +17,7 @@ describe('URL hash settings', () => {
     const settings = { preset: 'tiny', seed: 3, num_generations: 4, learning_rate: 0.0005, beta: 0.04, loss_type: 'dr_grpo' };
     const hash = toHash(settings, 'cpu');
     expect(hash).toBe('#preset=tiny&seed=3&num_generations=4&learning_rate=0.0005&beta=0.04&loss_type=dr_grpo&backend=cpu');
-    expect(parseHash(hash)).toEqual({ settings, backend: 'cpu', errors: [] });
+    expect(parseHash(hash)).toEqual({ settings, backend: 'cpu', lang: null, errors: [] });
     expect(toHash({ preset: 'default' })).toBe('#preset=default');
   });
 
@@ -57,6 +57,15 @@ describe('URL hash settings', () => {
     expect(runSettings({ preset: 'ablation', seed: 1 })).toEqual({ preset: 'default', seed: 1 });
     expect(PRESETS.ablation.model).toBe('base-model-no-check/');
     for (const preset of Object.values(PRESETS)) expect(['default', 'tiny']).toContain(preset.grpo);
-    for (const knob of KNOBS) expect(knob.help.length).toBeGreaterThan(10);
+    expect(KNOBS.map((knob) => knob.name)).toContain('num_generations');
+  });
+
+  it('carries the chosen language in the link, and names a language it does not speak', () => {
+    expect(toHash({ preset: 'tiny' }, 'cpu', 'zh')).toBe('#preset=tiny&backend=cpu&lang=zh');
+    expect(toHash({ preset: 'tiny' }, 'auto', null)).toBe('#preset=tiny');
+    expect(parseHash('#preset=tiny&lang=zh')).toEqual({ settings: { preset: 'tiny' }, backend: 'auto', lang: 'zh', errors: [] });
+    const { lang, errors } = parseHash('#lang=fr');
+    expect(lang).toBeNull();
+    expect(errors).toEqual(['lang must be en, zh, got "fr"']);
   });
 });

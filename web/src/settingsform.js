@@ -1,17 +1,23 @@
 // The run's settings form: the preset menu and one field per GRPO knob (settings.js), filled from
 // the settings on show and read back into settings, naming the first bad value.
+import { say, sayAttributes } from './dom.js';
+import { ui } from './i18n.js';
 import { KNOBS, PRESETS, readKnob } from './settings.js';
 
 export class SettingsForm {
   /** Builds the preset menu into `presetSelect` and the knobs' fields into `knobsBox`. */
   constructor(presetSelect, knobsBox) {
     this.presetSelect = presetSelect;
-    for (const [name, preset] of Object.entries(PRESETS)) presetSelect.append(new Option(preset.label, name));
+    for (const name of Object.keys(PRESETS)) {
+      const option = new Option('', name);
+      sayAttributes(option, () => (option.text = ui().presets.label[name]));
+      presetSelect.append(option);
+    }
     this.inputs = new Map();
     for (const knob of KNOBS) {
       const label = document.createElement('label');
-      label.title = knob.help;
-      label.append(`${knob.label ?? knob.name} `);
+      const name = document.createElement('span');
+      label.append(name, ' ');
       let input;
       if (knob.kind === 'choice') {
         input = document.createElement('select');
@@ -22,7 +28,12 @@ export class SettingsForm {
         input.size = 8;
       }
       input.name = knob.name;
-      input.setAttribute('aria-description', knob.help);
+      sayAttributes(label, () => {
+        const help = ui().knobs.help[knob.name];
+        name.textContent = ui().knobs.label[knob.name];
+        label.title = help;
+        input.setAttribute('aria-description', help);
+      });
       label.append(input);
       knobsBox.append(label);
       this.inputs.set(knob.name, input);
@@ -86,10 +97,10 @@ export function wireCopyLink(button, hash) {
     const link = new URL(hash(), location.href).href;
     try {
       await navigator.clipboard.writeText(link);
-      button.textContent = 'Link copied';
+      say(button, () => ui().button.linkCopied);
     } catch {
-      button.textContent = 'Copy the address bar';
+      say(button, () => ui().button.copyAddressBar);
     }
-    setTimeout(() => (button.textContent = 'Copy link'), 2000);
+    setTimeout(() => say(button, () => ui().button.copyLink), 2000);
   });
 }

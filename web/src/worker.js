@@ -63,9 +63,10 @@ function enqueue(task, onError) {
 
 async function start(prefer) {
   wasm = await init();
-  backend = await pickBackend(prefer);
+  const picked = await pickBackend(prefer);
+  backend = picked.backend;
   const selfTest = await backend.selfTest();
-  post('ready', { backend: backend.info(), selfTest, build: Backend.buildInfo(), presets: runPresets() });
+  post('ready', { backend: backend.info(), why: picked.why, selfTest, build: Backend.buildInfo(), presets: runPresets() });
   await postSavedRuns();
 }
 
