@@ -11,8 +11,9 @@ use aha_train::{
     ScaleRewards,
 };
 use aha_web::{
-    AnswerView, ArmEvals, BackendInfo, Completion, Correction, DistilOptions, DistilProgress, DistilUpdate,
-    GenerateOptions, GroupView, ModelInfo, Routes, StepReport, TeacherAnswer,
+    AnswerView, ArmEvals, BackendInfo, CheckGap, Completion, Correction, DistilOptions, DistilProgress,
+    DistilUpdate, GenerateOptions, GroupView, ModelInfo, PretrainOptions, PretrainProgress, PretrainStep,
+    PretrainUpdate, Routes, StepReport, TeacherAnswer,
 };
 use ts_rs::TS;
 
@@ -49,6 +50,12 @@ fn declarations() -> String {
         TeacherAnswer::decl(),
         ArmEvals::decl(),
         DistilUpdate::decl(),
+        // A base model made in the page: what the page asks for and what it is told.
+        PretrainOptions::decl(),
+        PretrainProgress::decl(),
+        PretrainStep::decl(),
+        CheckGap::decl(),
+        PretrainUpdate::decl(),
     ];
     let header = "// Generated from Aha's Rust types by tests/tests/native_page_types.rs: do not edit.\n\
                   // `AHA_WRITE_TYPES=1 cargo test --workspace page_types` rewrites it.\n";

@@ -77,3 +77,34 @@ export async function inBrowser(options, body) {
     await browser.close();
   }
 }
+
+/**
+ * For the scripts that run the page at full length: serves it, opens `hash` in a fresh headless
+ * Chromium (SwiftShader's WebGPU unless the hash asks for the CPU) and runs `body(tab)` in it,
+ * recording the Worker's messages of `kinds` as the page receives them (`window.workerLog`,
+ * `{at, ...message}`). Closes both whether or not the body throws.
+ */
+export async function atFullLength(hash, kinds, body) {
+  const page = await servePage();
+  const browser = await launch({ webgpu: !hash.includes('backend=cpu') });
+  try {
+    const tab = await browser.context.newPage();
+    await tab.addInitScript((wanted) => {
+      window.workerLog = [];
+      const Original = window.Worker;
+      window.Worker = class extends Original {
+        constructor(...args) {
+          super(...args);
+          this.addEventListener('message', ({ data }) => {
+            if (wanted.includes(data.kind)) window.workerLog.push({ at: performance.now(), ...data });
+          });
+        }
+      };
+    }, kinds);
+    await tab.goto(page.url + hash);
+    return await body(tab);
+  } finally {
+    await browser.close();
+    page.close();
+  }
+}

@@ -4,30 +4,13 @@
 // from. Usage (after `npm run build` on a release wasm):
 //   node scripts/distil.js [hash] [teacherSteps] [out.json] [problems] [steps]
 import { writeFileSync } from 'node:fs';
-import { launch, servePage } from '../e2e/harness.js';
+import { atFullLength } from '../e2e/harness.js';
 
 const [hash = '#preset=default&backend=cpu', teacherArg = '300', out = 'test-results/distil.json', problems = '', steps = ''] =
   process.argv.slice(2);
 const teacherSteps = Number(teacherArg);
 
-const page = await servePage();
-const browser = await launch({ webgpu: !hash.includes('backend=cpu') });
-try {
-  const tab = await browser.context.newPage();
-  // The Worker's reports, as the page receives them, with the time each arrived.
-  await tab.addInitScript(() => {
-    window.distilLog = [];
-    const Original = window.Worker;
-    window.Worker = class extends Original {
-      constructor(...args) {
-        super(...args);
-        this.addEventListener('message', ({ data }) => {
-          if (data.kind === 'distilled' || data.kind === 'distilState') window.distilLog.push({ at: performance.now(), ...data });
-        });
-      }
-    };
-  });
-  await tab.goto(page.url + hash);
+await atFullLength(hash, ['distilled', 'distilState'], async (tab) => {
   await tab.click('#train', { timeout: 600_000 });
   const teacherStarted = Date.now();
   await tab.waitForFunction((n) => Number(document.querySelector('#charts').dataset.steps) >= n, teacherSteps, {
@@ -47,7 +30,7 @@ try {
     .waitFor({ timeout: 3_600_000 });
   const error = await tab.textContent('#distil-error');
   if (error !== '') throw new Error(error);
-  const log = await tab.evaluate(() => window.distilLog);
+  const log = await tab.evaluate(() => window.workerLog);
   const since = (entry) => (entry.at - pressed) / 1000;
   const answered = log.filter((entry) => entry.update?.phase === 'answered').at(-1);
   const evaluated = log.filter((entry) => entry.update?.eval);
@@ -68,7 +51,4 @@ try {
   };
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(JSON.stringify(report, null, 2));
-} finally {
-  await browser.close();
-  page.close();
-}
+});

@@ -1,5 +1,6 @@
 // Files the page hands the person (the run's CSV and config, the model's files) as download links.
 import { $, showError } from './dom.js';
+import { toCsv } from './format.js';
 
 /** Lists `files` (`[name, content, type]`) as download links in `list` (the files panel's). */
 export function offerDownloads(files, list = $('#downloads')) {
@@ -13,6 +14,18 @@ export function offerDownloads(files, list = $('#downloads')) {
     return item;
   });
   list.replaceChildren(...items);
+}
+
+/**
+ * The run's files: its table as `run.csv` and what it was (`about`: settings, link, config,
+ * parameters, backend, steps) as `run-config.json`, stamped with the time of the export.
+ */
+export function runDownloads(table, about) {
+  const config = { ...about, exported_at: new Date().toISOString() };
+  return [
+    ['run.csv', toCsv(table.rows(), table.columns()), 'text/csv'],
+    ['run-config.json', `${JSON.stringify(config, null, 2)}\n`, 'application/json'],
+  ];
 }
 
 /** A model's files (`Trainer.exportModel`) as `offerDownloads` lists them: what Aha imports. */

@@ -96,10 +96,14 @@ export function toCsv(rows, columns) {
   return [columns.join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\n') + '\n';
 }
 
+/** The source of a run from a base model made in the page (kept with the saved run). */
+export const MADE_HERE = 'Made in this page';
+
 /** The name of the run `about` (`{settings, source?}`) for people: its source, else its preset. */
 export function runName(about) {
   const words = ui();
   if (about?.source === 'Imported model') return words.status.importedModel;
+  if (about?.source === MADE_HERE) return words.status.madeHere;
   return about?.source ?? words.presets.name[about?.settings.preset] ?? about?.settings.preset ?? '';
 }
 
@@ -114,6 +118,32 @@ export function describeRun(about, runTable) {
 
 /** A count of parameters as the page writes it: `47,136`. */
 export const count = (value) => value.toLocaleString('en');
+
+/** A duration in the page's language: `2 min 05 s`, `40 s`. */
+export function duration(seconds) {
+  const whole = Math.max(0, Math.round(seconds));
+  return ui().duration(Math.floor(whole / 60), whole % 60);
+}
+
+/**
+ * What the state line says of `progress` (a `PretrainProgress`) in `state` (`stepping`,
+ * `measuring`, `done` or `stopped`), `now` being `{seconds, loss, stage}`: the time since the
+ * steps began, the latest loss and its stage. The time left assumes the steps to come take as
+ * long as those taken.
+ */
+export function describePretrain(progress, state, { seconds, loss, stage }) {
+  const { steps_done: done, steps, stages } = progress;
+  const left = done === 0 ? null : duration((seconds / done) * (steps - done));
+  const at = { done, steps, stage: stage + 1, stages, loss: loss === null ? '–' : loss.toFixed(3), elapsed: duration(seconds), left };
+  return ui().pretrain.progress(at, state);
+}
+
+/** Whether checking pays for a made model: its `CheckGap`s, greedy then sampled, in words. */
+export function checkPays(greedy, sampled) {
+  const percent = (fraction) => `${Math.round(100 * fraction)}%`;
+  const gap = ({ with_check: check, without_check: answer, guess }) => ({ check: percent(check), answer: percent(answer), guess: percent(guess) });
+  return ui().pretrain.pays(gap(greedy), gap(sampled), greedy.with_check - greedy.without_check >= 0.1);
+}
 
 /** What the state line says of `progress` (a `DistilProgress`) in `state`. */
 export function describeDistil(progress, state) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeBackend, describeCompletion, describeRun, segments, signed, smooth, toCsv } from './format.js';
+import { checkPays, describeBackend, describeCompletion, describePretrain, describeRun, duration, segments, signed, smooth, toCsv } from './format.js';
 
 describe('describeBackend', () => {
   it('names the adapter and flags a software fallback', () => {
@@ -110,5 +110,32 @@ describe('describeRun', () => {
       'Imported model · 1 step',
     );
     expect(describeRun(null, { rows: () => [] })).toBe('run · 0 steps');
+  });
+});
+
+describe('describePretrain', () => {
+  const progress = { steps_done: 100, steps: 2600, stages: 3 };
+  it('says the step, the stage, the loss and the time left at the pace so far', () => {
+    expect(describePretrain(progress, 'stepping', { seconds: 30, loss: 0.8421, stage: 0 })).toBe(
+      'Step 100 of 2600 (stage 1 of 3), loss 0.842 · 30 s, about 12 min 30 s left.',
+    );
+    expect(describePretrain({ ...progress, steps_done: 0 }, 'stepping', { seconds: 0, loss: null, stage: 0 })).toBe(
+      'Step 0 of 2600 (stage 1 of 3), loss – · 0 s.',
+    );
+    const all = { ...progress, steps_done: 2600 };
+    expect(describePretrain(all, 'measuring', { seconds: 754, loss: 0.1, stage: 2 })).toBe(
+      'All 2600 steps in 12 min 34 s, loss 0.100. Measuring whether checking pays…',
+    );
+    expect(describePretrain(all, 'done', { seconds: 760, loss: 0.1, stage: 2 })).toBe('Made in 12 min 40 s: 2600 steps, loss 0.100.');
+    expect(describePretrain(progress, 'stopped', { seconds: 30, loss: 0.5, stage: 0 })).toBe('Stopped at step 100 of 2600, loss 0.500.');
+    expect(duration(59.6)).toBe('1 min 00 s');
+  });
+
+  it('says whether checking pays by 10 points, greedy', () => {
+    const gap = (check, answer) => ({ with_check: check, without_check: answer, guess: 0.25, temperature: 0, problems: 512 });
+    expect(checkPays(gap(0.9, 0.3), gap(0.7, 0.25))).toBe(
+      'Forced to check, it answered 90% right; forced to answer, 30% (greedy; its guess alone 25%). Sampled: 70% against 25%. Checking pays by 10 points or more: RL has something to find.',
+    );
+    expect(checkPays(gap(0.35, 0.3), gap(0.3, 0.25))).toMatch(/Checking does not pay by 10 points: RL has little to find\.$/);
   });
 });

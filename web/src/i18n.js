@@ -36,6 +36,23 @@ export function chooseLanguage(asked, browserLanguages) {
   return 'en';
 }
 
+/**
+ * Shows the page in the language the address `hash` asks for (`lang`), else the browser's
+ * (`chooseLanguage`); returns the one asked for when the page speaks it, else null.
+ */
+export function startLanguage(hash, browserLanguages, root = document) {
+  const asked = new URLSearchParams(String(hash).replace(/^#/, '')).get('lang');
+  setLanguage(chooseLanguage(asked, browserLanguages), root);
+  return asked !== null && Object.hasOwn(LANGUAGES, asked) ? asked : null;
+}
+
+/** Fills the menu `select` with every language, each named in itself; `onChoose(code)` on a change. */
+export function wireLanguageMenu(select, onChoose) {
+  for (const [code, words] of Object.entries(LANGUAGES)) select.append(new Option(words.language.name, code));
+  select.value = current;
+  select.addEventListener('change', () => onChoose(select.value));
+}
+
 /** The words at `path` (`"html.lede"`, `"form.distilProblems.0"`) in `words`; throws when there are none. */
 export function wordsAt(words, path) {
   const found = path.split('.').reduce((node, key) => (node === undefined || node === null ? undefined : node[key]), words);

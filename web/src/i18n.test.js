@@ -41,6 +41,10 @@ describe('languages', () => {
       zh.distil.progress({ answered: 1, problems: 2, kept: 3, sampled: 4, done: 5, steps: 6, size: '47,136' }, 'training'),
       zh.task.describe({ op: 'mul', a_digits: 3, b_digits: 1 }),
       zh.bench.driftValue('1%', '2%', zh.bench.driftBytes('3%', 10)),
+      ...['stepping', 'measuring', 'done', 'stopped'].map((state) =>
+        zh.pretrain.progress({ done: 1, steps: 2, stage: 1, stages: 3, loss: '0.5', elapsed: zh.duration(1, 2), left: zh.duration(0, 3) }, state),
+      ),
+      zh.pretrain.pays({ check: '90%', answer: '30%', guess: '25%' }, { check: '70%', answer: '25%', guess: '25%' }, true),
       ...zh.lessons.steps.flatMap((step) => Object.values(step)),
     ];
     for (const sample of samples) expect(strayLatin(sample), sample).toEqual([]);

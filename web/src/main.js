@@ -1,44 +1,37 @@
 // The main thread: starts the Worker, sends it what the person asks for and draws what it reports.
 // No computation happens here; every handler is short so the page stays responsive while training:
 // what a report changes on screen is queued and drawn a part per animation frame (frames.js).
+import { Address } from './address.js';
 import { wireAsk } from './ask.js';
 import { BenchFigures } from './bench.js';
 import { BenchPanel } from './benchpanel.js';
 import { Charts, RunTable } from './charts.js';
 import { $, say, show, showError, wordsOf } from './dom.js';
-import { offerDownloads, wireModelExport } from './downloads.js';
+import { offerDownloads, runDownloads, wireModelExport } from './downloads.js';
 import { showExperts } from './expertspanel.js';
 import { drawGroup, pinCorrections } from './feed.js';
 import { DistilPanel } from './distilpanel.js';
-import { count, describeBackend, describeRun, describeTask, runName, toCsv } from './format.js';
+import { PretrainPanel } from './pretrainpanel.js';
+import { MADE_HERE, count, describeBackend, describeRun, describeTask, runName } from './format.js';
 import { FrameQueue } from './frames.js';
-import { LANGUAGES, chooseLanguage, language, onLanguage, setLanguage, ui } from './i18n.js';
+import { onLanguage, ui } from './i18n.js';
 import { wireLessons } from './lessonspanel.js';
 import { wireModelImport } from './modelfiles.js';
 import { checkMessage, makeMessage } from './protocol.js';
 import { Latest, Requests } from './requests.js';
 import { SavedRunsView, savedAt } from './savedruns.js';
-import { PRESETS, parseHash, runSettings, toHash } from './settings.js';
+import { PRESETS, runSettings } from './settings.js';
 import { SettingsForm, wireCopyLink } from './settingsform.js';
 
-// --- the language: a link's `lang`, else the browser's; set before anything is written
-/** The language the address names (a link's or the person's choice), or null: the browser's. */
-let chosenLanguage = new URLSearchParams(location.hash.replace(/^#/, '')).get('lang');
-setLanguage(chooseLanguage(chosenLanguage, navigator.languages ?? []));
-if (!Object.hasOwn(LANGUAGES, chosenLanguage ?? '')) chosenLanguage = null;
-
-// --- state: the settings on show, the run the Worker has, its table of metrics
-const initial = parseHash(location.hash);
-let settings = initial.settings;
-const backendChoice = initial.backend;
-/** The address for `settings` as this page writes it: the backend and language it was opened with. */
-const addressFor = (next) => toHash(next, backendChoice, chosenLanguage);
+// --- state: the address (read first: it sets the language), the settings on show, the run the
+// Worker has, its table of metrics
+const address = new Address();
+let settings = address.opened.settings;
 let run = null; // {settings, config, parameters, source} of the Worker's current run (`config`: its RunConfig)
 let backendInfo = null;
 let table = new RunTable();
 let previous = null; // {table, label} of the run before the current one, drawn faded for comparison
 let lastReport = null;
-let writtenHash = null;
 /** The run asked for last (`askForRun`) and the resume (`resumeSaved`): a later one supersedes each. */
 const runRequest = new Latest();
 const resumeRequest = new Latest();
@@ -52,7 +45,9 @@ const benchPanel = new BenchPanel(() => bench, frames, requests);
 const drawBench = () => benchPanel.draw();
 
 const charts = new Charts($('#charts'));
-const distilPanel = new DistilPanel(requests, (kind) => worker.postMessage(makeMessage(kind)), frames);
+const postKind = (kind) => worker.postMessage(makeMessage(kind));
+const distilPanel = new DistilPanel(requests, postKind, frames);
+const pretrainPanel = new PretrainPanel(requests, postKind, frames, (files) => runFromFiles(files, MADE_HERE));
 
 // --- controls
 const form = new SettingsForm($('#preset'), $('#knobs'));
@@ -79,6 +74,16 @@ function askForRun(kind, fields, asked, transfer = []) {
   return asked;
 }
 
+/**
+ * Asks for a run of the settings on show from a model's files (`{weights, config, tokenizer}`),
+ * imported or made in the page: `source` names it, kept with the saved run (`runName` says it in
+ * the page's language).
+ */
+function runFromFiles({ weights, config, tokenizer }, source) {
+  const fields = { settings: runSettings(settings), page: { settings, source }, weights, config, tokenizer };
+  askForRun('import', fields, { settings, source, fallback: false }, [weights]);
+}
+
 /** The Worker made the run `asked` for. */
 function runMade(asked, { run: config, parameters, task }) {
   const keepErrors = asked.fallback === true || (asked.linkErrors ?? []).length > 0;
@@ -91,7 +96,7 @@ function runRefused(asked, reason) {
   if (run) {
     showError(target, () => ui().status.refusedKeepRun(reason));
     // The address keeps describing the run that is on show, not the refused one.
-    if (location.hash !== writtenHash) history.replaceState(null, '', writtenHash);
+    address.restore();
   }
   else showError(target, [...(asked.linkErrors ?? []), reason].join('; '));
   if (run === null && Object.keys(asked.settings).length > 1) {
@@ -162,7 +167,7 @@ function startWorker() {
   worker.onerror = (event) => {
     show($('#backend'), () => ui().status.workerFailedToStart(event.message), 'error');
   };
-  worker.postMessage(makeMessage('init', { prefer: backendChoice, baseUrl: document.baseURI }));
+  worker.postMessage(makeMessage('init', { prefer: address.backend, baseUrl: document.baseURI }));
 }
 
 /** Asks the Worker to continue saved run `runId` in place of the current run. */
@@ -216,8 +221,7 @@ function beginRun(about, { keepErrors }) {
   const { source, parameters, config } = run;
   show($('#model'), () => ui().status.loaded(source === undefined ? ui().status.baseModel : runName({ source }), count(parameters)), 'ready');
   say($('#ask-task'), () => ui().status.askTask(describeTask(config.grpo.task)));
-  writtenHash = addressFor(settings);
-  if (location.hash !== writtenHash) history.replaceState(null, '', writtenHash);
+  address.write(settings);
   if (table.rows().some((row) => typeof row.reward_mean === 'number')) {
     const [about, steps] = [finished, table];
     previous = { table, label: () => describeRun(about, steps) };
@@ -277,6 +281,7 @@ const on = {
     $('#backend').dataset.threads = String(message.build.cpu_threads);
     backendInfo = message.backend;
     form.showPresets(message.presets);
+    pretrainPanel.setUsable(true);
     bench.backendReady(performance.now());
   },
   savedRuns(message) {
@@ -299,6 +304,7 @@ const on = {
     for (const id of ['#train', '#step', '#ask-button', '#export-model', '#lose-device', '#trap']) $(id).disabled = true;
     $('#reset').disabled = false; // a reset starts a fresh Worker
     distilPanel.setUsable(false);
+    pretrainPanel.setUsable(false);
     const what = () => (message.cause === 'trap' ? ui().status.crashed(message.message) : ui().status.gpuLost(message.message));
     if (message.steps < 0) {
       showError($('#run-error'), () => ui().status.lostBeforeSave(what()));
@@ -331,6 +337,8 @@ const on = {
   },
   distilled: (message) => distilPanel.onUpdate(message),
   distilState: (message) => distilPanel.stopped(message),
+  pretrained: (message) => pretrainPanel.onUpdate(message),
+  pretrainState: (message) => pretrainPanel.stopped(message),
   error(message) {
     showError($('#run-error'), message.message);
     if (run === null) show($('#model'), () => ui().status.workerFailed(message.message), 'error');
@@ -344,6 +352,7 @@ function restartWorker() {
   requests.abandon('the compute backend was restarted before it answered');
   resumeRequest.drop();
   distilPanel.setUsable(false, { workerRestarted: true });
+  pretrainPanel.setUsable(false, { workerRestarted: true });
   show($('#backend'), () => ui().status.restartingBackend, 'starting');
   startWorker();
 }
@@ -403,78 +412,37 @@ $('#overlay').addEventListener('change', () => {
 wireLessons(charts);
 
 $('#only-corrections').addEventListener('change', drawLatestGroup);
-wireCopyLink($('#copy-link'), () => addressFor(settings));
-window.addEventListener('hashchange', () => {
-  if (location.hash === writtenHash) return;
-  const parsed = parseHash(location.hash);
-  if (parsed.backend !== backendChoice) {
-    location.reload(); // the backend is chosen once per Worker
-    return;
-  }
-  if (parsed.lang !== chosenLanguage) {
-    chosenLanguage = parsed.lang;
-    switchLanguage(chooseLanguage(chosenLanguage, navigator.languages ?? []));
-  }
-  // An address that changes only the language leaves the run as it is.
-  if (parsed.errors.length === 0 && toHash(parsed.settings) === toHash(settings)) {
-    writtenHash = addressFor(settings);
-    if (location.hash !== writtenHash) history.replaceState(null, '', writtenHash);
-    return;
-  }
-  showError($('#settings-error'), parsed.errors.join('; '));
-  // `settings` (what Copy link copies) changes only once the Worker accepts these.
-  configure(parsed.settings, parsed.errors);
-});
+wireCopyLink($('#copy-link'), () => address.for(settings));
+address.wire(
+  () => settings,
+  (next, errors) => {
+    showError($('#settings-error'), errors.join('; '));
+    // `settings` (what Copy link copies) changes only once the Worker accepts these.
+    configure(next, errors);
+  },
+);
 
 // --- prompt box
 wireAsk(requests, () => workerBroken, () => (run ? describeTask(run.config.grpo.task) : ui().status.unknownTask));
 
 // --- export and import
 $('#export-run').addEventListener('click', () => {
-  const rows = table.rows();
-  const about = {
-    settings,
-    link: new URL(addressFor(settings), location.href).href,
-    run: run?.config ?? null,
-    parameters: run?.parameters ?? null,
-    backend: backendInfo,
-    steps: Number($('#run-state').dataset.steps),
-    exported_at: new Date().toISOString(),
-  };
-  offerDownloads([
-    ['run.csv', toCsv(rows, table.columns()), 'text/csv'],
-    ['run-config.json', `${JSON.stringify(about, null, 2)}\n`, 'application/json'],
-  ]);
+  const link = new URL(address.for(settings), location.href).href;
+  const about = { settings, link, run: run?.config ?? null, parameters: run?.parameters ?? null, backend: backendInfo };
+  offerDownloads(runDownloads(table, { ...about, steps: Number($('#run-state').dataset.steps) }));
 });
 wireModelExport(requests, () => workerBroken);
-wireModelImport($('#import-model'), $('#files-error'), ({ weights, config, tokenizer }) => {
-  const source = 'Imported model'; // kept with the saved run; shown in the page's language (`runName`)
-  const fields = { settings: runSettings(settings), page: { settings, source }, weights, config, tokenizer };
-  askForRun('import', fields, { settings, source, fallback: false }, [weights]);
-});
+wireModelImport($('#import-model'), $('#files-error'), (files) => runFromFiles(files, 'Imported model'));
 
-// --- the language menu: a switch rewrites the page in place; the run goes on untouched
-/** Shows the page in `code` and redraws what is drawn rather than written (charts, lists, tables). */
-function switchLanguage(code) {
-  setLanguage(code);
-  $('#lang').value = code;
-}
+// --- a switch of language rewrites the page in place; what is drawn rather than written is redrawn
 onLanguage(() => {
   charts.relabel();
   drawCharts();
   frames.add('group', drawLatestGroup);
 });
-for (const [code, words] of Object.entries(LANGUAGES)) $('#lang').append(new Option(words.language.name, code));
-$('#lang').value = language();
-$('#lang').addEventListener('change', () => {
-  chosenLanguage = $('#lang').value;
-  switchLanguage(chosenLanguage);
-  writtenHash = addressFor(settings);
-  history.replaceState(null, '', writtenHash);
-});
 
 // --- start
-showError($('#settings-error'), initial.errors.join('; '));
+showError($('#settings-error'), address.opened.errors.join('; '));
 form.fill(settings, run);
 startWorker();
-configure(settings, initial.errors);
+configure(settings, address.opened.errors);

@@ -56,6 +56,16 @@ const SCHEMA = {
   distil: { id: 'number', options: 'object' },
   /** Stop the distillation after the piece of work it is doing. */
   stopDistil: {},
+  /**
+   * Make a base model from scratch (`options`: `{recipe, steps?, seed}`); answered by
+   * `pretraining` or `failed`, then reported by `pretrained` until `pretrainState` says it
+   * stopped. A new one replaces the one before.
+   */
+  pretrain: { id: 'number', options: 'object' },
+  /** Stop making the base model after the step it is taking. */
+  stopPretrain: {},
+  /** The base model's files as they are; answered by `exported`. */
+  exportBase: { id: 'number' },
   /** The distilled student's files; answered by `exported`. */
   exportStudent: { id: 'number' },
   // worker → page
@@ -125,6 +135,15 @@ const SCHEMA = {
   distilled: { update: 'object', progress: 'object' },
   /** The distillation stopped: finished (`progress.done`), stopped, or failed (`message`, else ''). */
   distilState: { progress: 'object', message: 'string' },
+  /** Base model `id` is started: `progress` as `pretrained`'s. */
+  pretraining: { id: 'number', progress: 'object' },
+  /**
+   * One piece of the base model: `update` (`{phase: 'stepped', steps}` or `{phase: 'measured',
+   * gaps}`) and where it stands (`progress`).
+   */
+  pretrained: { update: 'object', progress: 'object' },
+  /** The base model stopped: made (`progress.done`), stopped, or failed (`message`, else ''). */
+  pretrainState: { progress: 'object', message: 'string' },
   /** The Worker or the run failed (backend did not start, a step failed); training stopped. */
   error: { message: 'string' },
 };
@@ -144,6 +163,9 @@ const SCHEMA = {
  * @typedef {import('./types/boundary').DistilOptions} DistilOptions
  * @typedef {import('./types/boundary').DistilProgress} DistilProgress
  * @typedef {import('./types/boundary').DistilUpdate} DistilUpdate
+ * @typedef {import('./types/boundary').PretrainOptions} PretrainOptions
+ * @typedef {import('./types/boundary').PretrainProgress} PretrainProgress
+ * @typedef {import('./types/boundary').PretrainUpdate} PretrainUpdate
  * @typedef {{key: string, [value: string]: string | number}} BackendWhy
  * @typedef {{safetensors: Uint8Array, weights: Uint8Array, config: string, tokenizer: string}} ModelFiles
  * @typedef {{settings: {preset: string, [knob: string]: unknown}, source?: string}} PageRecord
@@ -165,6 +187,9 @@ const SCHEMA = {
  *   distil: {id: number, options: DistilOptions},
  *   stopDistil: {},
  *   exportStudent: {id: number},
+ *   pretrain: {id: number, options: PretrainOptions},
+ *   stopPretrain: {},
+ *   exportBase: {id: number},
  *   ready: {backend: BackendInfo, why: BackendWhy, selfTest: number, build: {simd128: boolean, cpu_threads: number}, presets: Record<string, RunConfig>},
  *   configured: {id: number, parameters: number, task: string, run: RunConfig},
  *   resumed: {id: number, parameters: number, task: string, run: RunConfig, page: PageRecord, log: Array<{kind: 'evaluated', row: EvalRow} | {kind: 'stepped', report: StepReport}>, steps: number},
@@ -185,6 +210,9 @@ const SCHEMA = {
  *   distilling: {id: number, progress: DistilProgress},
  *   distilled: {update: DistilUpdate, progress: DistilProgress},
  *   distilState: {progress: DistilProgress, message: string},
+ *   pretraining: {id: number, progress: PretrainProgress},
+ *   pretrained: {update: PretrainUpdate, progress: PretrainProgress},
+ *   pretrainState: {progress: PretrainProgress, message: string},
  *   error: {message: string},
  * }} Payloads
  */

@@ -20,6 +20,9 @@ const EXAMPLES = {
   distil: { id: 6, options: { problems: 16, steps: 4 } },
   stopDistil: {},
   exportStudent: { id: 8 },
+  pretrain: { id: 9, options: { recipe: 'marked-check', steps: 3, seed: 0 } },
+  stopPretrain: {},
+  exportBase: { id: 10 },
   ready: { backend: { kind: 'cpu', reason: 'x' }, why: { key: 'own' }, selfTest: 54, build: { simd128: true, cpu_threads: 1 }, presets: {} },
   configured: { id: 2, parameters: 5, task: '3-digit × 1-digit multiplication', run: {} },
   resumed: { id: 7, parameters: 5, task: '3-digit × 1-digit multiplication', run: {}, page: { settings: { preset: 'tiny' } }, log: [], steps: 0 },
@@ -40,6 +43,9 @@ const EXAMPLES = {
   distilling: { id: 6, progress: { done: false } },
   distilled: { update: { phase: 'answered', kept: [], sampled: 32 }, progress: { done: false } },
   distilState: { progress: { done: true }, message: '' },
+  pretraining: { id: 9, progress: { done: false } },
+  pretrained: { update: { phase: 'stepped', steps: [] }, progress: { done: false } },
+  pretrainState: { progress: { done: true }, message: '' },
   error: { message: 'x' },
 };
 

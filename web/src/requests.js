@@ -11,6 +11,7 @@ const SETTLES = {
   measured: 'resolve',
   exported: 'resolve',
   distilling: 'resolve',
+  pretraining: 'resolve',
   failed: 'reject',
   refused: 'reject',
 };

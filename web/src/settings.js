@@ -127,6 +127,21 @@ export function runSettings(settings) {
   return { ...settings, preset: PRESETS[settings.preset].grpo };
 }
 
+/**
+ * The options the base model form asks for: `recipe`, the SFT steps (3 to 2,600, the recipe's
+ * own count) and the seed; or an error naming the bad one.
+ */
+export function readPretrainOptions(recipe, stepsText, seedText) {
+  const words = ui().pretrain;
+  const steps = Number(stepsText);
+  if (stepsText.trim() === '' || !Number.isInteger(steps) || steps < 3 || steps > 2600) {
+    throw new Error(words.badSteps(3, 2600, JSON.stringify(stepsText)));
+  }
+  const seed = Number(seedText);
+  if (seedText.trim() === '' || !Number.isSafeInteger(seed) || seed < 0) throw new Error(words.badSeed(JSON.stringify(seedText)));
+  return { recipe, steps, seed };
+}
+
 /** The options the form asks for, each a whole number in its range, or an error naming it. */
 export function readDistilOptions(problemsText, stepsText) {
   const whole = (text, name, max) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KNOBS, PRESETS, parseHash, readKnob, runSettings, toHash } from './settings.js';
+import { KNOBS, PRESETS, parseHash, readKnob, readPretrainOptions, runSettings, toHash } from './settings.js';
 
 describe('URL hash settings', () => {
   it('defaults to the default preset on WebGPU', () => {
@@ -67,5 +67,15 @@ describe('URL hash settings', () => {
     const { lang, errors } = parseHash('#lang=fr');
     expect(lang).toBeNull();
     expect(errors).toEqual(['lang must be en, zh, got "fr"']);
+  });
+
+  it('reads the base model form, naming a bad field', () => {
+    expect(readPretrainOptions('marked-check', ' 2600 ', '0')).toEqual({ recipe: 'marked-check', steps: 2600, seed: 0 });
+    expect(readPretrainOptions('no-check', '3', '7')).toEqual({ recipe: 'no-check', steps: 3, seed: 7 });
+    expect(() => readPretrainOptions('marked-check', '2', '0')).toThrow('steps must be a whole number from 3 to 2600, got "2"');
+    expect(() => readPretrainOptions('marked-check', '2601', '0')).toThrow('from 3 to 2600');
+    expect(() => readPretrainOptions('marked-check', '10.5', '0')).toThrow('from 3 to 2600');
+    expect(() => readPretrainOptions('marked-check', '10', '-1')).toThrow('the seed must be a whole number ≥ 0, got "-1"');
+    expect(() => readPretrainOptions('marked-check', '10', '')).toThrow('the seed must be');
   });
 });

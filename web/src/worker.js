@@ -5,9 +5,10 @@
 // The run (session.js) is saved to IndexedDB (store.js) every CHECKPOINT_EVERY steps, after a single
 // step and when training pauses; if the GPU is lost the page starts a fresh Worker and resumes that
 // run from there.
-import init, { Backend, Distiller, Trainer, runPresets } from './pkg/aha_web.js';
+import init, { Backend, Distiller, Pretrainer, Trainer, runPresets } from './pkg/aha_web.js';
 import { pickBackend } from './backendchoice.js';
 import { checkMessage, makeMessage } from './protocol.js';
+import { PieceByPiece } from './pieces.js';
 import { newRunId } from './record.js';
 import { RunSession } from './session.js';
 import { claimRun, forgetRun, listRuns, loadRun } from './store.js';
@@ -29,14 +30,6 @@ let running = false;
 let stepQueued = false;
 let queue = Promise.resolve();
 const baseFiles = new Map();
-/**
- * The distillation of a run's policy into the student (`Distiller`), or null before the first;
- * `distilling` while its pieces of work are being queued.
- * @type {Distiller | null}
- */
-let distiller = null;
-let distilling = false;
-let distilQueued = false;
 /** The student's shipped base model, under `baseUrl`. */
 const STUDENT_MODEL = 'student-model/';
 /**
@@ -231,33 +224,24 @@ function scheduleStep() {
   );
 }
 
+/** The jobs beside the run, each a piece of work at a time (pieces.js). */
+const job = (kinds) =>
+  new PieceByPiece({ enqueue, post, kinds, isTrap, onTrap: (error) => breakDown('trap', trapMessage(error)) });
 /**
- * Queues the distillation's next piece of work (a batch of teacher answers, the base evaluation,
- * or an update of each student arm) while it runs; a macrotask between pieces lets messages in.
+ * The distillation of a run's policy into the student: its pieces are a batch of teacher answers,
+ * the base evaluation, or an update of each student arm. `made`: the latest `Distiller`.
  */
-function scheduleDistil() {
-  if (!distilling || distilQueued) return;
-  distilQueued = true;
-  enqueue(
-    async () => {
-      distilQueued = false;
-      if (!distilling) return;
-      const update = await distiller.advance();
-      const progress = distiller.progress();
-      post('distilled', { update, progress });
-      if (progress.done) {
-        distilling = false;
-        post('distilState', { progress, message: '' });
-        return;
-      }
-      setTimeout(scheduleDistil, 0);
-    },
-    (error) => {
-      distilling = false;
-      if (isTrap(error)) breakDown('trap', trapMessage(error));
-      else post('distilState', { progress: distiller.progress(), message: messageOf(error) });
-    },
-  );
+const distillation = job({ update: 'distilled', state: 'distilState' });
+/** A base model being made: its pieces are SFT steps, then the probe. `made`: the latest `Pretrainer`. */
+const pretraining = job({ update: 'pretrained', state: 'pretrainState' });
+/** SFT steps per piece of a base model being made: one, so a request waits at most a step. */
+const PRETRAIN_STEPS_PER_PIECE = 1;
+
+/** The GRPO run pauses for a job beside it: both would share the one thread. */
+function pauseForJob() {
+  if (!running) return;
+  running = false;
+  post('state', { running: false, steps: stepsDone() });
 }
 
 /** Replaces the distillation with one of the current policy into the student, and starts it. */
@@ -266,16 +250,26 @@ async function distil(id, options) {
   if (broken !== null) throw new Error(broken.message);
   const files = await shippedModel(STUDENT_MODEL);
   const made = Distiller.create(session.trainer, new Uint8Array(files.weights), files.config, files.tokenizer, options);
-  distiller?.free();
-  distiller = made;
-  distilling = true;
-  // The teacher's GRPO run pauses: both would share the one thread.
-  if (running) {
-    running = false;
-    post('state', { running: false, steps: stepsDone() });
-  }
-  post('distilling', { id, progress: distiller.progress() });
-  scheduleDistil();
+  pauseForJob();
+  post('distilling', { id, progress: made.progress() });
+  distillation.start(made, { advance: () => made.advance(), progress: () => made.progress() });
+}
+
+/** Replaces the base model being made with a fresh one of `options`, and starts it. */
+async function pretrain(id, options) {
+  if (backend === null) throw new Error('the compute backend is still starting');
+  if (broken !== null) throw new Error(broken.message);
+  const made = Pretrainer.create(backend, options);
+  pauseForJob();
+  post('pretraining', { id, progress: made.progress() });
+  pretraining.start(made, { advance: () => made.advance(PRETRAIN_STEPS_PER_PIECE), progress: () => made.progress() });
+}
+
+/** Posts the files of `made` (a wasm object with `exportModel`), or says `none` when there is none. */
+async function exportMade(id, made, none) {
+  if (made === null) throw new Error(none);
+  const files = await made.exportModel();
+  self.postMessage(makeMessage('exported', { id, files }), [files.safetensors.buffer, files.weights.buffer]);
 }
 
 const handlers = {
@@ -391,31 +385,32 @@ const handlers = {
     );
   },
   stopDistil() {
-    if (!distilling) return;
-    distilling = false;
-    // After the piece of work under way, if any.
-    enqueue(
-      async () => post('distilState', { progress: distiller.progress(), message: '' }),
-      (error) => post('error', { message: messageOf(error) }),
-    );
+    distillation.stop();
   },
   exportStudent({ id }) {
     enqueue(
-      async () => {
-        if (distiller === null) throw new Error('nothing has been distilled yet');
-        const files = await distiller.exportModel();
-        self.postMessage(makeMessage('exported', { id, files }), [files.safetensors.buffer, files.weights.buffer]);
-      },
+      () => exportMade(id, distillation.made, 'nothing has been distilled yet'),
+      (error) => requestFailed(id, error),
+    );
+  },
+  pretrain({ id, options }) {
+    enqueue(
+      () => pretrain(id, options),
+      (error) => requestFailed(id, error),
+    );
+  },
+  stopPretrain() {
+    pretraining.stop();
+  },
+  exportBase({ id }) {
+    enqueue(
+      () => exportMade(id, pretraining.made, 'no base model has been made yet'),
       (error) => requestFailed(id, error),
     );
   },
   export({ id }) {
     enqueue(
-      async () => {
-        if (session === null) throw new Error('the model is still loading');
-        const files = await session.trainer.exportModel();
-        self.postMessage(makeMessage('exported', { id, files }), [files.safetensors.buffer, files.weights.buffer]);
-      },
+      () => exportMade(id, session?.trainer ?? null, 'the model is still loading'),
       (error) => requestFailed(id, error),
     );
   },

@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 use crate::answer::GenerateOptions;
 use crate::backend::{self, BackendInfo};
 use crate::distil::{DistilOptions, DistilSession};
+use crate::pretrain::{PretrainOptions, PretrainSession};
 use crate::session::{ExportedModel, RunSession};
 
 // The wasm API's results and settings in TypeScript: the types generated from Rust
@@ -18,7 +19,7 @@ use crate::session::{ExportedModel, RunSession};
 const TYPES: &'static str = r#"
 import type {
     BackendInfo, Completion, DistilOptions, DistilProgress, DistilUpdate, EvalRow, GenerateOptions, ModelInfo,
-    Routes, RunConfig, RunSettings, StepReport,
+    PretrainOptions, PretrainProgress, PretrainUpdate, Routes, RunConfig, RunSettings, StepReport,
 } from '../types/boundary';
 
 /** How this wasm was built (`Backend.buildInfo`). */
@@ -335,6 +336,46 @@ impl Distiller {
     }
 
     /// The distilled student's files, as `Trainer.exportModel` gives a policy's.
+    #[wasm_bindgen(js_name = exportModel, unchecked_return_type = "ExportedFiles")]
+    pub async fn export_model(&self) -> Result<js_sys::Object, JsError> {
+        exported_files(self.inner.export().await?)
+    }
+}
+
+/// A base model being made from scratch with the staged SFT of a recipe (`pretrain.rs`).
+#[wasm_bindgen]
+pub struct Pretrainer {
+    inner: PretrainSession,
+}
+
+#[wasm_bindgen]
+impl Pretrainer {
+    /// Starts `options` (`{recipe, steps?, seed}`) from a fresh model on `backend`. Throws an
+    /// error naming what is wrong.
+    pub fn create(
+        backend: &Backend,
+        #[wasm_bindgen(unchecked_param_type = "PretrainOptions")] options: JsValue,
+    ) -> Result<Pretrainer, JsError> {
+        let options: PretrainOptions = serde_wasm_bindgen::from_value(options)
+            .map_err(|e| JsError::new(&format!("base model options: {e}")))?;
+        PretrainSession::new(&options, &backend.device)
+            .map(|inner| Pretrainer { inner })
+            .map_err(JsError::from)
+    }
+
+    /// `{recipe, parameters, steps, steps_done, stages, done}`.
+    #[wasm_bindgen(unchecked_return_type = "PretrainProgress")]
+    pub fn progress(&self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.progress())
+    }
+
+    /// Up to `steps` SFT steps, or, once all are taken, the probe of the finished model.
+    #[wasm_bindgen(unchecked_return_type = "PretrainUpdate")]
+    pub async fn advance(&mut self, steps: usize) -> Result<JsValue, JsError> {
+        to_js(&self.inner.advance(steps).await?)
+    }
+
+    /// The model's files, as `Trainer.exportModel` gives a policy's.
     #[wasm_bindgen(js_name = exportModel, unchecked_return_type = "ExportedFiles")]
     pub async fn export_model(&self) -> Result<js_sys::Object, JsError> {
         exported_files(self.inner.export().await?)

@@ -8,6 +8,7 @@ pub mod answer;
 pub mod backend;
 pub mod distil;
 pub mod error;
+pub mod pretrain;
 pub mod prompt;
 pub mod session;
 
@@ -18,5 +19,8 @@ pub use answer::{Completion, GenerateOptions, ModelInfo};
 pub use backend::{BackendInfo, cpu_backend, webgpu_backend};
 pub use distil::{ArmEvals, DistilOptions, DistilProgress, DistilSession, DistilUpdate, TeacherAnswer};
 pub use error::WebError;
+pub use pretrain::{
+    CheckGap, PretrainOptions, PretrainProgress, PretrainSession, PretrainStep, PretrainUpdate,
+};
 pub use prompt::{CheckedPrompt, check_prompt};
 pub use session::{AnswerView, Correction, ExportedModel, GroupView, Routes, RunSession, StepReport};

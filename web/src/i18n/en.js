@@ -8,6 +8,7 @@ const plural = (count, one, many) => `${count} ${count === 1 ? one : many}`;
 export const en = {
   language: { name: 'English', label: 'Language', locale: 'en-GB' },
   title: 'Aha — R1-Zero in your browser',
+  duration: (minutes, seconds) => (minutes === 0 ? `${seconds} s` : `${minutes} min ${String(seconds).padStart(2, '0')} s`),
   html: {
     tagline: '— R1-Zero in your browser',
     lede:
@@ -32,6 +33,8 @@ export const en = {
       'The update’s rate counts the matmuls a step runs (forward and backward) over its measured time. <code>cargo xtask bench</code> prints the same figures for native runs.',
     loseHint: 'A browser may reset the GPU (a driver update, a sleeping laptop): the run stops and the page offers to resume from its last save. Try it:',
     trapHint: 'A bug in the wasm ends its Worker the same way:',
+    pretrainHint:
+      'Before RL there is a base model: a random model taught by supervised fine-tuning on written-out answers to 3-digit × 1-digit multiplication, in three stages — the recipe the shipped base model was made with. <b>With checks</b>, some of those answers check their guess column by column; <b>without</b>, none do (the ablation’s base model). Once it is made, the page measures whether checking pays for it: the same held-out problems answered with a check forced after the guess, and with the answer forced. Only when checking pays has RL something to find.',
     importHint: 'Import expects <code>model.bpk</code>, <code>config.json</code> and <code>tokenizer.json</code> from an export or <code>aha pretrain</code>.',
   },
   heading: {
@@ -45,6 +48,7 @@ export const en = {
     bench: 'Speed and memory',
     benchSummary: 'Bench figures of this run, measured on this machine',
     files: 'Export and import',
+    pretrain: 'Make a base model',
     ideaLabel: 'The idea:',
     status: 'status',
   },
@@ -70,6 +74,9 @@ export const en = {
     stop: 'Stop',
     exportStudent: 'Export the student',
     answer: 'Answer',
+    pretrain: 'Make a base model',
+    pretrainUse: 'Train it with GRPO',
+    pretrainExport: 'Export it',
     loseDevice: 'Lose the GPU now',
     trap: 'Crash the wasm now',
     exportRun: 'Export run (CSV + JSON)',
@@ -87,6 +94,9 @@ export const en = {
     distilSteps: 'Student updates',
     problem: 'Problem',
     sampled: 'sample (temperature 1) instead of greedy',
+    pretrainRecipe: 'Recipe',
+    pretrainSteps: 'Steps',
+    pretrainSeed: 'Seed',
   },
   presets: {
     name: { default: 'default', ablation: 'ablation', tiny: 'tiny' },
@@ -132,6 +142,7 @@ export const en = {
     loaded: (source, parameters) => `${source} loaded: ${parameters} parameters`,
     baseModel: 'Base model',
     importedModel: 'Imported model',
+    madeHere: 'Base model made in this page',
     resuming: 'Resuming the saved run…',
     resumed: (steps, parameters) => `Saved run resumed at step ${steps}: ${parameters} parameters`,
     resumedFrom: (steps) => `Resumed from the save at step ${steps}.`,
@@ -209,6 +220,7 @@ export const en = {
     step: 'step',
     policyUpdates: 'policy updates',
     studentUpdates: 'student updates',
+    sftSteps: 'fine-tuning steps',
     previousRun: 'previous run',
     ownGrpo: 'own GRPO',
     experts: 'Mixture of experts: share of answer tokens per expert',
@@ -246,6 +258,7 @@ export const en = {
       series: { kl: 'KL', entropy: 'entropy (nats)', clip_fraction: 'clip fraction', zero_variance_groups: 'zero-variance groups' },
     },
     time: { title: 'Step time (ms)', series: { rollout_ms: 'rollout', update_ms: 'update' } },
+    'pretrain-loss': { title: 'Base model: next-token loss of each fine-tuning step', series: { loss: 'loss' } },
     'distil-accuracy': {
       title: 'Student, held-out accuracy: distilled (solid) vs its own GRPO run (faded)',
       series: { eval_sampled_acc: 'sampled', eval_greedy_acc: 'greedy', eval_first_guess_acc: 'first guess' },
@@ -276,6 +289,23 @@ export const en = {
     badNumber: (name, max, text) => `${name} must be a whole number from 1 to ${max}, got ${text}`,
     problems: 'problems',
     updates: 'student updates',
+  },
+  pretrain: {
+    notStarted: 'Not started.',
+    starting: 'Starting from a random model…',
+    recipes: { 'marked-check': 'with checks (the shipped base model’s)', 'no-check': 'without checks (the ablation’s)' },
+    progress: ({ done, steps, stage, stages, loss, elapsed, left }, state) => {
+      if (state === 'measuring') return `All ${steps} steps in ${elapsed}, loss ${loss}. Measuring whether checking pays…`;
+      if (state === 'done') return `Made in ${elapsed}: ${steps} steps, loss ${loss}.`;
+      if (state === 'stopped') return `Stopped at step ${done} of ${steps}, loss ${loss}.`;
+      return `Step ${done} of ${steps} (stage ${stage} of ${stages}), loss ${loss} · ${elapsed}${left === null ? '' : `, about ${left} left`}.`;
+    },
+    pays: (greedy, sampled, pays) =>
+      `Forced to check, it answered ${greedy.check} right; forced to answer, ${greedy.answer} (greedy; its guess alone ${greedy.guess}). Sampled: ${sampled.check} against ${sampled.answer}. ` +
+      (pays ? 'Checking pays by 10 points or more: RL has something to find.' : 'Checking does not pay by 10 points: RL has little to find.'),
+    stopped: (message) => `Making the base model stopped: ${message}`,
+    badSteps: (min, max, text) => `steps must be a whole number from ${min} to ${max}, got ${text}`,
+    badSeed: (text) => `the seed must be a whole number ≥ 0, got ${text}`,
   },
   saved: {
     run: (name, steps, day, time) => `${name}, ${plural(steps, 'step', 'steps')}, saved ${day} at ${time}`,

@@ -9,6 +9,7 @@ import { MEASURED, percentRange as range } from './measured.js';
 export const zh = {
   language: { name: '简体中文', label: '语言', locale: 'zh-CN' },
   title: 'Aha — 在浏览器里重现 R1-Zero',
+  duration: (minutes, seconds) => (minutes === 0 ? `${seconds} 秒` : `${minutes} 分 ${String(seconds).padStart(2, '0')} 秒`),
   html: {
     tagline: '— 在浏览器里重现 R1-Zero',
     lede:
@@ -31,6 +32,8 @@ export const zh = {
     benchHint: '更新的速率 = 一步中运行的矩阵乘法（前向和反向）除以实测时间。<code>cargo xtask bench</code> 为本地运行打印同样的数字。',
     loseHint: '浏览器可能会重置 GPU（驱动更新、笔记本休眠）：运行会停止，页面会提出从上次保存处继续。试一试：',
     trapHint: 'wasm 中的缺陷也会以同样方式结束它的 Worker：',
+    pretrainHint:
+      '强化学习之前先要有基础模型：一个随机初始化的模型，用写出来的 3 位数乘 1 位数乘法解答做监督微调，分三个阶段——随附的基础模型就是这样做出来的。<b>带检验</b>：其中一些解答会逐列检验自己的猜测；<b>不带检验</b>：一个都没有（消融的基础模型）。做好之后，页面会测量检验对它是否有用：同样的留出题，一次在猜测后强制检验，一次强制直接作答。只有检验有用，强化学习才有东西可找。',
     importHint: '导入需要导出或 <code>aha pretrain</code> 得到的 <code>model.bpk</code>、<code>config.json</code> 和 <code>tokenizer.json</code>。',
   },
   heading: {
@@ -44,6 +47,7 @@ export const zh = {
     bench: '速度与内存',
     benchSummary: '本次运行在这台机器上测得的基准数字',
     files: '导出与导入',
+    pretrain: '制作基础模型',
     ideaLabel: '要点：',
     status: '状态',
   },
@@ -69,6 +73,9 @@ export const zh = {
     stop: '停止',
     exportStudent: '导出学生模型',
     answer: '回答',
+    pretrain: '制作基础模型',
+    pretrainUse: '用 GRPO 训练它',
+    pretrainExport: '导出它',
     loseDevice: '现在让 GPU 丢失',
     trap: '现在让 wasm 崩溃',
     exportRun: '导出运行（CSV + JSON）',
@@ -86,6 +93,9 @@ export const zh = {
     distilSteps: '学生更新次数',
     problem: '题目',
     sampled: '采样（温度 1）而不是贪心',
+    pretrainRecipe: '配方',
+    pretrainSteps: '步数',
+    pretrainSeed: '随机种子',
   },
   presets: {
     name: { default: '默认', ablation: '消融', tiny: '迷你' },
@@ -131,6 +141,7 @@ export const zh = {
     loaded: (source, parameters) => `${source}已加载：${parameters} 个参数`,
     baseModel: '基础模型',
     importedModel: '导入的模型',
+    madeHere: '在本页制作的基础模型',
     resuming: '正在继续保存的运行…',
     resumed: (steps, parameters) => `已从第 ${steps} 步继续保存的运行：${parameters} 个参数`,
     resumedFrom: (steps) => `已从第 ${steps} 步的保存继续。`,
@@ -206,6 +217,7 @@ export const zh = {
     step: '步',
     policyUpdates: '策略更新次数',
     studentUpdates: '学生更新次数',
+    sftSteps: '微调步数',
     previousRun: '上一次运行',
     ownGrpo: '自己的 GRPO',
     experts: '混合专家：每个专家处理的回答词元份额',
@@ -243,6 +255,7 @@ export const zh = {
       series: { kl: 'KL', entropy: '熵（奈特）', clip_fraction: '裁剪比例', zero_variance_groups: '零方差组' },
     },
     time: { title: '每步时间（ms）', series: { rollout_ms: '采样', update_ms: '更新' } },
+    'pretrain-loss': { title: '基础模型：每个微调步的下一个词元损失', series: { loss: '损失' } },
     'distil-accuracy': {
       title: '学生的留出集正确率：蒸馏（实线）与它自己的 GRPO 运行（淡色）',
       series: { eval_sampled_acc: '采样', eval_greedy_acc: '贪心', eval_first_guess_acc: '第一次猜测' },
@@ -273,6 +286,23 @@ export const zh = {
     badNumber: (name, max, text) => `${name}必须是 1 到 ${max} 之间的整数，而不是 ${text}`,
     problems: '题目数',
     updates: '学生更新次数',
+  },
+  pretrain: {
+    notStarted: '尚未开始。',
+    starting: '正在从随机模型开始…',
+    recipes: { 'marked-check': '带检验（随附基础模型的配方）', 'no-check': '不带检验（消融的配方）' },
+    progress: ({ done, steps, stage, stages, loss, elapsed, left }, state) => {
+      if (state === 'measuring') return `全部 ${steps} 步用了 ${elapsed}，损失 ${loss}。正在测量检验是否有用…`;
+      if (state === 'done') return `用 ${elapsed} 做好：${steps} 步，损失 ${loss}。`;
+      if (state === 'stopped') return `停在第 ${done} 步（共 ${steps} 步），损失 ${loss}。`;
+      return `第 ${done} 步，共 ${steps} 步（第 ${stage} 阶段，共 ${stages} 个），损失 ${loss} · 已用 ${elapsed}${left === null ? '' : `，大约还要 ${left}`}。`;
+    },
+    pays: (greedy, sampled, pays) =>
+      `强制检验时答对 ${greedy.check}；强制直接作答时答对 ${greedy.answer}（贪心；只看猜测 ${greedy.guess}）。采样：${sampled.check} 对 ${sampled.answer}。` +
+      (pays ? '检验的好处达到 10 个百分点以上：强化学习有东西可找。' : '检验的好处不到 10 个百分点：强化学习没什么可找。'),
+    stopped: (message) => `制作基础模型停止了：${message}`,
+    badSteps: (min, max, text) => `步数必须是 ${min} 到 ${max} 之间的整数，而不是 ${text}`,
+    badSeed: (text) => `随机种子必须是 ≥ 0 的整数，而不是 ${text}`,
   },
   saved: {
     run: (name, steps, day, time) => `${name}，${steps} 步，保存于 ${day} ${time}`,

@@ -247,3 +247,37 @@ distilled: EvalRow,
 own: EvalRow, };
 
 export type DistilUpdate = { "phase": "answered", kept: Array<TeacherAnswer>, dropped: Array<TeacherAnswer>, } | { "phase": "started", eval: EvalRow, } | { "phase": "stepped", step: number, distil_loss: number, own_reward: number, eval: ArmEvals | null, };
+
+export type PretrainOptions = { recipe: string, steps?: number, seed: bigint, };
+
+export type PretrainProgress = { recipe: string, parameters: number, steps: number, steps_done: number, stages: number, 
+/**
+ * Every step taken and the probe run.
+ */
+done: boolean, };
+
+export type PretrainStep = { 
+/**
+ * Global step, 0-based.
+ */
+step: number, 
+/**
+ * The stage it belongs to, 0-based.
+ */
+stage: number, 
+/**
+ * Mean next-token loss over the step's trained tokens.
+ */
+loss: number, };
+
+export type CheckGap = { 
+/**
+ * 0 for greedy decoding, 1 for sampling.
+ */
+temperature: number, with_check: number, without_check: number, 
+/**
+ * The guesses' accuracy (the same in both arms).
+ */
+guess: number, problems: number, };
+
+export type PretrainUpdate = { "phase": "stepped", steps: Array<PretrainStep>, } | { "phase": "measured", gaps: Array<CheckGap>, };
