@@ -24,7 +24,7 @@ describe('a base model made in the page', () => {
       await tab.click('#pretrain-start');
       await tab.locator('#pretrain-state[data-state="done"]').waitFor({ timeout: 240_000 });
       expect(await tab.isHidden('#pretrain-error')).toBe(true);
-      expect(await tab.textContent('#pretrain-state')).toMatch(/^Made in \d+ s: 6 steps, loss \d\.\d{3}\.$/);
+      expect(await tab.textContent('#pretrain-state')).toMatch(/^Made in \d+ s: 6 steps, loss \d\.\d{3}\. Train it with GRPO to keep it/);
       // One point per step on the loss chart.
       await tab.waitForFunction(() => document.querySelector('#pretrain-charts').dataset.steps === '6', null, { timeout: 10_000 });
       expect(await tab.textContent('#pretrain-gap')).toMatch(
@@ -37,14 +37,25 @@ describe('a base model made in the page', () => {
       const names = await tab.locator('#pretrain-downloads a').allTextContents();
       expect(names).toEqual(['model.safetensors', 'model.bpk', 'config.json', 'tokenizer.json']);
 
-      // GRPO from it: the run on show is the made model's, and it steps.
+      // GRPO from it: the run on show is the made model's, saved at once (its only copy), and it
+      // steps.
       await tab.click('#pretrain-use');
       await tab.waitForFunction(() => /^Base model made in this page loaded: [\d,]+ parameters$/.test(document.querySelector('#model').textContent), null, {
         timeout: 60_000,
       });
+      await tab.locator('#saved[data-steps="0"]').waitFor({ timeout: 60_000 });
+      expect(await tab.textContent('#saved')).toMatch(/^Saved on this machine at step 0 /);
       await tab.click('#step');
       await tab.waitForFunction(() => Number(document.querySelector('#charts').dataset.steps) >= 1, null, { timeout: 240_000 });
       expect(await tab.textContent('#run-state')).toBe('tiny run · 1 step · paused');
+
+      // The made model outlives the tab: after a reload its run is listed and resumes.
+      await tab.locator('#saved[data-steps="1"]').waitFor({ timeout: 60_000 });
+      await tab.reload();
+      const listed = tab.locator('#saved-list li', { hasText: 'Base model made in this page, 1 step, saved' });
+      await listed.waitFor({ timeout: 240_000 });
+      await listed.locator('.resume-run').click();
+      await tab.waitForFunction(() => /^Saved run resumed at step 1: /.test(document.querySelector('#model').textContent), null, { timeout: 120_000 });
       expect(browser.consoleErrors).toEqual([]);
       expect(browser.foreignRequests).toEqual([]);
     });

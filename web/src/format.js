@@ -1,5 +1,6 @@
 // Turns Worker reports into the words the page shows, in the page's language.
 import { ui } from './i18n.js';
+import { MADE_HERE } from './record.js';
 
 /**
  * The backend line: which device trains the model, and why. `why` (`{key, ...values}`) names the
@@ -95,9 +96,6 @@ export function toCsv(rows, columns) {
   };
   return [columns.join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\n') + '\n';
 }
-
-/** The source of a run from a base model made in the page (kept with the saved run). */
-export const MADE_HERE = 'Made in this page';
 
 /** The name of the run `about` (`{settings, source?}`) for people: its source, else its preset. */
 export function runName(about) {

@@ -4,6 +4,12 @@
 /** The record's format. 1: one run under the key "latest", no id (pages before 2026-12-06). */
 export const SAVED_RUN_VERSION = 2;
 
+/**
+ * The `page.source` of a run from a base model made in the page: saved at step 0, since the model
+ * exists nowhere else (`RunSession.save`).
+ */
+export const MADE_HERE = 'Made in this page';
+
 /** Run ids: `crypto.randomUUID()` for new runs, "latest" for a run migrated from version 1. */
 const RUN_ID = /^[A-Za-z0-9-]{1,64}$/;
 

@@ -1,7 +1,7 @@
 // One run in the Worker: the wasm trainer, what it was made from, the log of reports the page drew,
 // and its saves. Kept apart from worker.js (which owns the wasm module and the message queue) so
 // that the step-and-save loop runs in Vitest against a stand-in trainer and a fake IndexedDB.
-import { SAVED_RUN_VERSION, newRunId } from './record.js';
+import { MADE_HERE, SAVED_RUN_VERSION, newRunId } from './record.js';
 import { saveRun } from './store.js';
 
 /** Steps between automatic saves while training runs. */
@@ -74,8 +74,10 @@ export class RunSession {
    */
   async save(post) {
     const steps = this.stepsDone();
-    // Nothing new to keep; a run of no steps is not worth a slot.
-    if (steps === this.savedSteps || steps === 0) return;
+    // Nothing new to keep. A run of no steps is not worth a slot, unless its model was made in
+    // the page: then the save is the only copy of that model.
+    const madeHere = this.source.page?.source === MADE_HERE;
+    if (steps === this.savedSteps || (steps === 0 && !madeHere)) return;
     const record = {
       version: SAVED_RUN_VERSION,
       id: this.id,

@@ -4,7 +4,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SAVED_RUN_VERSION } from './record.js';
+import { MADE_HERE, SAVED_RUN_VERSION } from './record.js';
 import { savedRecord } from './record.fixture.js';
 import { CHECKPOINT_EVERY, RunSession } from './session.js';
 import { MAX_SAVED_RUNS, forgetRun, listRuns, loadRun, saveRun } from './store.js';
@@ -45,6 +45,23 @@ afterEach(() => {
 });
 
 describe('a run in the Worker', () => {
+  it('keeps no slot for a run of no steps, unless its model was made in the page', async () => {
+    const { run, posted, post } = session('run-unstepped');
+    await run.save(post);
+    expect(posted).toEqual([]);
+    expect(await loadRun('run-unstepped')).toBeNull();
+    const files = { weights: new ArrayBuffer(4), config: '{}', tokenizer: '{}' };
+    const made = { settings: { preset: 'tiny' }, page: { settings: { preset: 'tiny' }, source: MADE_HERE }, files };
+    const madePosted = [];
+    const madeRun = new RunSession(standInTrainer(), made, { id: 'run-made' });
+    await madeRun.save((kind, fields) => madePosted.push([kind, fields]));
+    expect(madePosted).toEqual([['saved', expect.objectContaining({ steps: 0, run: 'run-made' })]]);
+    const saved = await loadRun('run-made');
+    expect(saved.steps).toBe(0);
+    expect(saved.page.source).toBe(MADE_HERE);
+    expect(saved.files.config).toBe('{}');
+  });
+
   it('saves every CHECKPOINT_EVERY steps, and the saved run resumes with its whole log', async () => {
     const { run, posted, post } = session('run-a');
     for (let step = 0; step < CHECKPOINT_EVERY; step++) await run.step(post);

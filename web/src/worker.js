@@ -109,6 +109,7 @@ async function configure(id, from, files) {
   const { parameters, task } = session.trainer.info();
   post('configured', { id, parameters, task, run: session.trainer.runConfig() });
   post('state', { running: false, steps: 0 });
+  await session.save(post); // at once for a base model made in the page: its only copy
   await postSavedRuns(); // the run this one replaced may now be resumed from the list
 }
 

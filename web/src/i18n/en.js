@@ -296,7 +296,7 @@ export const en = {
     recipes: { 'marked-check': 'with checks (the shipped base model’s)', 'no-check': 'without checks (the ablation’s)' },
     progress: ({ done, steps, stage, stages, loss, elapsed, left }, state) => {
       if (state === 'measuring') return `All ${steps} steps in ${elapsed}, loss ${loss}. Measuring whether checking pays…`;
-      if (state === 'done') return `Made in ${elapsed}: ${steps} steps, loss ${loss}.`;
+      if (state === 'done') return `Made in ${elapsed}: ${steps} steps, loss ${loss}. Train it with GRPO to keep it on this machine (its run is saved at once), or export it.`;
       if (state === 'stopped') return `Stopped at step ${done} of ${steps}, loss ${loss}.`;
       return `Step ${done} of ${steps} (stage ${stage} of ${stages}), loss ${loss} · ${elapsed}${left === null ? '' : `, about ${left} left`}.`;
     },

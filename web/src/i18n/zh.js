@@ -293,7 +293,7 @@ export const zh = {
     recipes: { 'marked-check': '带检验（随附基础模型的配方）', 'no-check': '不带检验（消融的配方）' },
     progress: ({ done, steps, stage, stages, loss, elapsed, left }, state) => {
       if (state === 'measuring') return `全部 ${steps} 步用了 ${elapsed}，损失 ${loss}。正在测量检验是否有用…`;
-      if (state === 'done') return `用 ${elapsed} 做好：${steps} 步，损失 ${loss}。`;
+      if (state === 'done') return `用 ${elapsed} 做好：${steps} 步，损失 ${loss}。用 GRPO 训练它就能把它保存在这台机器上（它的运行会立即保存），也可以导出它。`;
       if (state === 'stopped') return `停在第 ${done} 步（共 ${steps} 步），损失 ${loss}。`;
       return `第 ${done} 步，共 ${steps} 步（第 ${stage} 阶段，共 ${stages} 个），损失 ${loss} · 已用 ${elapsed}${left === null ? '' : `，大约还要 ${left}`}。`;
     },
