@@ -121,7 +121,7 @@ export class BenchFigures {
    * the aha, and the sampled tokens per second up to it. Nulls until it happens.
    */
   ahaFigures() {
-    const none = { time_to_aha_s: null, aha_step: null, step_ms_first_20: null, step_ms_before_aha: null };
+    const none = { time_to_aha_s: null, aha_step: null, step_ms_first_20: null, step_ms_before_aha: null, tokens_per_s_before_aha: null };
     const first20 = this.steps.slice(0, 20).map((s) => s.step_ms);
     none.step_ms_first_20 = first20.length > 0 ? median(first20) : null;
     if (this.aha === null || this.trainAt === null) return none;
@@ -209,6 +209,7 @@ export function peakFigures(summary, peak) {
  */
 export function describeBench(summary, download = null, peak = null) {
   const words = ui().bench;
+  /** @type {Array<[string, string]>} */
   const rows = [];
   if (download) rows.push([words.download, words.downloadValue(MB(download.raw_bytes), MB(download.gzip_bytes))]);
   if (peak) {

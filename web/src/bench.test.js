@@ -42,6 +42,7 @@ describe('bench figures', () => {
       aha_step: null,
       step_ms_first_20: 800,
       step_ms_before_aha: null,
+      tokens_per_s_before_aha: null,
       start: 'page load',
       wasm_heap_bytes: 50e6,
       gpu_allocations: 567,

@@ -49,6 +49,12 @@ const EXAMPLES = {
   error: { message: 'x' },
 };
 
+/**
+ * `makeMessage` without its types: these tests hand it every kind by name, and messages that are
+ * wrong on purpose, for the run-time check to refuse.
+ */
+const make = /** @type {(kind: string, fields?: object) => any} */ (makeMessage);
+
 /** A value of each schema type, and one that is none of them. */
 const WRONG = { string: 1, number: '1', boolean: 'yes', object: 'x', 'object?': 3, array: {} };
 
@@ -56,7 +62,7 @@ describe('protocol', () => {
   it('has an example of every kind, and every example checks', () => {
     expect(Object.keys(EXAMPLES).sort()).toEqual(Object.keys(MESSAGE_FIELDS).sort());
     for (const [kind, fields] of Object.entries(EXAMPLES)) {
-      expect(makeMessage(kind, fields)).toEqual({ v: PROTOCOL_VERSION, kind, ...fields });
+      expect(make(kind, fields)).toEqual({ v: PROTOCOL_VERSION, kind, ...fields });
     }
   });
 
@@ -65,10 +71,10 @@ describe('protocol', () => {
     for (const [kind, schema] of Object.entries(MESSAGE_FIELDS)) {
       for (const [field, type] of Object.entries(schema)) {
         const { [field]: _, ...missing } = EXAMPLES[kind];
-        expect(() => makeMessage(kind, missing), `${kind} without ${field}`).toThrow(
+        expect(() => make(kind, missing), `${kind} without ${field}`).toThrow(
           new ProtocolError(`${kind}.${field} must be a ${type}, got undefined`),
         );
-        expect(() => makeMessage(kind, { ...EXAMPLES[kind], [field]: WRONG[type] }), `${kind}.${field}`).toThrow(
+        expect(() => make(kind, { ...EXAMPLES[kind], [field]: WRONG[type] }), `${kind}.${field}`).toThrow(
           `${kind}.${field} must be a ${type}`,
         );
         refusals += 2;
@@ -78,10 +84,10 @@ describe('protocol', () => {
   });
 
   it('tells an array from an object and null from an object', () => {
-    expect(() => makeMessage('savedRuns', { runs: {}, damaged: [] })).toThrow(new ProtocolError('savedRuns.runs must be a array, got object'));
-    expect(() => makeMessage('ready', { ...EXAMPLES.ready, backend: null })).toThrow(new ProtocolError('ready.backend must be a object, got null'));
-    expect(() => makeMessage('ready', { ...EXAMPLES.ready, build: [] })).toThrow(new ProtocolError('ready.build must be a object, got array'));
-    expect(makeMessage('measured', { ...EXAMPLES.measured, peak: { gflops: 3 } }).peak.gflops).toBe(3);
+    expect(() => make('savedRuns', { runs: {}, damaged: [] })).toThrow(new ProtocolError('savedRuns.runs must be a array, got object'));
+    expect(() => make('ready', { ...EXAMPLES.ready, backend: null })).toThrow(new ProtocolError('ready.backend must be a object, got null'));
+    expect(() => make('ready', { ...EXAMPLES.ready, build: [] })).toThrow(new ProtocolError('ready.build must be a object, got array'));
+    expect(make('measured', { ...EXAMPLES.measured, peak: { gflops: 3 } }).peak.gflops).toBe(3);
   });
 
   it('refuses non-messages, other versions, unknown kinds and a backend it does not have', () => {
@@ -97,6 +103,6 @@ describe('protocol', () => {
     for (const [data, reason] of cases) {
       expect(() => checkMessage(data)).toThrow(new ProtocolError(reason));
     }
-    for (const prefer of ['auto', 'webgpu', 'cpu', 'measure']) expect(makeMessage('init', { prefer, baseUrl: '/' }).prefer).toBe(prefer);
+    for (const prefer of ['auto', 'webgpu', 'cpu', 'measure']) expect(make('init', { prefer, baseUrl: '/' }).prefer).toBe(prefer);
   });
 });

@@ -3,6 +3,7 @@ import { SAVED_RUN_VERSION } from './record.js';
 
 /** A saved run of a shipped model after `steps` steps. */
 export function savedRecord(steps = 2, id = 'run-a') {
+  /** @type {Array<{kind: string, row?: object, report?: object}>} */
   const log = [{ kind: 'evaluated', row: { step: 0 } }];
   for (let step = 0; step < steps; step++) log.push({ kind: 'stepped', report: { metrics: { step } } });
   return {

@@ -9,7 +9,11 @@ import { savedRecord } from './record.fixture.js';
 import { CHECKPOINT_EVERY, RunSession } from './session.js';
 import { MAX_SAVED_RUNS, forgetRun, listRuns, loadRun, saveRun } from './store.js';
 
-/** A trainer whose steps report their number, as the wasm one does. */
+/**
+ * A trainer whose steps report their number, as the wasm one does (only that: a step's other
+ * fields do not matter to the saves).
+ * @returns {any}
+ */
 function standInTrainer() {
   let steps = 0;
   return {
@@ -53,10 +57,10 @@ describe('a run in the Worker', () => {
     const files = { weights: new ArrayBuffer(4), config: '{}', tokenizer: '{}' };
     const made = { settings: { preset: 'tiny' }, page: { settings: { preset: 'tiny' }, source: MADE_HERE }, files };
     const madePosted = [];
-    const madeRun = new RunSession(standInTrainer(), made, { id: 'run-made' });
+    const madeRun = new RunSession(standInTrainer(), made, { id: 'run-made-in-this-page' });
     await madeRun.save((kind, fields) => madePosted.push([kind, fields]));
-    expect(madePosted).toEqual([['saved', expect.objectContaining({ steps: 0, run: 'run-made' })]]);
-    const saved = await loadRun('run-made');
+    expect(madePosted).toEqual([['saved', expect.objectContaining({ steps: 0, run: 'run-made-in-this-page' })]]);
+    const saved = await loadRun('run-made-in-this-page');
     expect(saved.steps).toBe(0);
     expect(saved.page.source).toBe(MADE_HERE);
     expect(saved.files.config).toBe('{}');
