@@ -27,6 +27,13 @@ describe('distillation on the page', () => {
       expect(await tab.textContent('#distil-error')).toContain('student updates must be a whole number from 1 to 1200');
       expect(await tab.getAttribute('#distil-state', 'data-state')).toBe('idle');
 
+      // An untrained teacher (the base model) may teach, with a warning saying what it is.
+      await tab.fill('#distil-problems', '8');
+      await tab.fill('#distil-steps', '1');
+      await tab.click('#distil-start');
+      await tab.locator('#distil-state[data-state="done"], #distil-error:not([hidden])').first().waitFor({ timeout: 300_000 });
+      expect(await tab.textContent('#distil-warning')).toMatch(/^The teacher has not been trained yet: it is the base model/);
+
       for (let i = 0; i < 2; i += 1) {
         await tab.click('#step');
         await tab.locator(`#run-state[data-steps="${i + 1}"][data-running="false"]`).waitFor({ timeout: 120_000 });
@@ -38,6 +45,7 @@ describe('distillation on the page', () => {
       await tab.click('#distil-start');
       await tab.locator('#distil-state[data-state="done"], #distil-error:not([hidden])').first().waitFor({ timeout: 300_000 });
       expect(await tab.textContent('#distil-error')).toBe('');
+      expect(await tab.isHidden('#distil-warning')).toBe(true);
       const state = await tab.textContent('#distil-state');
       expect(state).toMatch(/^Done: 6 of 6 updates of each student arm \(47,136 parameters\); the teacher kept \d+ of 48 answers/);
 

@@ -2,7 +2,7 @@
 // shipped student, lists the teacher's answers as rejection sampling keeps or drops them, and draws
 // the student's held-out evaluations — distilled, over its own GRPO run faded — as they come.
 import { Charts, DISTIL_CHARTS, RunTable } from './charts.js';
-import { $, sayAttributes, show } from './dom.js';
+import { $, sayAttributes, show, showError } from './dom.js';
 import { describeDistil } from './format.js';
 import { ui } from './i18n.js';
 import { JobPanel } from './jobpanel.js';
@@ -12,8 +12,11 @@ import { readDistilOptions } from './settings.js';
 const SHOWN_ANSWERS = 40;
 
 export class DistilPanel extends JobPanel {
-  /** As `JobPanel`'s: `requests`, `post(kind)`, `frames`. */
-  constructor(requests, post, frames) {
+  /**
+   * As `JobPanel`'s: `requests`, `post(kind)`, `frames`; and `teacherSteps()`, the GRPO steps
+   * the run on show (the teacher) has taken.
+   */
+  constructor(requests, post, frames, teacherSteps) {
     super(requests, post, frames, {
       prefix: 'distil',
       request: 'distil',
@@ -29,6 +32,7 @@ export class DistilPanel extends JobPanel {
     });
     this.distilled = new RunTable();
     this.own = new RunTable();
+    this.teacherSteps = teacherSteps;
     $('#distil-export').addEventListener('click', () => this.export('exportStudent'));
   }
 
@@ -38,6 +42,8 @@ export class DistilPanel extends JobPanel {
   }
 
   begin(progress) {
+    // Allowed (a comparison in its own right), but rarely what a room wants to see.
+    showError($('#distil-warning'), this.teacherSteps() === 0 ? () => ui().distil.untrainedTeacher : '');
     this.distilled = new RunTable();
     this.own = new RunTable();
     $('#distil-answers').replaceChildren();

@@ -47,7 +47,7 @@ const drawBench = () => benchPanel.draw();
 
 const charts = new Charts($('#charts'));
 const postKind = (kind) => worker.postMessage(makeMessage(kind));
-const distilPanel = new DistilPanel(requests, postKind, frames);
+const distilPanel = new DistilPanel(requests, postKind, frames, () => Number($('#run-state').dataset.steps));
 const pretrainPanel = new PretrainPanel(requests, postKind, frames, (files) => runFromFiles(files, MADE_HERE));
 
 // --- controls

@@ -272,6 +272,8 @@ export const en = {
     notStarted: 'Not started.',
     loadingStudent: 'Loading the student…',
     keptBefore: 'The distillation before this one is kept.',
+    untrainedTeacher:
+      'The teacher has not been trained yet: it is the base model, so the student learns the base model’s answers. Train the run first to distil what RL found.',
     stopped: (message) => `The distillation stopped: ${message}`,
     restarted: 'the compute backend was restarted',
     kept: 'kept: the final answer is right',

@@ -269,6 +269,7 @@ export const zh = {
     notStarted: '尚未开始。',
     loadingStudent: '正在加载学生模型…',
     keptBefore: '保留上一次的蒸馏。',
+    untrainedTeacher: '老师还没有训练过：它就是基础模型，所以学生学到的是基础模型的回答。先训练这次运行，才能蒸馏强化学习找到的东西。',
     stopped: (message) => `蒸馏停止了：${message}`,
     restarted: '计算后端已重新启动',
     kept: '保留：最终答案正确',
