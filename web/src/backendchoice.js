@@ -32,11 +32,11 @@ async function probeAdapter() {
 }
 
 /**
- * The backend `prefer` asks for, as `{backend, why}` (`because`): `cpu` and `webgpu` force one. `auto` takes the CPU where the only
- * adapter is a software fallback (it emulates a GPU on the CPU, and a GRPO step there takes
- * seconds where the CPU backend takes a fraction of one); on a real adapter it measures both and
- * keeps the faster, since for a model this small an integrated or old GPU can lose to the CPU.
- * `measure` measures even a software adapter.
+ * The backend `prefer` asks for, as `{backend, why}` (`because`): `cpu` and `webgpu` force one.
+ * `auto` takes the CPU where the only adapter is a software fallback (it emulates a GPU on the
+ * CPU, and a GRPO step there takes seconds where the CPU backend takes a fraction of one); on a
+ * real adapter it measures both and keeps the faster, since for a model this small an integrated
+ * or old GPU can lose to the CPU. `measure` measures even a software adapter.
  */
 export async function pickBackend(prefer) {
   if (prefer === 'cpu') return cpuBecause('cpuRequested');

@@ -43,5 +43,5 @@ export function show(line, text, state) {
 /** Shows `message` (`say`) in an error line, or hides the line when `message` is empty. */
 export function showError(line, message) {
   say(line, message);
-  line.hidden = (typeof message === 'function' ? message() : message) === '';
+  line.hidden = line.textContent === '';
 }

@@ -1,6 +1,6 @@
 // Turns Worker reports into the words the page shows, in the page's language.
 import { ui } from './i18n.js';
-import { MADE_HERE } from './record.js';
+import { IMPORTED, MADE_HERE } from './record.js';
 
 /**
  * The backend line: which device trains the model, and why. `why` (`{key, ...values}`) names the
@@ -100,7 +100,7 @@ export function toCsv(rows, columns) {
 /** The name of the run `about` (`{settings, source?}`) for people: its source, else its preset. */
 export function runName(about) {
   const words = ui();
-  if (about?.source === 'Imported model') return words.status.importedModel;
+  if (about?.source === IMPORTED) return words.status.importedModel;
   if (about?.source === MADE_HERE) return words.status.madeHere;
   return about?.source ?? words.presets.name[about?.settings.preset] ?? about?.settings.preset ?? '';
 }

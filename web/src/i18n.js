@@ -16,9 +16,6 @@ const listeners = [];
 /** The words of the language on show. */
 export const ui = () => LANGUAGES[current];
 
-/** The code of the language on show. */
-export const language = () => current;
-
 /**
  * The language to show: `asked` (a link's `lang`) when the page speaks it, else the first of the
  * browser's languages (`navigator.languages`) it speaks, else English. Any Chinese tag picks
@@ -75,7 +72,7 @@ export function setLanguage(code, root = document) {
 }
 
 /** Puts `root`'s fixed text and its kept texts into the language on show. */
-export function relabel(root = document) {
+function relabel(root = document) {
   const words = ui();
   const at = (node, attribute) => wordsAt(words, node.getAttribute(attribute));
   for (const node of root.querySelectorAll('[data-i18n]')) node.textContent = at(node, 'data-i18n');

@@ -41,7 +41,7 @@ export class JobPanel {
     this.usable = usable;
     if (workerRestarted) {
       this.made = false;
-      if (this.running) this.stopped({ message: ui().distil.restarted });
+      if (this.running) this.stopped({ message: ui().status.backendRestarted });
     }
     this.buttons();
   }

@@ -19,7 +19,7 @@ import { wireLessons } from './lessonspanel.js';
 import { wireModelImport } from './modelfiles.js';
 import { checkMessage, makeMessage } from './protocol.js';
 import { Latest, Requests } from './requests.js';
-import { MADE_HERE } from './record.js';
+import { IMPORTED, MADE_HERE } from './record.js';
 import { SavedRunsView, savedAt } from './savedruns.js';
 import { PRESETS, runSettings } from './settings.js';
 import { SettingsForm, wireCopyLink } from './settingsform.js';
@@ -433,7 +433,7 @@ $('#export-run').addEventListener('click', () => {
   offerDownloads(runDownloads(table, { ...about, steps: Number($('#run-state').dataset.steps) }));
 });
 wireModelExport(requests, () => workerBroken);
-wireModelImport($('#import-model'), $('#files-error'), (files) => runFromFiles(files, 'Imported model'));
+wireModelImport($('#import-model'), $('#files-error'), (files) => runFromFiles(files, IMPORTED));
 
 // --- a switch of language rewrites the page in place; what is drawn rather than written is redrawn
 onLanguage(() => {

@@ -10,6 +10,9 @@ export const SAVED_RUN_VERSION = 2;
  */
 export const MADE_HERE = 'Made in this page';
 
+/** The `page.source` of a run from model files a person imported. */
+export const IMPORTED = 'Imported model';
+
 /** Run ids: `crypto.randomUUID()` for new runs, "latest" for a run migrated from version 1. */
 const RUN_ID = /^[A-Za-z0-9-]{1,64}$/;
 

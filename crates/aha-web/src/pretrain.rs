@@ -4,7 +4,7 @@
 //! set, as `aha eval` measures it — and the model as files, to train with GRPO or to export.
 //! Platform-independent, so it is tested natively; `bindings.rs` converts.
 
-use aha_model::{Model, ModelConfig};
+use aha_model::Model;
 use aha_tasks::held_out_set;
 use aha_tokenizer::CharTokenizer;
 use aha_train::{BaseRecipe, CheckPays, Probe, RunConfig, SftRun, SftStepMetrics};
@@ -197,10 +197,6 @@ impl PretrainSession {
     /// The model as it is now, for inference.
     fn model(&self) -> Model {
         self.run.trainer().inference_model()
-    }
-
-    pub fn model_config(&self) -> &ModelConfig {
-        &self.recipe.model
     }
 
     /// The model as files, as an export writes them.

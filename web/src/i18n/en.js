@@ -133,6 +133,7 @@ export const en = {
   status: {
     startingBackend: 'Starting the compute backend…',
     restartingBackend: 'Starting the compute backend again…',
+    backendRestarted: 'the compute backend was restarted',
     loadingModel: 'Loading the base model…',
     noRun: 'No run yet.',
     aRun: 'run',
@@ -275,7 +276,6 @@ export const en = {
     untrainedTeacher:
       'The teacher has not been trained yet: it is the base model, so the student learns the base model’s answers. Train the run first to distil what RL found.',
     stopped: (message) => `The distillation stopped: ${message}`,
-    restarted: 'the compute backend was restarted',
     kept: 'kept: the final answer is right',
     dropped: 'dropped: the final answer is wrong',
     answersLabel: 'the teacher’s latest kept answers',

@@ -132,6 +132,7 @@ export const zh = {
   status: {
     startingBackend: '正在启动计算后端…',
     restartingBackend: '正在重新启动计算后端…',
+    backendRestarted: '计算后端已重新启动',
     loadingModel: '正在加载基础模型…',
     noRun: '还没有运行。',
     aRun: '运行',
@@ -271,7 +272,6 @@ export const zh = {
     keptBefore: '保留上一次的蒸馏。',
     untrainedTeacher: '老师还没有训练过：它就是基础模型，所以学生学到的是基础模型的回答。先训练这次运行，才能蒸馏强化学习找到的东西。',
     stopped: (message) => `蒸馏停止了：${message}`,
-    restarted: '计算后端已重新启动',
     kept: '保留：最终答案正确',
     dropped: '丢弃：最终答案错误',
     answersLabel: '老师最新保留的回答',
